@@ -1,0 +1,149 @@
+"""Command line: ``python -m hdr {train,evaluate,predict,read}``.
+
+Bad input never reaches the user as a traceback: each error is one line on stderr (or a JSON
+object with ``--json``), the remaining files are still processed, and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from hdr.data import DATA_DIR_ENV, DataError
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"MNIST folder (IDX .gz files or mnist.npz); default: ${DATA_DIR_ENV}, else the Keras download",
+    )
+
+
+def _add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="model name in --models-dir or a .keras path (default: the active model)")
+    p.add_argument("--models-dir", default=None, help="folder of saved models (default: the repo's models/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    from hdr.models import ARCHITECTURES
+
+    parser = argparse.ArgumentParser(prog="python -m hdr", description="HDR: handwritten digit recognition.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model and save it with its card")
+    t.add_argument("--arch", default="hdrnet", choices=sorted(ARCHITECTURES), help="architecture (default: hdrnet)")
+    t.add_argument("--epochs", type=int, default=30, help="maximum epochs (default: 30)")
+    t.add_argument("--batch-size", type=int, default=128, help="batch size (default: 128)")
+    t.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (default: 0.001)")
+    t.add_argument("--lr-decay", type=float, default=0.9, help="per-epoch learning-rate factor (default: 0.9)")
+    t.add_argument("--dropout", type=float, default=None, help="dropout rate (default: the architecture's own)")
+    t.add_argument("--no-augment", action="store_true", help="train without rotation/shift/zoom augmentation")
+    t.add_argument("--val-fraction", type=float, default=0.1, help="validation share of the training set (default: 0.1)")
+    t.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (default: 8)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
+    t.add_argument("--dry-run", action="store_true", help="one epoch on 512 images: checks the whole path in seconds")
+    t.add_argument("--out", default=None, help="output .keras path (default: models/ARCH-TIMESTAMP.keras)")
+    t.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
+    _add_data_dir(t)
+
+    e = sub.add_parser("evaluate", help="score a model on the 10,000 MNIST test images")
+    _add_model(e)
+    _add_data_dir(e)
+    e.add_argument("--json", action="store_true", help="print the full metrics as JSON")
+    e.add_argument("--update-card", action="store_true", help="store the test metrics in the model's card")
+
+    for name, helptext in (("predict", "predict the single digit in each image"), ("read", "read the number in each image")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("paths", nargs="+", metavar="PATH", help="image files")
+        _add_model(p)
+        p.add_argument("--json", action="store_true", help="one JSON object per line")
+    return parser
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from hdr.data import load_mnist, split_validation
+    from hdr.evaluate import evaluate_model
+    from hdr.models import ModelConfig
+    from hdr.predict import Predictor
+    from hdr.store import MODELS_DIR, ModelCard, new_model_name, save_model
+    from hdr.train import TrainConfig, train_model
+
+    config = TrainConfig(
+        model=ModelConfig(arch=args.arch, dropout=args.dropout),
+        epochs=1 if args.dry_run else args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        lr_decay=args.lr_decay,
+        augment=not args.no_augment,
+        val_fraction=args.val_fraction,
+        patience=args.patience,
+        seed=args.seed,
+        limit=512 if args.dry_run else args.limit,
+    )
+    config.validate()
+    if args.out:
+        out = Path(args.out)
+        models_dir, name = out.parent, out.stem
+    else:
+        models_dir, name = MODELS_DIR, new_model_name(args.arch)
+    if (models_dir / f"{name}.keras").exists() and not args.overwrite:
+        raise ValueError(f"{models_dir / name}.keras exists; pass --overwrite to replace it")
+    mnist = load_mnist(args.data_dir)
+    split = split_validation(mnist.x_train, mnist.y_train, val_fraction=config.val_fraction, seed=config.seed)
+    x_val, y_val = (split.x_val[:512], split.y_val[:512]) if args.dry_run else (split.x_val, split.y_val)
+
+    bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(p) -> None:
+        bar.set_description(f"epoch {p.epoch}/{p.epochs} batch {p.batch}/{p.batches}")
+        bar.set_postfix({k: f"{v:.4f}" for k, v in p.logs.items() if k in ("loss", "accuracy", "val_accuracy")})
+        if p.epoch_end:
+            bar.update(1)
+
+    result = train_model(split.x_train, split.y_train, x_val, y_val, config, progress=progress)
+    bar.close()
+    test = evaluate_model(Predictor(result.model), mnist.x_test, mnist.y_test)
+    card = ModelCard(
+        name=name,
+        arch=config.model.arch,
+        config=config.to_dict(),
+        data={"source": mnist.source, "train": int(min(len(split.x_train), config.limit or 10**9)), "val": int(len(y_val)), "test": test.n},
+        metrics={
+            "test_accuracy": test.accuracy,
+            "test_loss": test.loss,
+            "val_accuracy": result.history["val_accuracy"][result.best_epoch - 1],
+            "val_loss": result.history["val_loss"][result.best_epoch - 1],
+            "test": test.to_dict(with_misclassified=False),
+        },
+        train_seconds=round(result.seconds, 1),
+        best_epoch=result.best_epoch,
+        history=result.history,
+        command="python -m hdr " + shlex.join(sys.argv[1:]),
+    )
+    save_model(result.model, card, models_dir, overwrite=args.overwrite)
+    print(
+        f"saved {models_dir / name}.keras: test accuracy {test.accuracy:.4%}, best epoch {result.best_epoch}, "
+        f"{result.seconds:.0f} s"
+    )
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    handlers = {"train": _cmd_train}
+    try:
+        return handlers[args.command](args)
+    except (DataError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR

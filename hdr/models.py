@@ -1,0 +1,179 @@
+"""The model zoo: every architecture by name, each built from a :class:`ModelConfig`.
+
+All models take ``(B, 28, 28, 1)`` float32 images in [0, 1] and return ``(B, 10)`` softmax
+probabilities, so any of them can be trained, evaluated, saved and served the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+from hdr.data import IMAGE_SIZE, NUM_CLASSES
+
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Settings of one architecture; stored in the model card so a model can be rebuilt."""
+
+    arch: str = "hdrnet"  # a name from ARCHITECTURES
+    dropout: float | None = None  # None: the architecture's own published dropout rate
+    width: int = 32  # filters of the first block; later blocks double it (CNNs only)
+
+
+def _mlp(cfg: ModelConfig) -> keras.Model:
+    """Seed 004: 784-512-512-10 MLP with dropout 0.3."""
+    rate = 0.3 if cfg.dropout is None else cfg.dropout
+    return keras.Sequential(
+        [
+            keras.Input(INPUT_SHAPE),
+            layers.Flatten(),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(rate),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(rate),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="mlp",
+    )
+
+
+def _simple_cnn(cfg: ModelConfig) -> keras.Model:
+    """The classic Keras example: Conv32-Conv64-pool-dropout-Dense128."""
+    rate = 0.25 if cfg.dropout is None else cfg.dropout
+    w = cfg.width
+    return keras.Sequential(
+        [
+            keras.Input(INPUT_SHAPE),
+            layers.Conv2D(w, 3, activation="relu"),
+            layers.Conv2D(2 * w, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Dropout(rate),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(2 * rate),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="simple_cnn",
+    )
+
+
+def _bn_cnn(cfg: ModelConfig) -> keras.Model:
+    """The 99.47% project: three Conv-BN-pool blocks of 32, 64 and 128 filters with dropout."""
+    rate = 0.25 if cfg.dropout is None else cfg.dropout
+    w = cfg.width
+    blocks = []
+    for filters in (w, 2 * w, 4 * w):
+        blocks += [
+            layers.Conv2D(filters, 3, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.MaxPooling2D(2),
+            layers.Dropout(rate),
+        ]
+    return keras.Sequential(
+        [
+            keras.Input(INPUT_SHAPE),
+            *blocks,
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(2 * rate),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="bn_cnn",
+    )
+
+
+def _kaggle5(cfg: ModelConfig) -> keras.Model:
+    """The 99.5% Kaggle entry: Conv32x2 (5x5), Conv64x2 (3x3), Dense256."""
+    rate = 0.25 if cfg.dropout is None else cfg.dropout
+    w = cfg.width
+    return keras.Sequential(
+        [
+            keras.Input(INPUT_SHAPE),
+            layers.Conv2D(w, 5, padding="same", activation="relu"),
+            layers.Conv2D(w, 5, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Dropout(rate),
+            layers.Conv2D(2 * w, 3, padding="same", activation="relu"),
+            layers.Conv2D(2 * w, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(2, strides=2),
+            layers.Dropout(rate),
+            layers.Flatten(),
+            layers.Dense(256, activation="relu"),
+            layers.Dropout(2 * rate),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="kaggle5",
+    )
+
+
+def _conv_bn(filters: int, kernel: int, strides: int = 1, padding: str = "same") -> list[layers.Layer]:
+    """Conv (no bias: BN has one) + BatchNorm + ReLU."""
+    return [
+        layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+    ]
+
+
+def _hdrnet(cfg: ModelConfig) -> keras.Model:
+    """The project's own: all-convolutional, BN everywhere, learned (strided) downsampling.
+
+    Two stages of Conv3-Conv3-Conv5/2 replace pooling with strided 5x5 convolutions, which
+    keeps more spatial detail than max-pooling on 28x28 digits; a final 4x4 convolution over
+    the 4x4 map acts as the dense layer. About 330k parameters at ``width=32``.
+    """
+    rate = 0.4 if cfg.dropout is None else cfg.dropout
+    w = cfg.width
+    stack: list[layers.Layer] = [keras.Input(INPUT_SHAPE)]
+    for filters in (w, 2 * w):  # (B, 28, 28, 1) -> (B, 12, 12, w) -> (B, 4, 4, 2w)
+        stack += _conv_bn(filters, 3, padding="valid")
+        stack += _conv_bn(filters, 3, padding="valid")
+        stack += _conv_bn(filters, 5, strides=2)
+        stack.append(layers.Dropout(rate))
+    stack += _conv_bn(4 * w, 4, padding="valid")  # (B, 4, 4, 2w) -> (B, 1, 1, 4w)
+    stack += [layers.Flatten(), layers.Dropout(rate), layers.Dense(NUM_CLASSES, activation="softmax")]
+    return keras.Sequential(stack, name="hdrnet")
+
+
+ARCHITECTURES: dict[str, Callable[[ModelConfig], keras.Model]] = {
+    "mlp": _mlp,
+    "simple_cnn": _simple_cnn,
+    "bn_cnn": _bn_cnn,
+    "kaggle5": _kaggle5,
+    "hdrnet": _hdrnet,
+}
+ARCHITECTURE_NOTES = {
+    "mlp": "Seed 004: MLP 784-512-512-10, dropout 0.3",
+    "simple_cnn": "Keras example: Conv32-Conv64-pool-Dense128",
+    "bn_cnn": "99.47% project: BN-CNN 32-64-128",
+    "kaggle5": "99.5% Kaggle entry: Conv32x2(5x5)-Conv64x2(3x3)-Dense256",
+    "hdrnet": "HDR's own: all-conv BN network with strided downsampling (default)",
+}
+
+
+def build_model(config: ModelConfig) -> keras.Model:
+    """Builds an uncompiled model of the architecture that ``config`` names.
+
+    Args:
+        config: The architecture and its settings.
+
+    Returns:
+        A Keras model mapping ``(B, 28, 28, 1)`` images to ``(B, 10)`` probabilities.
+
+    Raises:
+        ValueError: Unknown architecture or nonsensical settings.
+    """
+    if config.arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {config.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+    if config.dropout is not None and not 0.0 <= config.dropout < 0.5:
+        raise ValueError(f"dropout must be in [0, 0.5), got {config.dropout}")
+    if not 1 <= config.width <= 512:
+        raise ValueError(f"width must be in 1..512, got {config.width}")
+    return ARCHITECTURES[config.arch](config)

@@ -1,0 +1,272 @@
+"""The one preprocessing path: any picture of a digit -> the 28x28 input the network expects.
+
+The canvas, uploads, the command line and data loaders all call :func:`to_mnist`, so what the
+model sees never depends on where the picture came from. It follows the MNIST recipe: find the
+ink, crop to it, fit it in a 20x20 box keeping its aspect ratio, and centre it by centre of mass
+in a 28x28 field. Stroke width is normalised first, so a 3-pixel pen on a 400-pixel canvas and
+a thick marker both end up with MNIST-like strokes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from hdr.data import IMAGE_SIZE
+
+try:  # HEIC/HEIF, as iPhones save photos; optional so the library still imports without it
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is in requirements.txt
+    pass
+
+ImageInput = Union[str, os.PathLike, bytes, Image.Image, np.ndarray]
+
+BOX_SIZE = 20  # MNIST digits are scaled to fit a 20x20 box ...
+CENTRE = IMAGE_SIZE / 2  # ... and centred by centre of mass at (14, 14), as measured on MNIST
+MNIST_STROKE = 2.25  # median stroke width of MNIST test digits, 28x28 pixels (see _stroke_width)
+MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of the full range)
+INK_LEVEL = 0.5  # a pixel is ink when at least half as dark (or light) as the strongest ink
+MIN_INK_FRACTION = 3e-4  # less ink than this share of the picture counts as blank
+MIN_INK_PIXELS = 3
+SPECK_FRACTION = 0.05  # ink blobs smaller than this share of the largest one are specks
+WORK_SIDE = 1024  # larger pictures are reduced to this longest side before any pixel work
+MAX_PIXELS = 120_000_000  # refuse to decode more than this (decompression bombs); JPEGs decode reduced
+
+
+class ImageError(ValueError):
+    """The input cannot be read as an image (missing, empty, not an image, truncated, too large)."""
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """What the model sees, and where it came from."""
+
+    image: np.ndarray  # (28, 28, 1) float32 in [0, 1], ink high; all zero when not ``found``
+    found: bool  # False for blank or near-blank pictures: "no digit", never a guess
+    box: tuple[int, int, int, int] | None  # (x, y, w, h) of the digit in the source picture
+    source_size: tuple[int, int]  # (width, height) of the source picture, after EXIF rotation
+
+    def as_uint8(self) -> np.ndarray:
+        """The image as MNIST stores it: ``uint8 (28, 28)``, ink 255."""
+        return np.round(self.image[..., 0] * 255).astype(np.uint8)
+
+
+def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
+    """Opens a picture as a PIL image, upright (EXIF orientation applied) and fully decoded.
+
+    Large JPEGs are decoded reduced (Pillow's ``draft``), so a 50-megapixel photo costs a
+    fraction of a full decode and little memory.
+
+    Args:
+        source: A path, the file's bytes, or a PIL image.
+
+    Returns:
+        The decoded image.
+
+    Raises:
+        ImageError: Missing or empty file, not an image, truncated, or too many pixels.
+    """
+    if isinstance(source, Image.Image):
+        return ImageOps.exif_transpose(source)
+    name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            if not source:
+                raise ImageError("empty file")
+            img = Image.open(io.BytesIO(source))
+        else:
+            if Path(source).is_file() and Path(source).stat().st_size == 0:
+                raise ImageError(f"{name}: empty file")
+            img = Image.open(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if img.format == "JPEG":
+                img.draft(img.mode, (WORK_SIDE, WORK_SIDE))
+            if img.width * img.height > MAX_PIXELS:
+                raise ImageError(f"{name}: image too large ({img.width}x{img.height} pixels)")
+            img.load()
+        return ImageOps.exif_transpose(img)
+    except ImageError:
+        raise
+    except FileNotFoundError:
+        raise ImageError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise ImageError(f"{name}: is a folder, not an image") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image (or an unsupported format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name}: image too large (decompression bomb)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"{name}: truncated or corrupt image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+
+
+def to_gray(source: ImageInput) -> np.ndarray:
+    """Reads any picture as a grey-level array, compositing transparency onto a contrasting background.
+
+    Accepts L, RGB, RGBA (opaque or transparent background), LA, palette, 1-bit, 16-bit and
+    float images, or arrays ``(H, W)``, ``(H, W, 1|3|4)`` of uint8, uint16, bool or float.
+
+    Returns:
+        ``float32 (H, W)`` in [0, 1], 0 = black.
+
+    Raises:
+        ImageError: Unreadable input or an array of the wrong shape.
+    """
+    arr = source if isinstance(source, np.ndarray) else _pil_to_array(open_image(source))
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or min(arr.shape[:2]) < 1:
+        raise ImageError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {arr.shape}")
+    x = _to_unit_float(arr)
+    if x.ndim == 2:
+        return x
+    gray = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114  # ITU-R 601 luma, as PIL's "L"
+    if x.shape[2] == 4 and x[..., 3].min() < 0.98:
+        alpha = x[..., 3]
+        opaque = gray[alpha > 0.5]
+        # Strokes drawn on a transparent canvas: lay them on the opposite of their own shade.
+        backdrop = 1.0 if opaque.size == 0 or np.median(opaque) < 0.5 else 0.0
+        gray = gray * alpha + backdrop * (1.0 - alpha)
+    return gray.astype(np.float32)
+
+
+def _pil_to_array(img: Image.Image) -> np.ndarray:
+    """A PIL image as an array in a mode :func:`to_gray` understands."""
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif img.mode in ("LA", "PA", "RGBa", "La"):
+        img = img.convert("RGBA")
+    elif img.mode.startswith("I;16") or img.mode == "I":
+        arr = np.asarray(img, dtype=np.float64)
+        return (arr / (65535.0 if arr.max() > 255 else 255.0)).astype(np.float32)
+    elif img.mode not in ("L", "RGB", "RGBA", "F"):
+        img = img.convert("RGB")  # 1, CMYK, YCbCr, LAB, HSV
+    return np.asarray(img)
+
+
+def _to_unit_float(arr: np.ndarray) -> np.ndarray:
+    """Scales an integer, bool or float array to float32 in [0, 1]."""
+    if arr.dtype == bool:
+        return arr.astype(np.float32)
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / 255.0
+    if np.issubdtype(arr.dtype, np.integer):
+        return (arr.astype(np.float32) / (65535.0 if arr.max() > 255 else 255.0)).clip(0, 1)
+    x = np.nan_to_num(arr.astype(np.float32))
+    return (x / 255.0 if x.max() > 1.0 else x).clip(0, 1)
+
+
+def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Finds which of ink and background is light and returns the ink as high values.
+
+    The background is the median grey; the ink is whichever extreme lies farther from it, so
+    black on white, white on black and dark ink on grey paper all come out the same way.
+
+    Args:
+        gray: ``float32 (H, W)`` in [0, 1].
+
+    Returns:
+        ``(ink, has_contrast)``: ink ``float32 (H, W)`` in [0, 1] scaled so the strongest ink is 1,
+        and False when nothing stands out from the background.
+    """
+    smooth = cv2.blur(gray, (3, 3)) if min(gray.shape) >= 3 else gray  # lone noisy pixels are not ink
+    background = float(np.median(smooth))
+    lo, hi = float(smooth.min()), float(smooth.max())
+    ink = background - gray if background - lo > hi - background else gray - background
+    contrast = max(background - lo, hi - background)
+    if contrast < MIN_CONTRAST:
+        return np.zeros_like(gray), False
+    return np.clip(ink / contrast, 0.0, 1.0).astype(np.float32), True
+
+
+def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
+    """The ink pixels of the digit with specks dropped, or None when the picture is blank."""
+    mask = (ink >= INK_LEVEL).astype(np.uint8)
+    if mask.sum() < max(MIN_INK_PIXELS, MIN_INK_FRACTION * mask.size):
+        return None
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.flatnonzero(areas >= SPECK_FRACTION * areas.max()) + 1
+    return np.isin(labels, keep)
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary shape: twice its area over its perimeter."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(mask.sum()) / max(perimeter, 1.0)
+
+
+def _normalise_stroke(crop: np.ndarray, scale: float) -> np.ndarray:
+    """Thickens thin strokes (or thins very thick ones) so that, once scaled, they are MNIST-wide.
+
+    Args:
+        crop: ``float32 (h, w)`` ink, padded so that growing strokes stays inside.
+        scale: The factor that will bring the crop into the 20x20 box.
+    """
+    width = _stroke_width(crop >= INK_LEVEL) * scale  # in 28x28 pixels
+    change = (MNIST_STROKE - width) / scale  # in source pixels, positive: thicken
+    size = int(round(abs(change)))
+    if size < 1 or 0.75 * MNIST_STROKE <= width <= 1.6 * MNIST_STROKE:
+        return crop
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size + 1, size + 1))
+    return cv2.dilate(crop, kernel) if change > 0 else cv2.erode(crop, kernel)
+
+
+def _fit_and_centre(crop: np.ndarray) -> np.ndarray:
+    """Scales ink to fit the 20x20 box and places its centre of mass at the middle of 28x28."""
+    h, w = crop.shape
+    scale = BOX_SIZE / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(crop, (new_w, new_h), interpolation=interp)
+    small /= max(float(small.max()), 1e-6)  # thin strokes lose peak brightness when averaged down
+    total = float(small.sum())
+    ys, xs = np.indices(small.shape)
+    cy, cx = float((ys * small).sum() / total), float((xs * small).sum() / total)
+    shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
+    return cv2.warpAffine(small, shift, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR, borderValue=0.0)
+
+
+def to_mnist(source: ImageInput) -> Preprocessed:
+    """Turns any picture of one digit into the network's input, the MNIST way.
+
+    Args:
+        source: A path, file bytes, PIL image or array, in any mode and size (see :func:`to_gray`).
+
+    Returns:
+        The ``(28, 28, 1)`` float32 input in [0, 1] and the digit's box in the source; with
+        ``found=False`` (and a zero image) when the picture is blank or nearly so.
+
+    Raises:
+        ImageError: The input cannot be read as an image.
+    """
+    gray = to_gray(source)
+    height, width = gray.shape
+    reduce = min(1.0, WORK_SIDE / max(height, width))
+    if reduce < 1.0:
+        gray = cv2.resize(gray, (max(1, round(width * reduce)), max(1, round(height * reduce))), interpolation=cv2.INTER_AREA)
+    ink, has_contrast = ink_map(gray)
+    mask = _digit_mask(ink) if has_contrast else None
+    if mask is None:
+        return Preprocessed(np.zeros((IMAGE_SIZE, IMAGE_SIZE, 1), np.float32), False, None, (width, height))
+    ink = np.where(mask, ink, 0.0).astype(np.float32)
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    scale = BOX_SIZE / max(h, w)
+    pad = int(np.ceil(MNIST_STROKE / scale)) + 1  # room for strokes to grow
+    crop = np.pad(ink[y : y + h, x : x + w], pad)
+    crop = _normalise_stroke(crop, scale)
+    cx, cy, cw, ch = cv2.boundingRect((crop > 0.05).astype(np.uint8))
+    image = _fit_and_centre(crop[cy : cy + ch, cx : cx + cw])
+    box = tuple(int(round(v / reduce)) for v in (x, y, w, h))
+    return Preprocessed(np.clip(image, 0.0, 1.0)[..., None].astype(np.float32), True, box, (width, height))

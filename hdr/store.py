@@ -1,0 +1,220 @@
+"""The model store: ``.keras`` files with JSON cards, written atomically, plus the active-model pointer.
+
+A model ``NAME`` is ``NAME.keras`` beside ``NAME.json`` in a models folder. Both are written to
+temporary files first and moved into place with ``os.replace``, so a crash or a cancelled
+training never leaves a half-written model, and the shipped ``default`` is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import keras
+
+DEFAULT_NAME = "default"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"  # the repo's models/, holding the shipped default
+_ACTIVE_FILE = "active.json"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ModelStoreError(RuntimeError):
+    """A model file is missing, corrupt, or may not be changed."""
+
+
+@dataclass
+class ModelCard:
+    """Everything known about a saved model: enough to describe, compare and rebuild it."""
+
+    name: str
+    arch: str
+    config: dict  # TrainConfig.to_dict()
+    data: dict  # where the training data came from and how much of it
+    metrics: dict = field(default_factory=dict)  # test accuracy, loss, per-class, ...
+    params: int = 0
+    file_size: int = 0  # bytes of the .keras file
+    train_seconds: float = 0.0
+    best_epoch: int = 0
+    history: dict = field(default_factory=dict)  # per-epoch curves
+    created: str = ""  # ISO 8601, UTC
+    command: str = ""  # the command that produced the model, for reproduction
+    parent: str | None = None  # the model this one was fine-tuned from
+
+
+def _check_name(name: str) -> str:
+    """Returns ``name`` if it is a safe file stem, else raises."""
+    if not _NAME_RE.match(name):
+        raise ModelStoreError(f"invalid model name {name!r}: use letters, digits, '-', '_' or '.'")
+    return name
+
+
+def model_paths(name: str, models_dir: Path = MODELS_DIR) -> tuple[Path, Path]:
+    """The ``.keras`` and ``.json`` paths of model ``name``."""
+    _check_name(name)
+    return Path(models_dir) / f"{name}.keras", Path(models_dir) / f"{name}.json"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file and an atomic rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def new_model_name(arch: str, models_dir: Path = MODELS_DIR) -> str:
+    """A fresh, sortable name such as ``hdrnet-20261121-224501``."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    name, n = f"{arch}-{stamp}", 1
+    while model_paths(name, models_dir)[0].exists():
+        n += 1
+        name = f"{arch}-{stamp}-{n}"
+    return name
+
+
+def save_model(
+    model: keras.Model, card: ModelCard, models_dir: Path = MODELS_DIR, *, overwrite: bool = False
+) -> ModelCard:
+    """Saves a model and its card atomically.
+
+    Args:
+        model: The trained model.
+        card: Its card; ``params``, ``file_size`` and ``created`` are filled in here.
+        models_dir: Folder to save into (created if missing).
+        overwrite: Allow replacing an existing model of the same name.
+
+    Returns:
+        The completed card, as written.
+
+    Raises:
+        ModelStoreError: The name is taken and ``overwrite`` is False.
+    """
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    weights_path, card_path = model_paths(card.name, models_dir)
+    if weights_path.exists() and not overwrite:
+        raise ModelStoreError(f"model {card.name!r} already exists in {models_dir}")
+    fd, tmp = tempfile.mkstemp(dir=models_dir, prefix=f".{card.name}.", suffix=".keras")
+    os.close(fd)
+    try:
+        model.save(tmp)
+        card.params = int(model.count_params())
+        card.file_size = Path(tmp).stat().st_size
+        card.created = card.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        # The card goes first: a reader who finds the .keras file always finds its card.
+        _atomic_write_text(card_path, json.dumps(asdict(card), indent=2) + "\n")
+        os.replace(tmp, weights_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return card
+
+
+def read_card(name: str, models_dir: Path = MODELS_DIR) -> ModelCard:
+    """Reads the card of model ``name``.
+
+    Raises:
+        ModelStoreError: The card is missing or not a valid card.
+    """
+    _, card_path = model_paths(name, models_dir)
+    try:
+        data = json.loads(card_path.read_text(encoding="utf-8"))
+        return ModelCard(**{k: v for k, v in data.items() if k in ModelCard.__dataclass_fields__})
+    except FileNotFoundError:
+        raise ModelStoreError(f"{card_path}: model card not found") from None
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+        raise ModelStoreError(f"{card_path}: corrupt model card ({exc})") from None
+
+
+def update_card(card: ModelCard, models_dir: Path = MODELS_DIR) -> None:
+    """Rewrites the card of an existing model (e.g. after evaluating it)."""
+    _, card_path = model_paths(card.name, models_dir)
+    _atomic_write_text(card_path, json.dumps(asdict(card), indent=2) + "\n")
+
+
+def load_keras_model(path: str | os.PathLike) -> keras.Model:
+    """Loads a ``.keras`` file for inference.
+
+    Raises:
+        ModelStoreError: The file is missing or cannot be read as a Keras model.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelStoreError(f"{path}: model file not found")
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises many types for a damaged zip/h5; all mean the same here
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelStoreError(f"{path}: corrupt or unreadable model file ({reason[:200]})") from None
+
+
+def resolve_model_path(model: str | os.PathLike | None, models_dir: Path = MODELS_DIR) -> Path:
+    """Turns a model name, a path, or None (the active model) into a ``.keras`` path."""
+    if model is None:
+        return model_paths(active_model(models_dir), models_dir)[0]
+    as_path = Path(model)
+    if as_path.suffix == ".keras" or as_path.exists():
+        return as_path
+    return model_paths(str(model), models_dir)[0]
+
+
+def list_models(models_dir: Path = MODELS_DIR) -> list[ModelCard]:
+    """Cards of every saved model, the default first, then the newest first. Corrupt cards are skipped."""
+    cards = []
+    for weights in Path(models_dir).glob("*.keras"):
+        if weights.name.startswith("."):
+            continue
+        try:
+            cards.append(read_card(weights.stem, models_dir))
+        except ModelStoreError:
+            continue
+    return sorted(cards, key=lambda c: (c.name != DEFAULT_NAME, _negated(c.created)))
+
+
+def _negated(text: str) -> tuple[int, ...]:
+    """A key that sorts strings in reverse order."""
+    return tuple(-ord(ch) for ch in text)
+
+
+def active_model(models_dir: Path = MODELS_DIR) -> str:
+    """The name of the active model: the one chosen last, or the default."""
+    try:
+        name = json.loads((Path(models_dir) / _ACTIVE_FILE).read_text(encoding="utf-8"))["name"]
+        if model_paths(name, models_dir)[0].is_file():
+            return name
+    except (OSError, ValueError, KeyError, TypeError, ModelStoreError):
+        pass
+    return DEFAULT_NAME
+
+
+def set_active_model(name: str, models_dir: Path = MODELS_DIR) -> None:
+    """Makes ``name`` the active model.
+
+    Raises:
+        ModelStoreError: No such model.
+    """
+    if not model_paths(name, models_dir)[0].is_file():
+        raise ModelStoreError(f"no model named {name!r} in {models_dir}")
+    _atomic_write_text(Path(models_dir) / _ACTIVE_FILE, json.dumps({"name": name}) + "\n")
+
+
+def delete_model(name: str, models_dir: Path = MODELS_DIR) -> None:
+    """Deletes a saved model and its card; the default cannot be deleted.
+
+    Raises:
+        ModelStoreError: ``name`` is the default.
+    """
+    if name == DEFAULT_NAME:
+        raise ModelStoreError("the shipped default model cannot be deleted")
+    weights, card = model_paths(name, models_dir)
+    weights.unlink(missing_ok=True)  # active_model() falls back to the default once this is gone
+    card.unlink(missing_ok=True)

@@ -1,0 +1,254 @@
+"""Training: Keras ``fit`` with on-the-fly augmentation, LR schedule, early stopping and cancellation.
+
+Progress goes to a plain callable, so the command line can draw a progress bar and the app can
+record curves for a page to poll, without this module knowing about either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hdr.models import ModelConfig, build_model
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run; stored in the model card."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)  # the architecture to train
+    epochs: int = 30  # upper bound; early stopping may end sooner
+    batch_size: int = 128
+    learning_rate: float = 1e-3  # Adam's initial rate
+    lr_decay: float = 0.9  # per-epoch multiplicative decay of the learning rate
+    augment: bool = True  # random rotation, shift and zoom of every training batch
+    rotation_deg: float = 10.0  # MNIST writers tilt their digits by about this much
+    shift: float = 0.1  # fraction of the image size
+    zoom: float = 0.1  # fraction of the image size
+    val_fraction: float = 0.1  # share of the training data held out for model selection
+    patience: int = 8  # epochs without a better validation loss before stopping
+    seed: int = 0
+    limit: int | None = None  # train on the first N training images only (smoke tests, demos)
+
+    def validate(self) -> None:
+        """Raises ValueError with a one-line reason when a setting is nonsense."""
+        checks = [
+            (1 <= self.epochs <= 1000, f"epochs must be 1..1000, got {self.epochs}"),
+            (1 <= self.batch_size <= 8192, f"batch size must be 1..8192, got {self.batch_size}"),
+            (0 < self.learning_rate <= 1, f"learning rate must be in (0, 1], got {self.learning_rate}"),
+            (0 < self.lr_decay <= 1, f"lr decay must be in (0, 1], got {self.lr_decay}"),
+            (0 <= self.rotation_deg <= 90, f"rotation must be 0..90 degrees, got {self.rotation_deg}"),
+            (0 <= self.shift < 0.5, f"shift must be in [0, 0.5), got {self.shift}"),
+            (0 <= self.zoom < 0.5, f"zoom must be in [0, 0.5), got {self.zoom}"),
+            (0 < self.val_fraction < 0.5, f"validation fraction must be in (0, 0.5), got {self.val_fraction}"),
+            (self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
+            (self.limit is None or self.limit >= 20, f"limit must be at least 20 images, got {self.limit}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def to_dict(self) -> dict:
+        """The config as plain JSON-able data."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """Rebuilds a config saved by :meth:`to_dict`."""
+        data = dict(data)
+        data["model"] = ModelConfig(**data.get("model", {}))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report from a running training: what a progress bar or a live chart needs."""
+
+    epoch: int  # 1-based epoch in progress (or just finished when ``epoch_end``)
+    epochs: int
+    batch: int  # batches done in this epoch
+    batches: int  # batches per epoch
+    epoch_end: bool  # True once per epoch, with validation metrics in ``logs``
+    logs: dict[str, float]  # loss, accuracy and, at epoch end, val_loss, val_accuracy, lr
+    elapsed: float  # seconds since training began
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) training hands back."""
+
+    model: keras.Model
+    history: dict[str, list[float]]  # per-epoch metrics, as Keras' History
+    best_epoch: int  # 1-based epoch whose weights the model holds (best validation loss)
+    seconds: float
+    stopped: bool  # True when cancelled before the planned end
+
+
+ProgressFn = Callable[[Progress], None]
+StopFn = Callable[[], bool]
+
+
+class _Reporter(keras.callbacks.Callback):
+    """Forwards Keras' batch and epoch events to a plain function and checks for cancellation."""
+
+    def __init__(self, epochs: int, batches: int, progress: ProgressFn | None, should_stop: StopFn | None):
+        super().__init__()
+        self.epochs, self.batches = epochs, batches
+        self.progress, self.should_stop = progress, should_stop
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+        self.epoch = 0
+        self.stopped = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def _report(self, batch: int, epoch_end: bool, logs: dict | None) -> None:
+        logs = logs or {}
+        if self.progress is not None:
+            clean = {k: float(v) for k, v in logs.items() if np.isscalar(v) or np.ndim(v) == 0}
+            self.progress(
+                Progress(self.epoch, self.epochs, batch, self.batches, epoch_end, clean, time.perf_counter() - self.start)
+            )
+        if self.should_stop is not None and self.should_stop():
+            self.stopped = True
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._report(batch + 1, False, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self._report(self.batches, True, logs)
+
+
+class _BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the lowest validation loss and restores them at the end.
+
+    Unlike ``EarlyStopping(restore_best_weights=True)`` this also restores when training is
+    cancelled or runs to its last epoch, so the returned model is always the validated best.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.best, self.best_epoch, self.weights = math.inf, 0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss", math.inf)
+        if loss < self.best:
+            self.best, self.best_epoch, self.weights = loss, epoch + 1, self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+
+
+def make_strategy() -> tf.distribute.Strategy:
+    """Mirrors training over all GPUs when there are several, else the default (CPU or one GPU)."""
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _augmenter(config: TrainConfig, seed: int) -> keras.Sequential:
+    """Random rotation, shift and zoom, filled with background (zero)."""
+    return keras.Sequential(
+        [
+            keras.layers.RandomRotation(config.rotation_deg / 360.0, fill_mode="constant", seed=seed),
+            keras.layers.RandomTranslation(config.shift, config.shift, fill_mode="constant", seed=seed + 1),
+            keras.layers.RandomZoom(config.zoom, fill_mode="constant", seed=seed + 2),
+        ]
+    )
+
+
+def _dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig, *, train: bool) -> tf.data.Dataset:
+    """Batches ``uint8 (N, 28, 28)`` images as ``float32 (B, 28, 28, 1)`` in [0, 1]."""
+    ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
+    if train:
+        ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(config.batch_size).map(
+        lambda img, label: (tf.cast(img, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    if train and config.augment:
+        augment = _augmenter(config, config.seed)
+        ds = ds.map(lambda img, label: (augment(img, training=True), label), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def compile_model(model: keras.Model, learning_rate: float) -> None:
+    """Adam with sparse categorical cross-entropy and accuracy: the one recipe for every model."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def train_model(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    config: TrainConfig,
+    *,
+    model: keras.Model | None = None,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> TrainResult:
+    """Trains a model and returns it with the weights of its best validation epoch.
+
+    Args:
+        x_train: ``uint8 (N, 28, 28)`` training images, ink 255 on background 0.
+        y_train: ``(N,)`` labels 0-9.
+        x_val: Validation images, same format; they choose the epoch, never the test set.
+        y_val: Validation labels.
+        config: Training settings (``config.limit`` trims the training set).
+        model: A model to fine-tune; None builds ``config.model`` from scratch.
+        progress: Called after every batch and every epoch with a :class:`Progress`.
+        should_stop: Polled after every batch; returning True ends training cleanly.
+
+    Returns:
+        The trained model, its history, the chosen epoch and the time taken.
+
+    Raises:
+        ValueError: Nonsense settings or empty data.
+    """
+    config.validate()
+    if config.limit is not None:
+        x_train, y_train = x_train[: config.limit], y_train[: config.limit]
+    if len(x_train) == 0 or len(x_val) == 0:
+        raise ValueError("training and validation sets must not be empty")
+    keras.utils.set_random_seed(config.seed)
+    with make_strategy().scope():
+        if model is None:
+            model = build_model(config.model)
+        compile_model(model, config.learning_rate)
+    batches = math.ceil(len(x_train) / config.batch_size)
+    reporter = _Reporter(config.epochs, batches, progress, should_stop)
+    best = _BestWeights()
+    lr0, decay = config.learning_rate, config.lr_decay
+    callbacks = [
+        keras.callbacks.LearningRateScheduler(lambda epoch: lr0 * decay**epoch),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
+        best,
+        reporter,
+    ]
+    start = time.perf_counter()
+    history = model.fit(
+        _dataset(x_train, y_train, config, train=True),
+        validation_data=_dataset(x_val, y_val, config, train=False),
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    return TrainResult(model, hist, best.best_epoch, time.perf_counter() - start, reporter.stopped)
