@@ -18,7 +18,9 @@ from pathlib import Path
 import keras
 
 DEFAULT_NAME = "default"
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"  # the repo's models/, holding the shipped default
+MODELS_DIR_ENV = "HDR_MODELS_DIR"
+# The repo's models/, holding the shipped default; $HDR_MODELS_DIR points elsewhere (tests, deployments).
+MODELS_DIR = Path(os.environ.get(MODELS_DIR_ENV) or Path(__file__).resolve().parent.parent / "models")
 _ACTIVE_FILE = "active.json"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -65,6 +67,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -107,6 +110,7 @@ def save_model(
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; saved models are ordinary shared files
         card.params = int(model.count_params())
         card.file_size = Path(tmp).stat().st_size
         card.created = card.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
