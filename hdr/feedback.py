@@ -1,0 +1,99 @@
+"""Feedback samples: pictures the model got wrong, saved with the digit the user says is right.
+
+Samples live in ``FEEDBACK_DIR/<digit>/<name>.png``, the layout :func:`hdr.data.load_image_folder`
+reads, so a fine-tuning run sees them through the same preprocessing as everything else. Each
+file gets a unique name and is written to a temporary file first, then moved into place, so two
+sessions saving at the same moment never overwrite or half-write each other's samples.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from hdr.data import NUM_CLASSES, load_image_folder
+from hdr.preprocess import WORK_SIDE, ImageInput, open_image, to_mnist
+
+FEEDBACK_DIR_ENV = "HDR_FEEDBACK_DIR"
+# The repo's feedback/ (gitignored); $HDR_FEEDBACK_DIR points elsewhere (tests, deployments).
+FEEDBACK_DIR = Path(os.environ.get(FEEDBACK_DIR_ENV) or Path(__file__).resolve().parent.parent / "feedback")
+_SUFFIX = ".png"  # lossless, keeps the canvas's transparency
+
+
+def _to_pil(image: ImageInput) -> Image.Image:
+    """Any supported picture as a PIL image no larger than the preprocessing works at."""
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.dtype != np.uint8:
+            arr = (np.clip(arr.astype(np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
+        if arr.ndim == 3 and arr.shape[2] == 1:
+            arr = arr[..., 0]
+        pil = Image.fromarray(arr)
+    else:
+        pil = open_image(image)
+    pil.thumbnail((WORK_SIDE, WORK_SIDE))  # a 50-megapixel photo is stored at the size it is read at
+    if pil.mode not in ("L", "RGB", "RGBA"):
+        pil = pil.convert("RGBA" if "A" in pil.mode else "RGB")
+    return pil
+
+
+def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> Path:
+    """Saves a picture and its correct digit as a feedback sample.
+
+    Args:
+        image: The drawing or photo (anything :func:`hdr.preprocess.to_mnist` accepts).
+        label: The right digit, 0-9.
+        feedback_dir: Root folder of the samples (created if missing).
+
+    Returns:
+        The path of the new sample.
+
+    Raises:
+        ValueError: ``label`` is not a digit, or the picture holds no digit.
+        hdr.preprocess.ImageError: The picture cannot be read.
+    """
+    if not (isinstance(label, (int, np.integer)) and 0 <= int(label) < NUM_CLASSES):
+        raise ValueError(f"label must be a digit 0-9, got {label!r}")
+    if not to_mnist(image).found:
+        raise ValueError("no digit found in the picture; nothing saved")
+    folder = Path(feedback_dir) / str(int(label))
+    folder.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    _to_pil(image).save(buffer, format="PNG")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{stamp}-{uuid.uuid4().hex[:12]}{_SUFFIX}"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buffer.getvalue())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def count_samples(feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> dict[int, int]:
+    """How many samples are saved for each digit (0 for digits without any)."""
+    root = Path(feedback_dir)
+    return {d: len(list((root / str(d)).glob(f"*{_SUFFIX}"))) if (root / str(d)).is_dir() else 0 for d in range(NUM_CLASSES)}
+
+
+def load_feedback(feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> tuple[np.ndarray, np.ndarray]:
+    """Loads every sample, preprocessed the MNIST way.
+
+    Returns:
+        ``uint8 (N, 28, 28)`` images and ``int64 (N,)`` labels.
+
+    Raises:
+        hdr.data.DataError: There are no samples.
+    """
+    return load_image_folder(feedback_dir)

@@ -1,0 +1,55 @@
+"""Feedback samples: saved where load_image_folder finds them, never lost or half-written."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from hdr.feedback import count_samples, load_feedback, save_sample
+from hdr.preprocess import to_mnist
+from tests.drawing import mnist_digit_rgba
+
+
+def test_saved_sample_loads_back_as_the_same_digit(tmp_path, mnist):
+    canvas = mnist_digit_rgba(mnist.x_test[0])
+    path = save_sample(canvas, int(mnist.y_test[0]), tmp_path)
+    assert path.parent.name == str(mnist.y_test[0]) and path.suffix == ".png"
+    x, y = load_feedback(tmp_path)
+    assert y.tolist() == [int(mnist.y_test[0])]
+    np.testing.assert_allclose(x[0] / 255.0, to_mnist(canvas).image[..., 0], atol=2 / 255)
+
+
+def test_concurrent_saves_keep_every_sample(tmp_path, mnist):
+    images = [mnist_digit_rgba(mnist.x_test[i], scale=4) for i in range(24)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        paths = list(pool.map(lambda i: save_sample(images[i], 3, tmp_path), range(len(images))))
+    assert len(set(paths)) == len(images)
+    assert count_samples(tmp_path)[3] == len(images)
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("image", "label", "message"),
+    [
+        (np.zeros((50, 50, 4), np.uint8), 1, "no digit"),
+        (None, 10, "label must be a digit"),
+        (None, -1, "label must be a digit"),
+    ],
+)
+def test_bad_samples_are_refused(tmp_path, mnist, image, label, message):
+    image = mnist_digit_rgba(mnist.x_test[0]) if image is None else image
+    with pytest.raises(ValueError, match=message):
+        save_sample(image, label, tmp_path)
+    assert sum(count_samples(tmp_path).values()) == 0
+
+
+def test_large_photo_is_stored_reduced(tmp_path):
+    photo = np.full((3000, 2000, 3), 230, np.uint8)
+    photo[1000:2000, 950:1050] = 20  # a dark "1" on paper
+    path = save_sample(photo, 1, tmp_path)
+    from PIL import Image
+
+    assert max(Image.open(path).size) <= 1024
+    assert load_feedback(tmp_path)[1].tolist() == [1]
