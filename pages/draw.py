@@ -1,0 +1,50 @@
+"""Draw: a digit (or a number) on the canvas, the prediction updates when a stroke ends."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
+
+from ui import state, widgets
+
+CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # wide enough to write a few digits side by side
+STROKE_MIN, STROKE_MAX, STROKE_DEFAULT = 6, 40, 18  # px on the canvas; to_mnist normalises the width anyway
+
+st.title("Draw")
+predictor = state.predictor()
+
+if "canvas_generation" not in st.session_state:
+    st.session_state.canvas_generation = 0  # a new key empties the canvas
+
+tools = st.columns([3, 1], vertical_alignment="bottom")
+stroke = tools[0].slider("Stroke width", STROKE_MIN, STROKE_MAX, STROKE_DEFAULT, key="stroke_width")
+if tools[1].button("Clear", icon=":material/delete:", key="clear", use_container_width=True):
+    st.session_state.canvas_generation += 1
+st.caption("Draw one digit, or a few side by side. Undo, redo and reset are in the canvas toolbar.")
+
+canvas = st_canvas(
+    stroke_width=stroke,
+    stroke_color="#000000",
+    background_color="#ffffff",
+    width=CANVAS_WIDTH,
+    height=CANVAS_HEIGHT,
+    drawing_mode="freedraw",
+    update_streamlit=True,  # sends the drawing when a stroke ends: no button needed
+    return_image_data=True,
+    key=f"canvas-{st.session_state.canvas_generation}",
+)
+image = canvas.image_data
+if image is None:
+    image = np.zeros((CANVAS_HEIGHT, CANVAS_WIDTH, 4), np.uint8)  # nothing sent yet: blank
+
+reading = widgets.read_number(image, predictor)
+if reading is not None and len(reading.digits) > 1:
+    st.metric("Number", reading.text)
+    for column, read in zip(st.columns(len(reading.digits)), reading.digits, strict=True):
+        with column:
+            st.metric(f"Digit at x={read.box[0]}", str(read.digit), f"{read.confidence:.0%}", delta_color="off")
+else:
+    prediction = predictor.predict(image)
+    widgets.show_prediction(prediction, key="draw")
+    widgets.feedback_control(image, prediction, key=f"draw-{st.session_state.canvas_generation}")

@@ -1,0 +1,54 @@
+"""Upload: photos or scans of digits, or a camera shot; each is read and shown with its box."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hdr.preprocess import ImageError, open_image
+from ui import charts, state, widgets
+
+IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "heic", "heif"]
+
+st.title("Upload")
+predictor = state.predictor()
+
+files = st.file_uploader(
+    "Photos or scans of handwritten digits (PNG, JPEG, WebP, BMP, HEIC)",
+    type=IMAGE_TYPES,
+    accept_multiple_files=True,
+    key="uploads",
+)
+pictures = [(f.name, f.getvalue()) for f in files or []]
+if st.toggle("Use the camera", key="use_camera"):
+    shot = st.camera_input("Take a photo of a digit on paper", key="camera")
+    if shot is not None:
+        pictures.append(("camera photo", shot.getvalue()))
+
+if not pictures:
+    st.info("Upload a photo of a digit written on paper, or turn on the camera.")
+    st.stop()
+
+for index, (name, data) in enumerate(pictures):
+    st.subheader(name, divider="gray")
+    try:
+        photo = open_image(data)  # upright: EXIF orientation applied; large JPEGs decoded reduced
+        reading = widgets.read_number(photo, predictor)
+        prediction = predictor.predict(photo)
+    except ImageError as exc:
+        st.error(widgets.error_message(exc, name))
+        continue
+    left, right = st.columns([1, 2])
+    if reading is not None and len(reading.digits) > 1:
+        boxes = [(read.box, str(read.digit)) for read in reading.digits]
+        left.image(charts.draw_boxes(photo, boxes), caption=f"{photo.width}x{photo.height}")
+        with right:
+            st.metric("Number", reading.text)
+            cells = st.columns(len(reading.digits))
+            for cell, read in zip(cells, reading.digits, strict=True):
+                cell.image(charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})")
+        continue
+    boxes = [] if prediction.preprocessed.box is None else [(prediction.preprocessed.box, "" if prediction.digit is None else str(prediction.digit))]
+    left.image(charts.draw_boxes(photo, boxes), caption=f"{photo.width}x{photo.height}")
+    with right:
+        widgets.show_prediction(prediction, key=f"upload-{index}", blank_message="No digit found in this picture.")
+        widgets.feedback_control(photo, prediction, key=f"upload-{index}-{name}")

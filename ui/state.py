@@ -1,0 +1,70 @@
+"""What the pages share across reruns and sessions: cached models and data sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from hdr.data import DataError, Mnist, load_mnist
+from hdr.evaluate import Metrics, evaluate_probabilities
+from hdr.predict import Predictor
+from hdr.store import MODELS_DIR, ModelStoreError, active_model, resolve_model_path
+
+
+def models_dir() -> Path:
+    """The folder of saved models ($HDR_MODELS_DIR or the repo's models/)."""
+    return Path(MODELS_DIR)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model...")
+def _load_predictor(path: str, mtime: float) -> Predictor:
+    """One Predictor per model file version: a retrained or replaced file has a new mtime."""
+    return Predictor.load(path)
+
+
+def predictor(name: str | None = None) -> Predictor:
+    """The Predictor of model ``name`` (the active one by default), loaded once and shared by all sessions.
+
+    On a missing or corrupt model the page shows why and stops.
+    """
+    try:
+        path = resolve_model_path(name, models_dir())
+        if not path.is_file():
+            raise ModelStoreError(f"{path}: model file not found")
+        return _load_predictor(str(path), path.stat().st_mtime)
+    except ModelStoreError as exc:
+        st.error(f"Cannot load the model: {exc}")
+        st.info("Train one with `python -m hdr train` or on the Train page, or pick another on the Models page.")
+        st.stop()
+
+
+def active_name() -> str:
+    """The name of the active model."""
+    return active_model(models_dir())
+
+
+@st.cache_data(show_spinner="Loading MNIST...")
+def mnist() -> Mnist:
+    """MNIST from $HDR_DATA_DIR (or the Keras download), read once."""
+    return load_mnist()
+
+
+def mnist_or_stop() -> Mnist:
+    """MNIST, or a message and a stopped page when it cannot be read."""
+    try:
+        return mnist()
+    except (DataError, OSError) as exc:
+        st.error(f"Cannot read MNIST: {exc}")
+        st.info("Set HDR_DATA_DIR to a folder with the four MNIST IDX files or mnist.npz.")
+        st.stop()
+
+
+@st.cache_data(max_entries=4, show_spinner="Scoring the model on the MNIST test set...")
+def test_metrics(model_name: str, mtime: float) -> tuple[Metrics, np.ndarray]:
+    """Test-set metrics of a model and its predicted digits, for models whose card has none."""
+    data = mnist()
+    model = predictor(model_name)
+    probabilities = model.probabilities(data.x_test.astype(np.float32)[..., None] / 255.0)
+    return evaluate_probabilities(probabilities, data.y_test), probabilities.argmax(axis=1)

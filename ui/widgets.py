@@ -1,0 +1,86 @@
+"""Page pieces used by more than one page: a prediction, a feedback control, a multi-digit reading."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import streamlit as st
+
+from hdr.data import NUM_CLASSES
+from hdr.feedback import FEEDBACK_DIR, save_sample
+from hdr.predict import Prediction, Predictor
+from hdr.preprocess import ImageError, ImageInput
+from ui import charts
+
+BLANK_MESSAGE = "Draw a digit"
+
+
+def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BLANK_MESSAGE) -> None:
+    """The predicted digit large with its confidence, the ten probabilities and the 28x28 input."""
+    if prediction.digit is None:
+        st.metric("Prediction", "—")
+        st.info(blank_message)
+        return
+    left, right = st.columns([1, 2])
+    with left:
+        st.metric("Prediction", str(prediction.digit), f"{prediction.confidence:.1%} confident", delta_color="off")
+        st.image(charts.enlarge(prediction.preprocessed.image), caption="What the model saw (28x28)", width=charts.INPUT_ZOOM * 28)
+    with right:
+        if prediction.unsure:
+            runner_up = prediction.runner_up
+            st.warning(
+                f"The model is unsure: {prediction.digit} at {prediction.confidence:.0%}, "
+                f"or maybe {runner_up} ({prediction.probabilities[runner_up]:.0%})."
+            )
+        st.plotly_chart(charts.probability_bars(prediction.probabilities, prediction.digit), key=f"{key}-bars", config={"displayModeBar": False})
+
+
+def feedback_control(image: ImageInput, prediction: Prediction | None, *, key: str, feedback_dir: Path = FEEDBACK_DIR) -> None:
+    """"Wrong? The right digit is ..." — saves the picture with the corrected label as a feedback sample."""
+    if prediction is None or prediction.digit is None:
+        return
+    with st.form(key=f"{key}-feedback", border=False, enter_to_submit=False):
+        choice, button = st.columns([3, 1], vertical_alignment="bottom")
+        label = choice.selectbox("Wrong? The right digit is", range(NUM_CLASSES), index=None, placeholder="choose a digit", key=f"{key}-label")
+        submitted = button.form_submit_button("Save sample")
+    if submitted:
+        if label is None:
+            st.warning("Choose the right digit first.")
+            return
+        try:
+            path = save_sample(image, int(label), feedback_dir)
+        except (ValueError, OSError) as exc:  # ImageError is a ValueError
+            st.error(f"Not saved: {exc}")
+            return
+        st.success(f"Saved as a {label} ({path.name}). Fine-tune on the Train page to teach the model your hand.")
+
+
+def error_message(exc: Exception, name: str) -> str:
+    """A one-line message for a file that could not be read, naming the file."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{name}: {text.removeprefix('<bytes>: ')}"
+
+
+def read_number(image: ImageInput, predictor: Predictor):
+    """Reads every digit in the picture with ``hdr.read.read_digits`` when that module is available.
+
+    Returns:
+        A ``hdr.read.Reading``, or None when the library cannot read multi-digit pictures yet.
+
+    Raises:
+        hdr.preprocess.ImageError: The picture cannot be read.
+    """
+    try:
+        read = importlib.import_module("hdr.read")
+    except ImportError:
+        return None
+    reader = getattr(read, "read_digits", None)
+    if reader is None:
+        return None
+    try:
+        return reader(image, predictor)
+    except ImageError:
+        raise
+    except Exception:  # a reader still in development must not break single-digit prediction
+        return None
