@@ -9,7 +9,7 @@ import pytest
 
 from hdr.feedback import count_samples, load_feedback, save_sample
 from hdr.preprocess import to_mnist
-from tests.drawing import mnist_digit_rgba
+from tests.app_support import mnist_digit_rgba
 
 
 def test_saved_sample_loads_back_as_the_same_digit(tmp_path, mnist):

@@ -1,0 +1,102 @@
+"""Background training jobs on a few hundred images, one epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hdr import jobs
+from hdr.feedback import load_feedback, save_sample
+from hdr.models import ModelConfig
+from hdr.store import DEFAULT_NAME, active_model, list_models, read_card
+from hdr.train import TrainConfig
+from tests.app_support import copy_models, mnist_digit_rgba, small
+
+TINY = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, batch_size=32, augment=False, limit=200)
+TIMEOUT = 120  # seconds; a tiny job takes a few
+
+
+@pytest.fixture(scope="module")
+def small_mnist(mnist):
+    return small(mnist)
+
+
+@pytest.fixture
+def models_copy(tmp_path):
+    return copy_models(tmp_path / "models")
+
+
+def test_job_records_progress_and_saves_without_activating(small_mnist, models_copy):
+    data = jobs.make_training_data(small_mnist, TINY)
+    job = jobs.start_job(TINY, data, models_dir=models_copy)
+    status = job.wait(TIMEOUT)
+    assert status.state == jobs.FINISHED, status.message
+    assert status.fraction == 1.0 and status.epoch == 1 and status.batches == 7
+    assert len(status.history["val_accuracy"]) == 1 and len(status.batch_logs["loss"]) == status.batches
+    card = read_card(status.card.name, models_copy)
+    assert card.metrics["test"]["n"] == len(small_mnist.y_test)
+    assert card.metrics["test_accuracy"] == pytest.approx(status.card.metrics["test_accuracy"])
+    assert card.data["train"] == TINY.limit and card.data["val"] <= TINY.limit
+    assert active_model(models_copy) == DEFAULT_NAME
+    assert {c.name for c in list_models(models_copy)} == {DEFAULT_NAME, card.name}
+
+
+def test_stopped_job_saves_nothing(small_mnist, models_copy):
+    before = sorted(p.name for p in models_copy.iterdir())
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
+    job = jobs.start_job(config, jobs.make_training_data(small_mnist, config), models_dir=models_copy)
+    job.stop()
+    status = job.wait(TIMEOUT)
+    assert status.state == jobs.STOPPED and status.done
+    assert sorted(p.name for p in models_copy.iterdir()) == before
+
+
+def test_only_one_job_at_a_time(small_mnist, models_copy):
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
+    data = jobs.make_training_data(small_mnist, config)
+    job = jobs.start_job(config, data, models_dir=models_copy)
+    try:
+        with pytest.raises(jobs.JobBusyError):
+            jobs.start_job(config, data, models_dir=models_copy)
+        assert jobs.current_job() is job
+    finally:
+        job.stop()
+        job.wait(TIMEOUT)
+
+
+def test_failure_is_a_message_not_a_crash(small_mnist, models_copy):
+    data = jobs.make_training_data(small_mnist, TINY)
+    broken = jobs.TrainingData(data.x_train, data.y_train, data.x_val[:0], data.y_val[:0], data.x_test, data.y_test, data.info)
+    status = jobs.start_job(TINY, broken, models_dir=models_copy).wait(TIMEOUT)
+    assert status.state == jobs.FAILED and "must not be empty" in status.message
+    assert active_model(models_copy) == DEFAULT_NAME
+
+
+@pytest.mark.parametrize("bad", [{"epochs": 0}, {"batch_size": 0}, {"learning_rate": 5.0}, {"limit": 3}])
+def test_nonsense_settings_are_refused_before_starting(small_mnist, models_copy, bad):
+    config = TrainConfig(**{**TINY.__dict__, **bad})
+    with pytest.raises(ValueError):
+        jobs.TrainingJob(config, jobs.make_training_data(small_mnist, TINY), models_dir=models_copy)
+
+
+def test_extra_samples_come_first_and_survive_the_limit(small_mnist):
+    extra = (small_mnist.x_test[:5], np.full(5, 7, np.int64))
+    data = jobs.make_training_data(small_mnist, TINY, extra=extra, extra_name="feedback")
+    assert data.y_train[:5].tolist() == [7] * 5 and "feedback" in data.info["source"]
+    csv_only = jobs.make_training_data(small_mnist, TINY, extra=(small_mnist.x_train, small_mnist.y_train), extra_name="train.csv", replace_mnist=True)
+    assert csv_only.info["source"] == "train.csv"
+
+
+def test_fine_tune_reports_before_and_after(small_mnist, models_copy, tmp_path, mnist):
+    for i in range(6):
+        save_sample(mnist_digit_rgba(mnist.x_test[i]), int(mnist.y_test[i]), tmp_path / "fb")
+    config = jobs.FineTuneConfig(epochs=1, mnist_images=100, feedback_repeat=2)
+    job = jobs.start_fine_tune(small_mnist, load_feedback(tmp_path / "fb"), config, models_dir=models_copy)
+    status = job.wait(TIMEOUT)
+    assert status.state == jobs.FINISHED, status.message
+    assert set(status.comparison) == {"before", "after"}
+    assert set(status.comparison["after"]) == {"mnist_test", "feedback"}
+    card = read_card(status.card.name, models_copy)
+    assert card.parent == DEFAULT_NAME and card.name.startswith("default-ft")
+    assert card.metrics["fine_tune"] == status.comparison
+    assert active_model(models_copy) == DEFAULT_NAME
