@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from hdr.data import DATA_DIR_ENV, DataError
@@ -110,8 +113,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if p.epoch_end:
             bar.update(1)
 
-    result = train_model(split.x_train, split.y_train, x_val, y_val, config, progress=progress)
+    result = train_model(
+        split.x_train, split.y_train, x_val, y_val, config, progress=progress, should_stop=_stop_on_signal()
+    )
     bar.close()
+    if result.stopped:
+        print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
     test = evaluate_model(Predictor(result.model), mnist.x_test, mnist.y_test)
     card = ModelCard(
         name=name,
@@ -138,12 +145,87 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load_predictor(args: argparse.Namespace):
+    """The Predictor for --model / --models-dir (default: the active model)."""
+    from hdr.predict import Predictor
+    from hdr.store import MODELS_DIR
+
+    return Predictor.load(args.model, Path(args.models_dir) if args.models_dir else MODELS_DIR)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from hdr.data import load_mnist
+    from hdr.evaluate import evaluate_model
+    from hdr.store import MODELS_DIR, read_card, update_card
+
+    predictor = _load_predictor(args)
+    mnist = load_mnist(args.data_dir)
+    metrics = evaluate_model(predictor, mnist.x_test, mnist.y_test)
+    if args.update_card:
+        models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
+        card = read_card(predictor.name, models_dir)
+        card.metrics.update(test_accuracy=metrics.accuracy, test_loss=metrics.loss, test=metrics.to_dict(with_misclassified=False))
+        update_card(card, models_dir)
+    if args.json:
+        print(json.dumps({"model": predictor.name, **metrics.to_dict()}))
+        return EXIT_OK
+    print(f"model {predictor.name}: accuracy {metrics.accuracy:.4%} on {metrics.n} MNIST test images, loss {metrics.loss:.4f}")
+    print("most confused (true -> predicted): " + ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in metrics.confused_pairs[:5]))
+    return EXIT_OK
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from hdr.preprocess import ImageError, to_mnist
+
+    predictor = _load_predictor(args)
+    items, status = [], EXIT_OK
+    for path in args.paths:
+        try:
+            items.append((path, to_mnist(path)))
+        except ImageError as exc:
+            items.append((path, exc))
+            status = EXIT_ERROR
+    good = [item for _, item in items if not isinstance(item, Exception)]
+    predictions = iter(predictor.predict_preprocessed(good))  # one forward pass for every file
+    for path, item in items:
+        if isinstance(item, Exception):
+            _emit(args.json, {"path": path, "error": str(item)}, f"{path}: error: {item}")
+            continue
+        pred = next(predictions)
+        text = "no digit found" if pred.digit is None else f"{pred.digit} ({pred.confidence:.1%})"
+        _emit(args.json, {"path": path, **pred.to_dict()}, f"{path}: {text}")
+    return status
+
+
+def _emit(as_json: bool, record: dict, line: str) -> None:
+    """Prints one result, as a JSON object or a line of text."""
+    print(json.dumps(record) if as_json else line, flush=False)
+
+
+def _stop_on_signal() -> Callable[[], bool]:
+    """A stop flag raised by Ctrl-C or SIGTERM: training ends cleanly and the best epoch is saved.
+
+    A second Ctrl-C interrupts at once, as usual.
+    """
+    stop = threading.Event()
+
+    def handler(signum, frame) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop.is_set
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
+    from hdr.store import ModelStoreError
+
     args = build_parser().parse_args(argv)
-    handlers = {"train": _cmd_train}
+    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict}
     try:
         return handlers[args.command](args)
-    except (DataError, ValueError, OSError) as exc:
+    except (DataError, ValueError, OSError, ModelStoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -38,9 +38,22 @@ MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of the 
 INK_LEVEL = 0.5  # a pixel is ink when at least half as dark (or light) as the strongest ink
 MIN_INK_FRACTION = 3e-4  # less ink than this share of the picture counts as blank
 MIN_INK_PIXELS = 3
+MIN_PHOTO_SIDE = 64  # smaller pictures (MNIST-sized, tight crops) have no ruling lines or page edges
 SPECK_FRACTION = 0.05  # ink blobs smaller than this share of the largest one are specks
 WORK_SIDE = 1024  # larger pictures are reduced to this longest side before any pixel work
 MAX_PIXELS = 120_000_000  # refuse to decode more than this (decompression bombs); JPEGs decode reduced
+BACKGROUND_SIDE = 128  # paper and light vary slowly: estimate them on a copy this small (longest side)
+BACKGROUND_KERNEL = 0.25  # closing width, share of the longest side: wider than any stroke of a digit
+MIN_BACKGROUND = 0.05  # darker backgrounds count as this bright (no division by black)
+POLARITY_WINDOW = 0.25  # local median window, share of the longest side, to tell dark ink from light
+INK_STRENGTH_PERCENTILE = 99  # the strong ink, among pixels that stand out, scales the ink map to 1
+LINE_KERNEL = 1 / 30  # ruling lines are found as runs at least this share of the width ...
+LINE_MIN_KERNEL = 12  # ... and at least this many pixels
+LINE_SLANT = 1  # pixels of vertical tolerance, so lines slanted by perspective still count
+LINE_SPAN = 0.8  # a ruling line crosses at least this share of the picture
+LINE_THICKNESS = 0.012  # ... and is at most this share of the short side thick ...
+LINE_MIN_THICKNESS = 3  # ... or this many pixels
+EDGE_CONTACT = 0.6  # ink covering this share of a border is a page edge or shadow, not writing
 
 
 class ImageError(ValueError):
@@ -167,37 +180,174 @@ def _to_unit_float(arr: np.ndarray) -> np.ndarray:
 
 
 def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Finds which of ink and background is light and returns the ink as high values.
+    """Separates the ink from the background and returns the ink as high values.
 
-    The background is the median grey; the ink is whichever extreme lies farther from it, so
-    black on white, white on black and dark ink on grey paper all come out the same way.
+    The background (paper and light) is estimated locally, so tinted paper, uneven light and
+    shadows come out as plain background: each pixel's ink is how much darker (or lighter) it is
+    than the background around it, relative to that background. Whether the ink is dark (pen on
+    paper, a black-on-white drawing) or light (chalk on a board, a white-on-black canvas) is
+    decided by which extreme stands out more from the local median. On a uniform background this
+    is the same as measuring the ink against the median grey.
 
     Args:
         gray: ``float32 (H, W)`` in [0, 1].
 
     Returns:
-        ``(ink, has_contrast)``: ink ``float32 (H, W)`` in [0, 1] scaled so the strongest ink is 1,
+        ``(ink, has_contrast)``: ink ``float32 (H, W)`` in [0, 1] scaled so the strong ink is 1,
         and False when nothing stands out from the background.
     """
-    smooth = cv2.blur(gray, (3, 3)) if min(gray.shape) >= 3 else gray  # lone noisy pixels are not ink
-    background = float(np.median(smooth))
-    lo, hi = float(smooth.min()), float(smooth.max())
-    ink = background - gray if background - lo > hi - background else gray - background
-    contrast = max(background - lo, hi - background)
-    if contrast < MIN_CONTRAST:
-        return np.zeros_like(gray), False
-    return np.clip(ink / contrast, 0.0, 1.0).astype(np.float32), True
+    small = _shrink(gray, BACKGROUND_SIDE)
+    if _ink_is_light(small):  # from here on the ink is dark
+        gray, small = 1.0 - gray, 1.0 - small
+    oriented = gray
+    background = _background(small, gray.shape)
+    ink = (background - oriented) / np.maximum(background, MIN_BACKGROUND)
+    ink = np.clip(ink, 0.0, 1.0)
+    smooth = cv2.blur(ink, (3, 3)) if min(ink.shape) >= 3 else ink  # lone noisy pixels are not ink
+    candidates = smooth[smooth >= MIN_CONTRAST]
+    if candidates.size == 0:
+        return np.zeros_like(gray, dtype=np.float32), False
+    # The typical strength of the ink rather than its extreme: one very dark blot (a shadowed
+    # page edge) must not make a faint pencil digit look like background.
+    strength = max(float(np.percentile(candidates, INK_STRENGTH_PERCENTILE)), MIN_CONTRAST)
+    return np.clip(ink / strength, 0.0, 1.0).astype(np.float32), True
+
+
+def _shrink(gray: np.ndarray, side: int) -> np.ndarray:
+    """Reduces a picture so its longest side is at most ``side`` pixels (area averaging)."""
+    height, width = gray.shape
+    factor = side / max(height, width)
+    if factor >= 1.0:
+        return gray
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+def _odd(n: float) -> int:
+    """The odd integer >= 1 nearest below ``n`` (kernel sizes)."""
+    return max(1, int(n) | 1)
+
+
+def _ink_is_light(small: np.ndarray) -> bool:
+    """True when the ink is lighter than the background (chalk on a board, white on black)."""
+    if min(small.shape) < 3:
+        return float(np.median(small)) < 0.5
+    size = _odd(POLARITY_WINDOW * max(small.shape))
+    local = cv2.medianBlur(np.round(small * 255).astype(np.uint8), min(size, 255)).astype(np.float32) / 255
+    deviation = small - local
+    return float(deviation.max()) > -float(deviation.min())
+
+
+def _background(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The brightness of the paper under dark ink, at full size.
+
+    A morphological closing wider than any stroke fills the ink in with the paper around it while
+    keeping the edges of shadows, then a blur smooths it; both on a small copy, for speed.
+
+    Args:
+        small: ``float32 (h, w)`` reduced picture, ink dark.
+        shape: ``(H, W)`` of the full picture.
+    """
+    size = _odd(BACKGROUND_KERNEL * max(small.shape))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    closed = cv2.blur(closed, (size // 2 + 1, size // 2 + 1))
+    closed = np.maximum(closed, small)  # the paper is never darker than what is seen
+    return cv2.resize(closed, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def remove_lines(mask: np.ndarray) -> np.ndarray:
+    """Removes long straight ruling and grid lines (notebook paper) from an ink mask.
+
+    A line is a thin, nearly straight run of ink that crosses most of the picture: horizontal
+    ones always count, vertical ones only when there are several (squared paper), so that a
+    single tall "1" survives. Strokes that cross a removed line are mended. Nothing is removed
+    when nothing else would be left: then the "line" is the drawing.
+
+    Args:
+        mask: ``bool (H, W)`` ink mask.
+
+    Returns:
+        ``bool (H, W)``, the mask without the lines.
+    """
+    mask = mask.astype(bool)
+    lines = _line_mask(mask, min_lines=1) | _line_mask(mask.T, min_lines=2).T
+    if not lines.any():
+        return mask
+    kept = mask & ~lines
+    if not kept.any():
+        return mask
+    # Mend the strokes the removal cut: fill a removed pixel when ink lies just above and below.
+    band = 2 * int(np.ceil(_max_line_thickness(mask.shape))) + 1
+    vertical = cv2.morphologyEx(kept.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((band, 1), np.uint8)).astype(bool)
+    horizontal = cv2.morphologyEx(kept.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, band), np.uint8)).astype(bool)
+    return kept | (mask & lines & (vertical | horizontal))
+
+
+def _line_mask(mask: np.ndarray, min_lines: int) -> np.ndarray:
+    """The pixels of long thin horizontal lines in ``mask`` (bool (H, W)), or none."""
+    height, width = mask.shape
+    length = max(LINE_MIN_KERNEL, round(width * LINE_KERNEL))
+    if min(height, width) < MIN_PHOTO_SIDE:
+        return np.zeros_like(mask)
+    # Thicken vertically first so that slightly slanted lines (perspective) survive the opening.
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((2 * LINE_SLANT + 1, 1), np.uint8))
+    runs = cv2.morphologyEx(grown, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    joined = cv2.dilate(runs, np.ones((1, length), np.uint8))  # bridge short gaps in faint lines
+    n, labels = cv2.connectedComponents(joined, connectivity=8)
+    run_labels = np.where(runs > 0, labels, 0)
+    max_thickness = _max_line_thickness(mask.shape)
+    keep = []
+    for i in range(1, n):
+        xs = np.flatnonzero((run_labels == i).any(axis=0))
+        span = xs[-1] - xs[0] + 1 if xs.size else 0
+        if span >= LINE_SPAN * width and np.count_nonzero(run_labels == i) / span <= max_thickness:
+            keep.append(i)
+    if len(keep) < min_lines:
+        return np.zeros_like(mask)
+    line = np.isin(labels, keep) & (runs > 0)
+    return cv2.dilate(line.astype(np.uint8), np.ones((2 * LINE_SLANT + 1, 1), np.uint8)).astype(bool) & mask
+
+
+def _max_line_thickness(shape: tuple[int, int]) -> float:
+    """The thickest a ruling line can be in a mask of this shape, slant tolerance included."""
+    return max(LINE_MIN_THICKNESS, LINE_THICKNESS * min(shape)) + 2 * LINE_SLANT
 
 
 def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
-    """The ink pixels of the digit with specks dropped, or None when the picture is blank."""
-    mask = (ink >= INK_LEVEL).astype(np.uint8)
+    """The ink pixels of the digit with ruling lines, page-edge junk and specks dropped, or None when blank."""
+    mask = remove_lines(ink >= INK_LEVEL).astype(np.uint8)
     if mask.sum() < max(MIN_INK_PIXELS, MIN_INK_FRACTION * mask.size):
         return None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    areas = np.where(edge_junk(labels, n)[1:], 0, stats[1:, cv2.CC_STAT_AREA])
+    if areas.max() == 0:
+        return None
     keep = np.flatnonzero(areas >= SPECK_FRACTION * areas.max()) + 1
     return np.isin(labels, keep)
+
+
+def edge_junk(labels: np.ndarray, count: int) -> np.ndarray:
+    """Which ink blobs are page edges or shadows at the border rather than writing.
+
+    Writing may touch the border of a picture at a few pixels; the dark table beside a page, or
+    a shadow falling in from outside, lies along it.
+
+    Args:
+        labels: ``int32 (H, W)`` blob labels, 0 for the background (``cv2.connectedComponents``).
+        count: Number of labels, the background included.
+
+    Returns:
+        ``bool (count,)``: True for blobs that cover a large part of any border (never label 0).
+    """
+    contact = np.zeros(count, np.float64)
+    if min(labels.shape) < MIN_PHOTO_SIDE:
+        return contact > 0
+    for side in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
+        contact = np.maximum(contact, np.bincount(side.ravel(), minlength=count)[:count] / side.size)
+    junk = contact >= EDGE_CONTACT
+    junk[0] = False
+    return junk
 
 
 def _stroke_width(mask: np.ndarray) -> float:

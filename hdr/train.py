@@ -248,6 +248,7 @@ def train_model(
         validation_data=_dataset(x_val, y_val, config, train=False),
         epochs=config.epochs,
         callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself; Keras would only warn
         verbose=0,
     )
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}

@@ -1,0 +1,79 @@
+"""Digits drawn the way a browser canvas returns them, for tests and benchmarks.
+
+Each digit is a pen path in a unit square, rendered anti-aliased at any size, stroke width,
+position and colour scheme, so tests can check the preprocessing on thin, thick, small and
+off-centre drawings without a browser.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _ellipse(cx: float, cy: float, rx: float, ry: float, start: float = 0.0, end: float = 360.0) -> list:
+    angles = np.radians(np.linspace(start, end, 40))
+    return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
+
+
+# Pen paths, (x, y) in [0, 1] with y down; each inner list is one stroke.
+STROKES: dict[int, list[list[tuple[float, float]]]] = {
+    0: [_ellipse(0.5, 0.5, 0.28, 0.45)],
+    1: [[(0.38, 0.18), (0.55, 0.05), (0.55, 0.95)]],
+    2: [[(0.2, 0.28), (0.3, 0.1), (0.5, 0.04), (0.7, 0.1), (0.78, 0.28), (0.7, 0.46), (0.2, 0.95), (0.82, 0.95)]],
+    3: [[(0.2, 0.12), (0.5, 0.04), (0.75, 0.15), (0.75, 0.33), (0.45, 0.5), (0.78, 0.63), (0.8, 0.84), (0.5, 0.96), (0.2, 0.88)]],
+    4: [[(0.62, 0.95), (0.62, 0.05), (0.15, 0.65), (0.85, 0.65)]],
+    5: [[(0.78, 0.05), (0.32, 0.05), (0.27, 0.45), (0.5, 0.38), (0.75, 0.52), (0.78, 0.78), (0.5, 0.95), (0.2, 0.88)]],
+    6: [[(0.7, 0.04), (0.42, 0.28), (0.26, 0.62), (0.3, 0.88), (0.52, 0.96), (0.74, 0.82), (0.72, 0.6), (0.48, 0.52), (0.28, 0.66)]],
+    7: [[(0.15, 0.07), (0.85, 0.07), (0.42, 0.95)]],
+    8: [_ellipse(0.5, 0.27, 0.22, 0.22), _ellipse(0.5, 0.72, 0.27, 0.24)],
+    9: [_ellipse(0.5, 0.3, 0.25, 0.24), [(0.75, 0.3), (0.72, 0.95)]],
+}
+
+STYLES = ("white_on_black", "black_on_white", "black_on_transparent", "white_on_transparent")
+
+
+def draw_digit(
+    digit: int,
+    *,
+    canvas: int = 280,
+    height: float = 0.7,
+    width: int = 18,
+    centre: tuple[float, float] = (0.5, 0.5),
+    style: str = "black_on_transparent",
+) -> np.ndarray:
+    """Renders a digit as a canvas would: ``uint8 (canvas, canvas, 4)`` RGBA.
+
+    Args:
+        digit: 0-9.
+        canvas: Side of the square canvas in pixels.
+        height: Digit height as a share of the canvas.
+        width: Pen width in pixels.
+        centre: Digit centre as shares of the canvas (x, y).
+        style: One of :data:`STYLES`.
+    """
+    scale = 4  # draw large, then reduce: anti-aliased edges like a browser's
+    size = canvas * scale
+    ink = np.zeros((size, size), np.uint8)
+    box = height * size
+    for stroke in STROKES[digit]:
+        unit = np.array(stroke) - 0.5
+        # Handwritten digits are about three quarters as wide as tall.
+        pts = np.column_stack([centre[0] * size + unit[:, 0] * 0.75 * box, centre[1] * size + unit[:, 1] * box])
+        cv2.polylines(ink, [np.round(pts).astype(np.int32)], False, 255, thickness=max(1, width * scale), lineType=cv2.LINE_AA)
+    ink = cv2.resize(ink, (canvas, canvas), interpolation=cv2.INTER_AREA)
+    rgba = np.zeros((canvas, canvas, 4), np.uint8)
+    ink_colour, paper, transparent = {
+        "white_on_black": (255, 0, False),
+        "black_on_white": (0, 255, False),
+        "black_on_transparent": (0, 0, True),
+        "white_on_transparent": (255, 255, True),
+    }[style]
+    a = ink.astype(np.float32) / 255.0
+    if transparent:
+        rgba[..., :3] = ink_colour
+        rgba[..., 3] = ink
+    else:
+        rgba[..., :3] = np.round(ink_colour * a + paper * (1 - a)).astype(np.uint8)[..., None]
+        rgba[..., 3] = 255
+    return rgba
