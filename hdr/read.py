@@ -6,10 +6,11 @@ The pipeline, each step a small pure function on arrays:
 2. :func:`hdr.preprocess.ink_map` separates the ink from paper of any tint, uneven light and
    shadows, and :func:`hdr.preprocess.remove_lines` drops ruling and grid lines;
 3. :func:`find_blobs` labels the ink and drops specks and page-edge junk;
-4. :func:`group_blobs` joins the broken strokes of one digit, :func:`split_wide` cuts touching
-   digits apart, :func:`order_lines` orders them;
+4. :func:`group_blobs` joins the broken strokes of one digit, :func:`order_lines` orders the
+   digits, :func:`split_wide` proposes cuts through blobs too wide for one digit;
 5. each digit is cropped as an ink image and handed to :func:`hdr.preprocess.to_mnist`, the one
-   preprocessing path, and all digits are classified in a single forward pass.
+   preprocessing path, and all digits (wide blobs whole and cut) are classified in a single
+   forward pass; a cut is kept when the model is surer of every piece than of the whole.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from hdr.predict import Predictor
+from hdr.predict import Prediction, Predictor
 from hdr.preprocess import (
     INK_LEVEL,
     WORK_SIDE,
@@ -42,6 +43,7 @@ MIN_DIGIT_PIXELS = 6  # ... and at least this many pixels tall at the working si
 FRAGMENT_HEIGHT = 0.8  # a blob at most this share of its neighbour's height may be a broken-off stroke ...
 FRAGMENT_OVERLAP = 0.5  # ... when it overlaps the neighbour horizontally by this share of its own width ...
 FRAGMENT_GAP = 0.5  # ... and lies within this share of the taller blob's height above or below it
+ATTACH_GAP = 0.1  # smaller blobs this close (share of the digit's height) are strokes of that digit
 DIGIT_ASPECT = 0.7  # a typical handwritten digit is this wide for its height (MNIST: 0.4-1.0, "1" aside)
 SPLIT_ASPECT = 1.15  # blobs wider than this for their height are touching digits, to be cut apart
 NARROW_ASPECT = 0.4  # narrower blobs ("1") do not count when estimating the typical digit width
@@ -175,9 +177,7 @@ def _are_fragments(a: Blob, b: Blob) -> bool:
     gap_y = max(ay, by) - min(ay + ah, by + bh)  # negative when they overlap vertically
     small, tall = sorted((ah, bh))
     return (
-        overlap_x >= FRAGMENT_OVERLAP * min(aw, bw)
-        and small <= FRAGMENT_HEIGHT * tall
-        and gap_y <= FRAGMENT_GAP * tall
+        overlap_x >= FRAGMENT_OVERLAP * min(aw, bw) and small <= FRAGMENT_HEIGHT * tall and gap_y <= FRAGMENT_GAP * tall
     )
 
 
@@ -206,32 +206,52 @@ def group_blobs(blobs: list[Blob]) -> list[Blob]:
     if not groups:
         return []
     tallest = max(g.box[3] for g in groups)
-    return [g for g in groups if g.box[3] >= max(MIN_DIGIT_PIXELS, MIN_DIGIT_HEIGHT * tallest)]
+    least = max(MIN_DIGIT_PIXELS, MIN_DIGIT_HEIGHT * tallest)
+    digits = [g for g in groups if g.box[3] >= least]
+    for small in (g for g in groups if g.box[3] < least):
+        # A stroke tip cut off by the threshold joins the digit right beside it; anything else is a speck.
+        near = [i for i, d in enumerate(digits) if _gap(small, d) <= ATTACH_GAP * d.box[3]]
+        if near:
+            i = min(near, key=lambda i: _gap(small, digits[i]))
+            digits[i] = _merge(digits[i], small)
+    return digits
 
 
-def split_wide(groups: list[Blob]) -> list[Blob]:
-    """Cuts blobs that are too wide for one digit into touching digits.
+def _gap(a: Blob, b: Blob) -> float:
+    """The distance between two boxes (0 when they overlap)."""
+    ax, ay, aw, ah = a.box
+    bx, by, bw, bh = b.box
+    dx = max(0, max(ax, bx) - min(ax + aw, bx + bw))
+    dy = max(0, max(ay, by) - min(ay + ah, by + bh))
+    return float(np.hypot(dx, dy))
+
+
+def typical_width(groups: list[Blob]) -> float | None:
+    """The median width of the blobs shaped like one digit ("1"s aside), or None when there are none."""
+    singles = [g.box[2] for g in groups if NARROW_ASPECT <= g.aspect <= SPLIT_ASPECT]
+    return float(np.median(singles)) if singles else None
+
+
+def split_wide(blob: Blob, width: float | None = None) -> list[Blob]:
+    """Cuts a blob too wide for one digit into the touching digits it may be.
 
     The number of digits comes from the typical digit width in the picture (or, alone, from
     :data:`DIGIT_ASPECT`); each cut goes through the column with the least ink near where it is
-    expected.
+    expected. Whether the cut is right is left to the classifier (see :func:`read_digits`).
 
     Args:
-        groups: One blob per digit or run of touching digits.
+        blob: One digit or a run of touching digits.
+        width: The typical width of one digit in the picture (:func:`typical_width`).
 
     Returns:
-        The blobs with wide ones replaced by their pieces.
+        The pieces, left to right; empty when the blob is not wide.
     """
-    singles = [g.box[2] for g in groups if NARROW_ASPECT <= g.aspect <= SPLIT_ASPECT]
-    out = []
-    for g in groups:
-        if g.aspect <= SPLIT_ASPECT:
-            out.append(g)
-            continue
-        width = float(np.median(singles)) if singles else DIGIT_ASPECT * g.box[3]
-        count = max(2, round(g.box[2] / max(width, 1.0)))
-        out.extend(_cut(g, count))
-    return out
+    if blob.aspect <= SPLIT_ASPECT:
+        return []
+    width = width or DIGIT_ASPECT * blob.box[3]
+    count = max(2, round(blob.box[2] / max(width, 1.0)))
+    pieces = _cut(blob, count)
+    return pieces if len(pieces) >= 2 else []
 
 
 def _cut(blob: Blob, count: int) -> list[Blob]:
@@ -251,7 +271,7 @@ def _cut(blob: Blob, count: int) -> list[Blob]:
         cuts.append(int(columns[np.lexsort((np.abs(columns - expected), ink[lo : hi + 1]))[0]]))
     cuts.append(w)
     pieces = []
-    for left, right in zip(cuts[:-1], cuts[1:]):
+    for left, right in zip(cuts[:-1], cuts[1:], strict=True):
         part = blob.mask[:, left:right]
         if not part.any():
             continue
@@ -306,7 +326,7 @@ def _crop(ink: np.ndarray, blob: Blob) -> np.ndarray:
         size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
         crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
     margin = int(np.ceil(CROP_MARGIN * max(crop.shape)))
-    return np.pad(crop, margin).astype(np.float32)
+    return np.clip(np.pad(crop, margin), 0.0, 1.0).astype(np.float32)  # values above 1 would read as 0-255
 
 
 def find_digits(gray: np.ndarray) -> tuple[np.ndarray, list[list[Blob]]]:
@@ -316,14 +336,14 @@ def find_digits(gray: np.ndarray) -> tuple[np.ndarray, list[list[Blob]]]:
         gray: ``float32 (H, W)`` in [0, 1].
 
     Returns:
-        ``(ink, lines)``: the ink map ``float32 (H, W)`` and the digits as lines of blobs.
+        ``(ink, lines)``: the ink map ``float32 (H, W)`` and the digits as lines of blobs
+        (touching digits still joined; see :func:`split_wide`).
     """
     ink, has_contrast = ink_map(gray)
     if not has_contrast:
         return ink, []
     mask = remove_lines(ink >= INK_LEVEL)
-    groups = split_wide(group_blobs(find_blobs(mask)))
-    return ink, order_lines(groups)
+    return ink, order_lines(group_blobs(find_blobs(mask)))
 
 
 def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
@@ -343,12 +363,22 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     """
     gray, scale, size = working_gray(source)
     ink, lines = find_digits(gray)
-    blobs = [b for line in lines for b in line]
-    predictions = predictor.predict_preprocessed([to_mnist(_crop(ink, b)) for b in blobs])
+    groups = [g for line in lines for g in line]
+    width = typical_width(groups)
+    pieces = [split_wide(g, width) for g in groups]
+    # Wholes and pieces of wide blobs go through the model together, in one forward pass.
+    candidates = groups + [p for ps in pieces for p in ps]
+    predictions = predictor.predict_preprocessed([to_mnist(_crop(ink, b)) for b in candidates])
+    chosen: list[list[tuple[Blob, Prediction]]] = []
+    k = len(groups)
+    for group, whole, parts in zip(groups, predictions, pieces, strict=False):
+        split = list(zip(parts, predictions[k : k + len(parts)], strict=True))
+        k += len(parts)
+        chosen.append(split if split and _split_is_better(whole, [p for _, p in split]) else [(group, whole)])
     digits, texts, k = [], [], 0
     for line in lines:
         text = ""
-        for blob, prediction in zip(blobs[k : k + len(line)], predictions[k : k + len(line)]):
+        for blob, prediction in (item for entry in chosen[k : k + len(line)] for item in entry):
             if prediction.digit is None:
                 continue
             box = _to_source(blob.box, scale, size)
@@ -361,10 +391,16 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     return Reading("\n".join(texts), digits, size)
 
 
+def _split_is_better(whole: Prediction, parts: list[Prediction]) -> bool:
+    """True when the model is surer of every piece than of the whole: touching digits, not one wide digit."""
+    if any(p.digit is None for p in parts):
+        return False
+    return whole.digit is None or min(p.confidence for p in parts) > whole.confidence
+
+
 def _to_source(box: tuple[int, int, int, int], scale: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
     """A working-size box in source pixels, clipped to the source."""
     x, y, w, h = (v / scale for v in box)
     x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
     x1, y1 = min(size[0], int(np.ceil(x + w))), min(size[1], int(np.ceil(y + h)))
     return x0, y0, x1 - x0, y1 - y0
-
