@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from hdr.data import DataError, Mnist, split_validation
@@ -370,6 +371,9 @@ class TrainingJob:
 
     def _train_and_save(self) -> None:
         data, config = self.data, self.config
+        # Keras keeps layer-name counters per thread; start this thread's afresh so a model built
+        # here never meets stale names (seen as a rare "layers should have unique names" failure).
+        keras.backend.clear_session(free_memory=False)
         model, before = None, {}
         if self.base_model is not None:
             self._set(message=f"scoring {self.base_model} before fine-tuning")

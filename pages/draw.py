@@ -47,4 +47,4 @@ if reading is not None and len(reading.digits) > 1:
 else:
     prediction = predictor.predict(image)
     widgets.show_prediction(prediction, key="draw")
-    widgets.feedback_control(image, prediction, key=f"draw-{st.session_state.canvas_generation}")
+    widgets.feedback_control(image, prediction, key=f"draw-{st.session_state.canvas_generation}", feedback_dir=state.feedback_dir())

@@ -10,7 +10,7 @@ import streamlit as st
 
 from hdr import jobs
 from hdr.data import DataError, load_csv
-from hdr.feedback import FEEDBACK_DIR, count_samples, load_feedback
+from hdr.feedback import count_samples, load_feedback
 from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ModelConfig
 from hdr.store import ModelStoreError, set_active_model
 from hdr.train import TrainConfig
@@ -38,7 +38,7 @@ def _start(config: TrainConfig, source: str, upload) -> None:
     try:
         config.validate()
         if source == DATA_FEEDBACK:
-            data = jobs.make_training_data(mnist, config, extra=load_feedback(FEEDBACK_DIR), extra_name="feedback")
+            data = jobs.make_training_data(mnist, config, extra=load_feedback(state.feedback_dir()), extra_name="feedback")
         elif source == DATA_CSV:
             if upload is None:
                 raise DataError("upload a Kaggle train.csv first")
@@ -53,7 +53,7 @@ def _start(config: TrainConfig, source: str, upload) -> None:
 def _fine_tune(config: jobs.FineTuneConfig) -> None:
     """Starts fine-tuning the active model on the feedback samples."""
     try:
-        jobs.start_fine_tune(state.mnist_or_stop(), load_feedback(FEEDBACK_DIR), config, models_dir=state.models_dir())
+        jobs.start_fine_tune(state.mnist_or_stop(), load_feedback(state.feedback_dir()), config, models_dir=state.models_dir())
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:
         st.error(str(exc).splitlines()[0])
 
@@ -121,7 +121,7 @@ with st.form("train-form"):
         _start(config, source, upload)
 
 with st.expander(f"Fine-tune the active model ({state.active_name()}) on your feedback samples"):
-    counts = count_samples(FEEDBACK_DIR)
+    counts = count_samples(state.feedback_dir())
     st.caption(f"{sum(counts.values())} samples saved: " + ", ".join(f"{d}: {n}" for d, n in counts.items() if n))
     tune = jobs.FineTuneConfig()
     st.write(f"{tune.epochs} epochs at learning rate {tune.learning_rate}, each sample seen {tune.feedback_repeat}x per epoch, mixed with {tune.mnist_images:,} MNIST images so the rest is not forgotten.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from hdr.data import NUM_CLASSES
-from hdr.feedback import FEEDBACK_DIR, save_sample
+from hdr.feedback import save_sample
 from hdr.predict import Prediction, Predictor
 from hdr.preprocess import ImageError, ImageInput
 from ui import charts
@@ -36,7 +36,7 @@ def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BL
         st.plotly_chart(charts.probability_bars(prediction.probabilities, prediction.digit), key=f"{key}-bars", config={"displayModeBar": False})
 
 
-def feedback_control(image: ImageInput, prediction: Prediction | None, *, key: str, feedback_dir: Path = FEEDBACK_DIR) -> None:
+def feedback_control(image: ImageInput, prediction: Prediction | None, *, key: str, feedback_dir: Path) -> None:
     """"Wrong? The right digit is ..." — saves the picture with the corrected label as a feedback sample."""
     if prediction is None or prediction.digit is None:
         return

@@ -1,0 +1,138 @@
+"""AppTest for every page: it runs without exception, its main widgets are there, and they work."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from hdr import feedback, jobs, store
+from hdr.feedback import count_samples, save_sample
+from hdr.models import ModelConfig
+from hdr.store import DEFAULT_NAME, active_model, list_models
+from hdr.train import TrainConfig
+from tests.app_support import copy_models, mnist_digit_rgba, small
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 120  # seconds per script run: the first one loads TensorFlow and the model on busy cores
+
+
+@pytest.fixture
+def app_dirs(tmp_path, monkeypatch):
+    """Points the app at a copy of the models and an empty feedback folder."""
+    models = copy_models(tmp_path / "models")
+    monkeypatch.setattr(store, "MODELS_DIR", models)
+    monkeypatch.setattr(feedback, "FEEDBACK_DIR", tmp_path / "feedback")
+    return models, tmp_path / "feedback"
+
+
+def _run(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_draw_page_starts_blank(app_dirs):
+    at = _run()
+    assert at.slider(key="stroke_width").value > 0
+    assert at.button(key="clear")
+    assert at.metric[0].label == "Prediction" and at.metric[0].value == "—"
+    assert "Draw a digit" in [i.value for i in at.info]
+    at.button(key="clear").click().run()
+    assert not at.exception and at.session_state.canvas_generation == 1
+
+
+def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
+    at = _run("pages/upload.py")
+    paper = 255 - np.kron(mnist.x_test[0], np.ones((8, 8), np.uint8))  # dark ink on white paper
+    uploader = at.file_uploader(key="uploads")
+    uploader.set_value([("seven.png", _png(paper), "image/png"), ("notes.png", b"not an image at all", "image/png"), ("empty.png", b"", "image/png")])
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Prediction"] == [str(mnist.y_test[0])]
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("notes.png: not an image") for e in errors), errors
+    assert any(e.startswith("empty.png:") and "empty" in e for e in errors), errors
+    assert at.toggle(key="use_camera").value is False
+
+
+def test_upload_feedback_saves_a_sample(app_dirs, mnist):
+    _, feedback_dir = app_dirs
+    at = _run("pages/upload.py")
+    at.file_uploader(key="uploads").set_value(("digit.png", _png(255 - np.kron(mnist.x_test[1], np.ones((8, 8), np.uint8))), "image/png"))
+    at.run()
+    at.selectbox(key="upload-0-digit.png-label").set_value(5)
+    at.button[-1].click()  # the form's "Save sample"
+    at.run()
+    assert not at.exception
+    assert count_samples(feedback_dir)[5] == 1
+    assert any("Saved as a 5" in s.value for s in at.success)
+
+
+def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
+    models, _ = app_dirs
+    at = _run("pages/train.py")
+    assert at.selectbox(key="arch").value
+    for key in ("epochs", "batch_size", "learning_rate", "limit"):
+        assert at.number_input(key=key)
+    at.radio(key="data_source").set_value("Kaggle CSV (upload)")
+    at.button(key="start").click().run()
+    assert not at.exception
+    assert "upload a Kaggle train.csv first" in [e.value for e in at.error]
+
+    at.radio(key="data_source").set_value("MNIST")
+    at.selectbox(key="arch").set_value("mlp")
+    at.number_input(key="epochs").set_value(1)
+    at.number_input(key="limit").set_value(300)
+    at.checkbox(key="augment").uncheck()
+    at.button(key="start").click().run()
+    assert not at.exception
+    job = jobs.current_job()
+    status = job.wait(TIMEOUT)
+    assert status.state == jobs.FINISHED, status.message
+    at.run()
+    assert not at.exception
+    assert at.button(key="activate-new")
+    at.button(key="activate-new").click().run()
+    assert active_model(models) == status.card.name
+
+
+def test_models_page_lists_activates_and_deletes(app_dirs, mnist):
+    models, _ = app_dirs
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, augment=False, limit=200)
+    status = jobs.start_job(config, jobs.make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
+    assert status.state == jobs.FINISHED, status.message
+    at = _run("pages/models.py")
+    assert at.selectbox(key="chosen").value == DEFAULT_NAME
+    assert at.button(key="delete").disabled  # never the default
+    at.selectbox(key="chosen").set_value(status.card.name)
+    at.run()
+    at.button(key="activate").click().run()
+    assert not at.exception and active_model(models) == status.card.name
+    assert at.selectbox(key="compare-a") and at.selectbox(key="compare-b")
+    at.selectbox(key="chosen").set_value(status.card.name)
+    at.run()
+    at.button(key="delete").click().run()
+    assert not at.exception
+    assert [c.name for c in list_models(models)] == [DEFAULT_NAME]
+    assert active_model(models) == DEFAULT_NAME
+
+
+def test_fine_tune_button_appears_with_feedback(app_dirs, mnist):
+    _, feedback_dir = app_dirs
+    save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]), feedback_dir)
+    at = _run("pages/train.py")
+    assert not at.button(key="fine_tune").disabled
