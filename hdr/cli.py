@@ -197,6 +197,26 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_read(args: argparse.Namespace) -> int:
+    from hdr.preprocess import ImageError
+    from hdr.read import read_digits
+
+    predictor = _load_predictor(args)
+    status = EXIT_OK
+    for path in args.paths:
+        try:
+            reading = read_digits(path, predictor)
+        except ImageError as exc:
+            _emit(args.json, {"path": path, "error": str(exc)}, f"{path}: error: {exc}")
+            status = EXIT_ERROR
+            continue
+        confidence = min((d.confidence for d in reading.digits), default=0.0)
+        text = reading.text.replace("\n", " / ")
+        line = f"{path}: {text} (conf {confidence:.1%})" if reading.digits else f"{path}: no digit found"
+        _emit(args.json, {"path": path, **reading.to_dict()}, line)
+    return status
+
+
 def _emit(as_json: bool, record: dict, line: str) -> None:
     """Prints one result, as a JSON object or a line of text."""
     print(json.dumps(record) if as_json else line, flush=False)
@@ -223,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     from hdr.store import ModelStoreError
 
     args = build_parser().parse_args(argv)
-    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict}
+    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "read": _cmd_read}
     try:
         return handlers[args.command](args)
     except (DataError, ValueError, OSError, ModelStoreError) as exc:
