@@ -7,10 +7,12 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
 
 from ui import state, widgets
+from ui.navigation import ensure_app
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # wide enough to write a few digits side by side
 STROKE_MIN, STROKE_MAX, STROKE_DEFAULT = 6, 40, 18  # px on the canvas; to_mnist normalises the width anyway
 
+ensure_app()
 st.title("Draw")
 predictor = state.predictor()
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from hdr.store import DEFAULT_NAME, ModelCard, ModelStoreError, delete_model, list_models, model_paths, set_active_model
 from ui import charts, state
+from ui.navigation import ensure_app
 
 GALLERY_SIZE = 40  # misclassified test digits shown
 GALLERY_COLUMNS = 8
@@ -67,6 +68,7 @@ def _gallery(test: dict, predicted: np.ndarray | None) -> None:
         )
 
 
+ensure_app()
 st.title("Models")
 cards = list_models(state.models_dir())
 if not cards:

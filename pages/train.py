@@ -15,6 +15,7 @@ from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ModelConfig
 from hdr.store import ModelStoreError, set_active_model
 from hdr.train import TrainConfig
 from ui import charts, state
+from ui.navigation import ensure_app
 
 POLL_SECONDS = 1.0  # how often the progress fragment reads the job's status
 DATA_MNIST, DATA_FEEDBACK, DATA_CSV = "MNIST", "MNIST + my feedback samples", "Kaggle CSV (upload)"
@@ -97,6 +98,7 @@ def _show_job(job: jobs.TrainingJob, polling: bool) -> None:
         st.rerun()  # the whole page: the form comes back and polling ends
 
 
+ensure_app()
 st.title("Train")
 job = jobs.current_job()
 running = job is not None and job.running

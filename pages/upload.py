@@ -6,9 +6,11 @@ import streamlit as st
 
 from hdr.preprocess import ImageError, open_image
 from ui import charts, state, widgets
+from ui.navigation import ensure_app
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "heic", "heif"]
 
+ensure_app()
 st.title("Upload")
 predictor = state.predictor()
 
