@@ -1,0 +1,183 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hdr.preprocess import CENTRE, ImageError, Preprocessed, open_image, to_gray, to_mnist
+from tests.drawings import STYLES, draw_digit
+
+
+def _png(array: np.ndarray, mode: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array, mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two images: 1 for the same picture, robust to sub-pixel shifts of thin strokes."""
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+def _centre_of_mass(img: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.indices(img.shape[:2])
+    w = img[..., 0] if img.ndim == 3 else img
+    return float((ys * w).sum() / w.sum()), float((xs * w).sum() / w.sum())
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_every_canvas_style_gives_the_same_mnist_input(style):
+    reference = to_mnist(draw_digit(7, style="white_on_black"))
+    result = to_mnist(draw_digit(7, style=style))
+    assert result.found
+    np.testing.assert_allclose(result.image, reference.image, atol=0.02)
+
+
+def test_output_contract():
+    result = to_mnist(draw_digit(3))
+    assert isinstance(result, Preprocessed)
+    assert result.image.shape == (28, 28, 1) and result.image.dtype == np.float32
+    assert 0.0 <= result.image.min() and result.image.max() == pytest.approx(1.0, abs=0.01)
+    assert result.source_size == (280, 280)
+    assert result.as_uint8().dtype == np.uint8 and result.as_uint8().max() >= 250
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_digit_is_centred_by_mass_and_fits_the_20px_box(digit):
+    img = to_mnist(draw_digit(digit, centre=(0.3, 0.7), height=0.4)).image
+    cy, cx = _centre_of_mass(img)
+    assert abs(cy - CENTRE) < 0.6 and abs(cx - CENTRE) < 0.6
+    rows, cols = np.nonzero(img[..., 0] > 0.1)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 <= 22  # 20 px plus anti-aliasing
+
+
+def test_off_centre_and_small_drawings_come_out_like_large_centred_ones():
+    big = to_mnist(draw_digit(4, height=0.8, width=20)).image
+    for variant in (dict(centre=(0.2, 0.25), height=0.3, width=8), dict(centre=(0.8, 0.8), height=0.15, width=4)):
+        small = to_mnist(draw_digit(4, **variant)).image
+        assert _similarity(small, big) > 0.85, variant
+
+
+def test_box_locates_the_digit_in_the_source():
+    result = to_mnist(draw_digit(1, centre=(0.25, 0.5), height=0.5, width=10))
+    x, y, w, h = result.box
+    assert 35 <= x + w / 2 <= 105 and 60 <= y <= 80 and 130 <= h <= 150
+
+
+@pytest.mark.parametrize("pen", [2, 4, 12, 30, 45])
+def test_thin_and_thick_strokes_come_out_mnist_wide(pen):
+    from hdr.preprocess import INK_LEVEL, _stroke_width
+
+    img = to_mnist(draw_digit(2, width=pen)).image[..., 0]
+    assert 1.5 <= _stroke_width(img >= INK_LEVEL) <= 4.5  # MNIST's 10th-90th percentile is 1.7-3.2
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        np.zeros((280, 280, 4), np.uint8),  # the untouched transparent canvas
+        np.full((280, 280, 3), 255, np.uint8),  # white paper
+        np.full((100, 100), 7, np.uint8),  # uniform dark
+        (np.random.default_rng(0).normal(128, 4, (200, 200))).clip(0, 255).astype(np.uint8),  # faint noise
+    ],
+)
+def test_blank_input_is_no_digit_not_a_guess(blank):
+    result = to_mnist(blank)
+    assert not result.found and result.box is None and result.image.max() == 0
+
+
+def test_a_single_speck_is_no_digit():
+    canvas = np.zeros((280, 280), np.uint8)
+    canvas[100, 100] = 255
+    assert not to_mnist(canvas).found
+
+
+def test_mnist_digits_pass_through_almost_unchanged(mnist):
+    x = mnist.x_test[:200]
+    out = np.stack([to_mnist(im).as_uint8() for im in x])
+    ink_in, ink_out = x > 127, out > 127
+    assert (ink_in & ink_out).sum() / (ink_in | ink_out).sum() > 0.75
+
+
+@pytest.mark.parametrize(
+    ("make", "mode"),
+    [
+        (lambda a: Image.fromarray(a[..., :3]).convert("P"), "P"),
+        (lambda a: Image.fromarray(a).convert("LA"), "LA"),
+        (lambda a: Image.fromarray((a[..., 0].astype(np.uint16) * 257)), "I;16"),
+        (lambda a: Image.fromarray(a[..., 0]).convert("1"), "1"),
+        (lambda a: Image.fromarray(a[..., :3]).convert("CMYK"), "CMYK"),
+    ],
+)
+def test_pil_modes(make, mode):
+    rgba = draw_digit(5, style="white_on_black")
+    img = make(rgba)
+    assert img.mode == mode
+    assert _similarity(to_mnist(img).image, to_mnist(rgba).image) > 0.95
+
+
+def test_transparent_png_file_round_trip(tmp_path):
+    path = tmp_path / "canvas.png"
+    path.write_bytes(_png(draw_digit(8, style="black_on_transparent"), "RGBA"))
+    assert to_mnist(path).found and to_mnist(str(path)).found and to_mnist(path.read_bytes()).found
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    upright = draw_digit(7, style="black_on_white")[..., :3]
+    stored = np.ascontiguousarray(np.rot90(upright))  # the camera stored it turned 90 degrees
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 CW to display
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(stored).save(path, exif=exif, quality=95)
+    assert open_image(path).size == (280, 280)
+    assert _similarity(to_mnist(path).image, to_mnist(upright).image) > 0.95
+
+
+def test_gray_of_arrays_of_many_dtypes():
+    base = draw_digit(0, style="white_on_black")[..., 0]
+    for arr in (base, base.astype(np.uint16) * 257, base.astype(np.float32) / 255, base > 127, base[..., None]):
+        gray = to_gray(arr)
+        assert gray.dtype == np.float32 and gray.shape == (280, 280) and gray.max() == pytest.approx(1.0)
+
+
+def _truncated_png() -> bytes:
+    return _png(draw_digit(1, style="black_on_white"), "RGBA")[:300]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (b"", "empty file"),
+        (b"this is a text file, not an image", "not an image"),
+        (_truncated_png(), "truncated or corrupt"),
+        ("/no/such/file.png", "file not found"),
+        (np.zeros((4, 4, 7)), "expected an"),
+    ],
+)
+def test_bad_inputs_raise_one_line_image_errors(source, message):
+    with pytest.raises(ImageError, match=message) as err:
+        to_mnist(source)
+    assert "\n" not in str(err.value)
+
+
+def test_decompression_bomb_is_refused_without_decoding(tmp_path):
+    # A 20000x20000 PNG: 400 megapixels, a few hundred KB on disk.
+    path = tmp_path / "bomb.png"
+    Image.new("1", (20000, 20000)).save(path)
+    with pytest.raises(ImageError, match="too large"):
+        to_mnist(path)
+
+
+def test_empty_and_folder_paths(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageError, match="empty file"):
+        to_mnist(tmp_path / "empty.png")
+    with pytest.raises(ImageError, match="folder"):
+        to_mnist(tmp_path)
+
+
+def test_huge_jpeg_is_decoded_reduced(tmp_path):
+    path = tmp_path / "big.jpg"
+    Image.new("RGB", (8000, 6000), "white").save(path, quality=70)
+    img = open_image(path)
+    assert max(img.size) <= 2048  # draft decoding: an eighth of the pixels, not 48 megapixels

@@ -1,0 +1,113 @@
+import json
+
+import numpy as np
+import pytest
+
+from hdr import store
+from hdr.store import ModelCard, ModelStoreError
+
+
+def _card(name="m1"):
+    return ModelCard(name=name, arch="bn_cnn", config={"epochs": 1}, data={"source": "test"})
+
+
+@pytest.fixture()
+def saved(tmp_path, tiny_model):
+    card = store.save_model(tiny_model, _card(), tmp_path)
+    return tmp_path, card
+
+
+def test_save_writes_model_and_complete_card(saved, tiny_model):
+    folder, card = saved
+    assert sorted(p.name for p in folder.iterdir()) == ["m1.json", "m1.keras"]  # no temporary files left
+    on_disk = store.read_card("m1", folder)
+    assert on_disk.params == tiny_model.count_params() and on_disk.file_size == (folder / "m1.keras").stat().st_size
+    assert on_disk.created and on_disk == card
+
+
+def test_loaded_model_predicts_like_the_saved_one(saved, tiny_model):
+    folder, _ = saved
+    x = np.random.default_rng(0).random((2, 28, 28, 1), np.float32)
+    loaded = store.load_keras_model(folder / "m1.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(tiny_model(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_existing_name_is_not_overwritten(saved, tiny_model):
+    folder, _ = saved
+    with pytest.raises(ModelStoreError, match="already exists"):
+        store.save_model(tiny_model, _card(), folder)
+
+
+def test_failed_save_leaves_previous_model_intact(saved, tiny_model, monkeypatch):
+    folder, _ = saved
+    before = (folder / "m1.keras").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(type(tiny_model), "save", boom)
+    with pytest.raises(OSError):
+        store.save_model(tiny_model, _card(), folder, overwrite=True)
+    assert (folder / "m1.keras").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["m1.json", "m1.keras"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "model file not found"), (b"", "corrupt or unreadable"), (b"PK\x03\x04 garbage", "corrupt or unreadable")],
+)
+def test_missing_or_corrupt_model_file(tmp_path, content, message):
+    path = tmp_path / "bad.keras"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ModelStoreError, match=message) as err:
+        store.load_keras_model(path)
+    assert "\n" not in str(err.value)
+
+
+def test_corrupt_card(saved):
+    folder, _ = saved
+    (folder / "m1.json").write_text("{not json")
+    with pytest.raises(ModelStoreError, match="corrupt model card"):
+        store.read_card("m1", folder)
+    assert store.list_models(folder) == []
+
+
+def test_active_model_defaults_and_switches(saved, tiny_model):
+    folder, _ = saved
+    assert store.active_model(folder) == store.DEFAULT_NAME
+    store.set_active_model("m1", folder)
+    assert store.active_model(folder) == "m1"
+    assert json.loads((folder / "active.json").read_text()) == {"name": "m1"}
+    with pytest.raises(ModelStoreError, match="no model named"):
+        store.set_active_model("ghost", folder)
+
+
+def test_delete_falls_back_to_default_and_never_deletes_default(saved, tiny_model):
+    folder, _ = saved
+    store.save_model(tiny_model, _card(store.DEFAULT_NAME), folder)
+    store.set_active_model("m1", folder)
+    store.delete_model("m1", folder)
+    assert not (folder / "m1.keras").exists() and store.active_model(folder) == store.DEFAULT_NAME
+    with pytest.raises(ModelStoreError, match="cannot be deleted"):
+        store.delete_model(store.DEFAULT_NAME, folder)
+
+
+def test_list_models_default_first_then_newest(tmp_path, tiny_model):
+    for name, created in [("old", "2026-01-01T00:00:00+00:00"), ("default", "2025-01-01T00:00:00+00:00"), ("new", "2026-06-01T00:00:00+00:00")]:
+        card = _card(name)
+        card.created = created
+        store.save_model(tiny_model, card, tmp_path)
+    assert [c.name for c in store.list_models(tmp_path)] == ["default", "new", "old"]
+
+
+@pytest.mark.parametrize("name", ["../escape", "", "a/b", ".hidden"])
+def test_unsafe_names_are_refused(tmp_path, name):
+    with pytest.raises(ModelStoreError, match="invalid model name"):
+        store.model_paths(name, tmp_path)
+
+
+def test_shipped_default_has_a_complete_card():
+    card = store.read_card(store.DEFAULT_NAME)
+    assert card.arch == "hdrnet" and card.params > 0 and card.file_size > 0 and card.command.startswith("python -m hdr train")
+    assert card.metrics["test_accuracy"] >= 0.996 and card.best_epoch >= 1

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from hdr.models import ModelConfig
+from hdr.train import TrainConfig, train_model
+
+SMOKE = TrainConfig(model=ModelConfig(arch="bn_cnn", width=8), epochs=1, batch_size=32)
+
+
+def test_smoke_training_runs_the_whole_path_and_reports_progress(tiny):
+    x, y = tiny
+    events = []
+    result = train_model(x[:256], y[:256], x[256:], y[256:], SMOKE, progress=events.append)
+    assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert result.best_epoch == 1 and not result.stopped
+    batches = [e for e in events if not e.epoch_end]
+    assert [e.batch for e in batches] == list(range(1, 9))  # 256 images / 32
+    assert events[-1].epoch_end and "val_accuracy" in events[-1].logs and "lr" in events[-1].logs
+    probs = np.asarray(result.model(x[:4].astype(np.float32)[..., None] / 255.0))
+    assert probs.shape == (4, 10)
+
+
+def test_training_learns(tiny):
+    """A few epochs on 256 images must beat chance clearly: the data, labels and loss line up."""
+    x, y = tiny
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=5, batch_size=32, augment=False)
+    result = train_model(x[:256], y[:256], x[256:], y[256:], config)
+    assert max(result.history["val_accuracy"]) > 0.5
+
+
+def test_cancellation_stops_cleanly_after_the_current_batch(tiny):
+    x, y = tiny
+    calls = []
+    result = train_model(
+        x[:256], y[:256], x[256:], y[256:], TrainConfig(**{**SMOKE.__dict__, "epochs": 5}),
+        progress=calls.append, should_stop=lambda: len(calls) >= 3,
+    )
+    assert result.stopped
+    assert len(result.history["loss"]) == 1  # Keras finishes the epoch's bookkeeping, then stops
+
+
+def test_limit_trims_training_data(tiny):
+    x, y = tiny
+    events = []
+    train_model(x, y, x[:32], y[:32], TrainConfig(**{**SMOKE.__dict__, "limit": 64}), progress=events.append)
+    assert events[-1].batches == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": -3}, "batch size"),
+        ({"learning_rate": 5.0}, "learning rate"),
+        ({"lr_decay": 0.0}, "lr decay"),
+        ({"rotation_deg": 400}, "rotation"),
+        ({"shift": 0.9}, "shift"),
+        ({"val_fraction": 0.0}, "validation fraction"),
+        ({"limit": 3}, "limit"),
+    ],
+)
+def test_nonsense_settings_are_refused_in_one_line(change, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**change).validate()
+
+
+def test_config_round_trips_through_its_card_form():
+    config = TrainConfig(model=ModelConfig(arch="kaggle5", dropout=0.2), epochs=7)
+    assert TrainConfig.from_dict(config.to_dict()) == config
