@@ -41,6 +41,7 @@ MIN_INK_PIXELS = 3
 MIN_PHOTO_SIDE = 64  # smaller pictures (MNIST-sized, tight crops) have no ruling lines or page edges
 SPECK_FRACTION = 0.05  # ink blobs smaller than this share of the largest one are specks
 WORK_SIDE = 1024  # larger pictures are reduced to this longest side before any pixel work
+DRAFT_SIDE = 900  # JPEGs decode at a power-of-two reduction no smaller than this (4000 px -> 1000)
 MAX_PIXELS = 120_000_000  # refuse to decode more than this (decompression bombs); JPEGs decode reduced
 BACKGROUND_SIDE = 128  # paper and light vary slowly: estimate them on a copy this small (longest side)
 BACKGROUND_KERNEL = 0.25  # closing width, share of the longest side: wider than any stroke of a digit
@@ -104,11 +105,12 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             if img.format == "JPEG":
-                img.draft(img.mode, (WORK_SIDE, WORK_SIDE))
+                img.draft(img.mode, _draft_size(img.size))
             if img.width * img.height > MAX_PIXELS:
                 raise ImageError(f"{name}: image too large ({img.width}x{img.height} pixels)")
             img.load()
-        return ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)  # no copy: the image is ours
+        return img
     except ImageError:
         raise
     except FileNotFoundError:
@@ -121,6 +123,12 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
         raise ImageError(f"{name}: image too large (decompression bomb)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"{name}: truncated or corrupt image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+
+
+def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The smallest size worth decoding a JPEG at: its longest side near :data:`WORK_SIDE`."""
+    factor = min(1.0, DRAFT_SIDE / max(size))
+    return max(1, int(size[0] * factor)), max(1, int(size[1] * factor))
 
 
 def to_gray(source: ImageInput) -> np.ndarray:
@@ -186,8 +194,8 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     shadows come out as plain background: each pixel's ink is how much darker (or lighter) it is
     than the background around it, relative to that background. Whether the ink is dark (pen on
     paper, a black-on-white drawing) or light (chalk on a board, a white-on-black canvas) is
-    decided by which extreme stands out more from the local median. On a uniform background this
-    is the same as measuring the ink against the median grey.
+    decided by which of the two departs more often from the local median. On a uniform background
+    this is the same as measuring the ink against the median grey.
 
     Args:
         gray: ``float32 (H, W)`` in [0, 1].
@@ -235,7 +243,10 @@ def _ink_is_light(small: np.ndarray) -> bool:
     size = _odd(POLARITY_WINDOW * max(small.shape))
     local = cv2.medianBlur(np.round(small * 255).astype(np.uint8), min(size, 255)).astype(np.float32) / 255
     deviation = small - local
-    return float(deviation.max()) > -float(deviation.min())
+    # Ink is what departs strongly from the background around it; where ink crowds a window the
+    # paper seems to depart the other way, but over the whole picture the ink pixels outnumber it.
+    level = max(MIN_CONTRAST, 0.5 * float(np.abs(deviation).max()))
+    return int(np.count_nonzero(deviation > level)) > int(np.count_nonzero(deviation < -level))
 
 
 def _background(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -294,18 +305,14 @@ def _line_mask(mask: np.ndarray, min_lines: int) -> np.ndarray:
     grown = cv2.dilate(mask.astype(np.uint8), np.ones((2 * LINE_SLANT + 1, 1), np.uint8))
     runs = cv2.morphologyEx(grown, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
     joined = cv2.dilate(runs, np.ones((1, length), np.uint8))  # bridge short gaps in faint lines
-    n, labels = cv2.connectedComponents(joined, connectivity=8)
-    run_labels = np.where(runs > 0, labels, 0)
-    max_thickness = _max_line_thickness(mask.shape)
-    keep = []
-    for i in range(1, n):
-        xs = np.flatnonzero((run_labels == i).any(axis=0))
-        span = xs[-1] - xs[0] + 1 if xs.size else 0
-        if span >= LINE_SPAN * width and np.count_nonzero(run_labels == i) / span <= max_thickness:
-            keep.append(i)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    span = stats[:, cv2.CC_STAT_WIDTH] - (length - 1)  # the dilation widened each run by length - 1
+    area = np.bincount(labels[runs > 0], minlength=n)
+    is_line = (span >= LINE_SPAN * width) & (area <= _max_line_thickness(mask.shape) * np.maximum(span, 1))
+    keep = np.flatnonzero(is_line[1:]) + 1
     if len(keep) < min_lines:
         return np.zeros_like(mask)
-    line = np.isin(labels, keep) & (runs > 0)
+    line = np.isin(labels, keep) & (runs > 0) if len(keep) < n - 1 else runs > 0
     return cv2.dilate(line.astype(np.uint8), np.ones((2 * LINE_SLANT + 1, 1), np.uint8)).astype(bool) & mask
 
 

@@ -50,7 +50,7 @@ NARROW_ASPECT = 0.4  # narrower blobs ("1") do not count when estimating the typ
 CUT_WINDOW = 0.3  # a cut is sought within this share of a digit's width around where it is expected
 LINE_OVERLAP = 0.5  # digits on one line overlap vertically by this share of the shorter one
 CROP_SIDE = 64  # digits are handed to to_mnist at this longest side, ...
-CROP_MARGIN = 1.0  # ... with this much empty margin around, in digit sizes, so its background is clear
+CROP_MARGIN = 0.5  # ... with this much empty margin around, in digit sizes, so its background is clear
 INK_EDGE = 1  # pixels of soft ink edge kept around each digit's mask
 
 
@@ -111,21 +111,17 @@ def working_gray(source: ImageInput) -> tuple[np.ndarray, float, tuple[int, int]
     """
     if isinstance(source, np.ndarray):
         gray = to_gray(source)
-    else:
-        img = open_image(source)
-        factor = max(img.size) // READ_SIDE
-        if factor >= 2 and img.mode in ("L", "RGB", "RGBA", "LA", "I", "F"):
-            # A cheap box reduction first (Pillow, in C), then the exact size below.
-            original = img.size
-            img = img.reduce(factor)
-            gray = to_gray(img.convert("L") if img.mode == "RGB" else img)
-            return _fit(gray, original)
-        gray = to_gray(img.convert("L") if img.mode == "RGB" else img)
-    return _fit(gray, (gray.shape[1], gray.shape[0]))
+        return _fit(gray, (gray.shape[1], gray.shape[0]))
+    img = open_image(source)
+    if img.mode not in ("RGB", "L"):  # transparency, 16-bit, palettes: the general path
+        return _fit(to_gray(img), img.size)
+    # The common case, kept in 8 bits until reduced: PIL's "L" is the same luma as to_gray.
+    small = _fit(np.asarray(img.convert("L") if img.mode == "RGB" else img), img.size)
+    return to_gray(small[0]), small[1], small[2]
 
 
 def _fit(gray: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float, tuple[int, int]]:
-    """Resizes ``gray`` to the working size of a source of ``size`` (width, height)."""
+    """Resizes ``gray`` (any dtype) to the working size of a source of ``size`` (width, height)."""
     scale = min(1.0, READ_SIDE / max(size))
     shape = (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
     if (gray.shape[1], gray.shape[0]) != shape:
