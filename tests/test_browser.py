@@ -1,0 +1,193 @@
+"""The app in a real Chromium against a real ``streamlit run app.py``: draw, upload, train, inspect.
+
+Each page's screenshot goes to ``docs/screenshots/`` for the README. The server gets a copy of
+the models folder and an empty feedback folder, so nothing here touches the repo's models.
+Playwright and Chromium are required: without them these tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.app_support import copy_models
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent
+SCREENSHOTS = REPO / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it with apt-get
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1280, "height": 900}
+SERVER_START_S = 90  # TensorFlow imports slowly on two busy cores
+PAGE_S = 60_000  # ms: first render of a page loads the model
+PREDICT_S = 30_000  # ms: from mouse-up to the metric showing the digit
+TRAIN_S = 150_000  # ms: a one-epoch run on a few hundred images, then scoring on 10,000
+SCREENSHOT_COLOURS = 128  # palette PNGs keep each screenshot well under 300 KB
+
+# Pen paths in a unit square (y down), drawn into a box on the canvas.
+STROKES = {
+    1: [[(0.5, 0.05), (0.5, 0.95)]],
+    7: [[(0.1, 0.08), (0.9, 0.08), (0.4, 0.95)]],
+    0: [[(0.5 + 0.32 * np.sin(a), 0.5 - 0.45 * np.cos(a)) for a in np.linspace(0, 2 * np.pi, 36)]],
+}
+
+
+expect.set_options(timeout=PAGE_S)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A ``streamlit run app.py`` on a free port, with its own models and feedback folders."""
+    root = tmp_path_factory.mktemp("browser")
+    env = dict(os.environ, HDR_MODELS_DIR=str(copy_models(root / "models")), HDR_FEEDBACK_DIR=str(root / "feedback"))
+    port = _free_port()
+    log = open(root / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"streamlit did not start: {(root / 'streamlit.log').read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    """One Chromium tab for the whole module, opened on the app's first page."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport=VIEWPORT)
+        tab.set_default_timeout(PAGE_S)
+        tab.goto(server)
+        yield tab
+        browser.close()
+
+
+def _screenshot(page: Page, name: str) -> None:
+    """Saves the visible page as a small palette PNG for the README."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    image.quantize(colors=SCREENSHOT_COLOURS).save(SCREENSHOTS / f"{name}.png", optimize=True)
+
+
+def _prediction(page: Page):
+    return page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").locator('[data-testid="stMetricValue"]')
+
+
+def _draw(page: Page, digit: int) -> None:
+    """Draws ``digit`` on the canvas with mouse moves, stroke by stroke."""
+    canvas = page.locator("canvas.upper-canvas")
+    expect(canvas).to_have_count(1)  # after Clear, the old canvas lingers until the new one mounts
+    expect(canvas).to_be_visible()
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    side = box["height"] * 0.8  # the digit's box, centred on the canvas
+    left, top = box["x"] + (box["width"] - side) / 2, box["y"] + box["height"] * 0.1
+    for stroke in STROKES[digit]:
+        points = [(left + x * side, top + y * side) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=4)
+        page.mouse.up()
+
+
+def _go(page: Page, title: str) -> None:
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+
+
+def test_draw_1_7_0(page):
+    expect(page.get_by_text("Draw a digit")).to_be_visible()
+    for digit in (1, 7, 0):
+        page.get_by_role("button", name="Clear").click()
+        expect(_prediction(page)).to_have_text("—")
+        _draw(page, digit)
+        expect(_prediction(page)).to_have_text(str(digit), timeout=PREDICT_S)
+        if digit == 7:
+            page.wait_for_timeout(1000)  # let the bars finish their transition
+            _screenshot(page, "draw")
+
+
+def _paper_photo(digit: np.ndarray) -> bytes:
+    """An MNIST digit as a phone photo of ink on paper: large, grey-white paper, dark ink, JPEG."""
+    ink = cv2.resize(digit, (360, 360), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    paper = np.full((900, 700), 228.0, np.float32) + np.random.default_rng(0).normal(0, 4, (900, 700))
+    paper[270:630, 170:530] -= ink * 190
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).convert("RGB").save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def test_upload_photo_and_junk(page, mnist):
+    _go(page, "Upload")
+    files = page.locator('input[type="file"]')
+    files.set_input_files([{"name": "digit.jpg", "mimeType": "image/jpeg", "buffer": _paper_photo(mnist.x_test[0])}])
+    expect(_prediction(page)).to_have_text(str(mnist.y_test[0]), timeout=PREDICT_S)
+    page.wait_for_timeout(1000)
+    _screenshot(page, "upload")
+    files.set_input_files([{"name": "broken.png", "mimeType": "image/png", "buffer": b"this is not a picture"}])
+    expect(page.get_by_text("broken.png: not an image")).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+
+
+def test_train_small_model(page):
+    _go(page, "Train")
+    page.get_by_label("Architecture").click()
+    page.get_by_role("option", name=re.compile(r"^mlp")).click()
+    for label, value in (("Epochs", "1"), ("Use only N images (0 = all)", "500")):
+        field = page.get_by_label(label)
+        field.fill(value)
+        field.press("Tab")
+    page.get_by_text("Augment (random rotation, shift and zoom)").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=TRAIN_S)
+    expect(page.get_by_text(re.compile(r"saved mlp-.*test accuracy"))).to_be_visible(timeout=TRAIN_S)
+    expect(page.get_by_role("button", name=re.compile(r"^Activate mlp-"))).to_be_visible()
+    page.wait_for_timeout(1000)
+    _screenshot(page, "train")
+
+
+def test_models_page(page):
+    _go(page, "Models")
+    expect(page.get_by_text("Most confused pairs")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^#\d+: \d → \d$")).first).to_be_visible()
+    page.wait_for_timeout(1500)
+    _screenshot(page, "models")
