@@ -1,0 +1,33 @@
+# Common commands; the README names them.
+PYTHON ?= python
+export HDR_DATA_DIR ?= ../shared/mnist
+
+.PHONY: install install-dev app test test-fast lint format bench train-default
+
+install:  ## runtime packages: the library, CLI and app
+	$(PYTHON) -m pip install -r requirements.txt
+
+install-dev:  ## runtime + tests, browser tests and lint
+	$(PYTHON) -m pip install -r requirements-dev.txt
+
+app:  ## start the app with the shipped model
+	streamlit run app.py
+
+test:  ## every test, browser tests included (needs Chromium at /usr/bin/chromium)
+	$(PYTHON) -m pytest
+
+test-fast:  ## everything but the real-browser tests
+	$(PYTHON) -m pytest -m "not browser"
+
+lint:
+	ruff check . && ruff format --check hdr
+
+format:
+	ruff format hdr && ruff check --fix .
+
+bench:  ## the benchmarks whose tables are in the README
+	$(PYTHON) bench/predict_speed.py
+	$(PYTHON) bench/zoo.py
+
+train-default:  ## how models/default.keras was made (see its card for the exact command)
+	$(PYTHON) -m hdr train --arch hdrnet --epochs 30 --lr-decay 0.9 --patience 8 --seed 0 --out models/default.keras --overwrite

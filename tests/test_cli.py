@@ -1,0 +1,96 @@
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from hdr.cli import main
+from tests.drawings import draw_digit
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    paths = {}
+    for digit, style in [(7, "black_on_transparent"), (2, "white_on_black"), (0, "black_on_white")]:
+        paths[f"d{digit}"] = folder / f"{digit}.png"
+        Image.fromarray(draw_digit(digit, style=style), "RGBA").save(paths[f"d{digit}"])
+    paths["blank"] = folder / "blank.png"
+    Image.new("RGBA", (280, 280)).save(paths["blank"])
+    paths["empty"] = folder / "empty.png"
+    paths["empty"].write_bytes(b"")
+    paths["text"] = folder / "notes.png"
+    paths["text"].write_text("hello, I am not a picture")
+    buf = io.BytesIO()
+    Image.fromarray(draw_digit(3, style="black_on_white")).save(buf, format="PNG")
+    paths["truncated"] = folder / "truncated.png"
+    paths["truncated"].write_bytes(buf.getvalue()[:400])
+    paths["bomb"] = folder / "bomb.png"
+    Image.new("1", (20000, 20000)).save(paths["bomb"])
+    paths["missing"] = folder / "missing.png"
+    return paths
+
+
+def _json_lines(capsys):
+    out = capsys.readouterr().out
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_predict_json_reads_good_files_and_reports_bad_ones(files, capsys):
+    order = ["d7", "empty", "d2", "text", "truncated", "bomb", "missing", "blank", "d0"]
+    status = main(["predict", "--json", *[str(files[k]) for k in order]])
+    records = _json_lines(capsys)
+    assert status == 1
+    assert [r["path"] for r in records] == [str(files[k]) for k in order]
+    good = {k: r for k, r in zip(order, records) if "error" not in r}
+    assert {k: r["digit"] for k, r in good.items()} == {"d7": 7, "d2": 2, "blank": None, "d0": 0}
+    for record in good.values():
+        assert set(record) == {"path", "digit", "confidence", "probabilities"} and len(record["probabilities"]) == 10
+    errors = {k: r["error"] for k, r in zip(order, records) if "error" in r}
+    assert set(errors) == {"empty", "text", "truncated", "bomb", "missing"}
+    assert all("\n" not in e for e in errors.values())
+    assert "too large" in errors["bomb"] and "not found" in errors["missing"]
+
+
+def test_predict_text_output_and_success_status(files, capsys):
+    assert main(["predict", str(files["d7"]), str(files["blank"])]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{files['d7']}: 7 (") and lines[1] == f"{files['blank']}: no digit found"
+
+
+def test_missing_model_is_one_line_error(files, capsys, tmp_path):
+    assert main(["predict", str(files["d7"]), "--model", str(tmp_path / "nope.keras")]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nope.keras'}: model file not found"
+
+
+def test_evaluate_json(capsys):
+    assert main(["evaluate", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 10_000 and report["accuracy"] >= 0.996
+    assert len(report["confusion_matrix"]) == 10 and len(report["per_class"]) == 10
+
+
+def test_train_dry_run_writes_model_and_card(tmp_path, capsys):
+    out = tmp_path / "smoke.keras"
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(out)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["arch"] == "mlp" and card["data"]["train"] == 512 and 0 <= card["metrics"]["test_accuracy"] <= 1
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(out)]) == 1
+    assert "exists" in capsys.readouterr().err
+
+
+def test_nonsense_hyperparameters_are_refused(capsys):
+    assert main(["train", "--epochs", "0"]) == 1
+    assert capsys.readouterr().err.strip() == "error: epochs must be 1..1000, got 0"
+
+
+def test_module_entry_point_runs_without_traceback(files):
+    proc = subprocess.run(
+        [sys.executable, "-m", "hdr", "predict", "--json", str(files["d2"]), str(files["text"])],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    first, second = (json.loads(line) for line in proc.stdout.splitlines())
+    assert first["digit"] == 2 and "not an image" in second["error"]

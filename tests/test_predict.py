@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from hdr.predict import Predictor
+from tests.drawings import STYLES, draw_digit
+
+
+@pytest.fixture(scope="module")
+def tiny_predictor(tiny_model):
+    return Predictor(tiny_model)
+
+
+def test_fast_path_matches_keras_predict(tiny_predictor, tiny_model):
+    """The traced forward pass must give what Keras' own predict gives."""
+    x = np.random.default_rng(1).random((7, 28, 28, 1), np.float32)
+    np.testing.assert_allclose(tiny_predictor.probabilities(x), tiny_model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+def test_batches_larger_than_one_pass(tiny_predictor):
+    x = np.random.default_rng(2).random((1030, 28, 28, 1), np.float32)
+    probs = tiny_predictor.probabilities(x)
+    assert probs.shape == (1030, 10)
+    np.testing.assert_allclose(probs[-3:], tiny_predictor.probabilities(x[-3:]), rtol=1e-4, atol=1e-6)
+    assert tiny_predictor.probabilities(x[:0]).shape == (0, 10)
+
+
+def test_blank_inputs_get_no_digit_and_keep_their_place(tiny_predictor):
+    images = [draw_digit(1), np.zeros((280, 280, 4), np.uint8), draw_digit(0)]
+    results = tiny_predictor.predict_many(images)
+    assert [r.digit is None for r in results] == [False, True, False]
+    blank = results[1]
+    assert blank.confidence == 0.0 and blank.probabilities.sum() == 0 and blank.to_dict()["digit"] is None
+    assert results[0].preprocessed.found and results[0].runner_up != results[0].digit
+
+
+def test_shipped_model_reaches_its_promised_accuracy(shipped, mnist):
+    from hdr.evaluate import evaluate_model
+
+    metrics = evaluate_model(shipped, mnist.x_test, mnist.y_test)
+    assert metrics.n == 10_000 and metrics.accuracy >= 0.996
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("digit", range(10))
+def test_shipped_model_reads_canvas_drawings_in_every_style(shipped, digit, style):
+    assert shipped.predict(draw_digit(digit, style=style)).digit == digit
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        dict(centre=(0.25, 0.3), height=0.35),  # off-centre
+        dict(centre=(0.7, 0.75), height=0.15, width=4),  # small
+        dict(width=3),  # thin pen
+        dict(width=40),  # thick marker
+    ],
+    ids=["off-centre", "small", "thin", "thick"],
+)
+@pytest.mark.parametrize("digit", range(10))
+def test_shipped_model_reads_awkward_drawings(shipped, digit, variant):
+    prediction = shipped.predict(draw_digit(digit, **variant))
+    assert prediction.digit == digit, f"read {prediction.digit} ({prediction.confidence:.2f})"
