@@ -50,11 +50,14 @@ POLARITY_WINDOW = 0.25  # local median window, share of the longest side, to tel
 INK_STRENGTH_PERCENTILE = 99  # the strong ink, among pixels that stand out, scales the ink map to 1
 LINE_KERNEL = 1 / 30  # ruling lines are found as runs at least this share of the width ...
 LINE_MIN_KERNEL = 12  # ... and at least this many pixels
-LINE_SLANT = 1  # pixels of vertical tolerance, so lines slanted by perspective still count
+LINE_SLANT = 2  # pixels of vertical tolerance, so lines slanted by perspective still count
+LINE_GAP = 0.2  # pieces of a line with gaps up to this share of the width (digits on it) are one line
 LINE_SPAN = 0.8  # a ruling line crosses at least this share of the picture
 LINE_THICKNESS = 0.012  # ... and is at most this share of the short side thick ...
 LINE_MIN_THICKNESS = 3  # ... or this many pixels
-EDGE_CONTACT = 0.6  # ink covering this share of a border is a page edge or shadow, not writing
+EDGE_CONTACT = 0.6  # ink covering this share of a border is a page edge or shadow, not writing, ...
+EDGE_SLIVER = 0.15  # ... and so is ink along a border, this share of it long ...
+EDGE_SLIVER_RATIO = 3  # ... and this many times longer than wide (the table seen past a tilted page)
 
 
 class ImageError(ValueError):
@@ -304,11 +307,15 @@ def _line_mask(mask: np.ndarray, min_lines: int) -> np.ndarray:
     # Thicken vertically first so that slightly slanted lines (perspective) survive the opening.
     grown = cv2.dilate(mask.astype(np.uint8), np.ones((2 * LINE_SLANT + 1, 1), np.uint8))
     runs = cv2.morphologyEx(grown, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    joined = cv2.dilate(runs, np.ones((1, length), np.uint8))  # bridge short gaps in faint lines
+    # Where a line crosses the body of a digit the run is thick: leave that to the digit.
+    thickness = int(np.ceil(_max_line_thickness(mask.shape)))
+    runs &= ~cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones((thickness + 1, 1), np.uint8))
+    gap = max(length, round(width * LINE_GAP))
+    joined = cv2.dilate(runs, np.ones((1, gap), np.uint8))  # join the pieces of a line across digits
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    span = stats[:, cv2.CC_STAT_WIDTH] - (length - 1)  # the dilation widened each run by length - 1
+    span = stats[:, cv2.CC_STAT_WIDTH] - (gap - 1)  # the dilation widened each piece by gap - 1
     area = np.bincount(labels[runs > 0], minlength=n)
-    is_line = (span >= LINE_SPAN * width) & (area <= _max_line_thickness(mask.shape) * np.maximum(span, 1))
+    is_line = (span >= LINE_SPAN * width) & (area <= thickness * np.maximum(span, 1))
     keep = np.flatnonzero(is_line[1:]) + 1
     if len(keep) < min_lines:
         return np.zeros_like(mask)
@@ -327,32 +334,41 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
     if mask.sum() < max(MIN_INK_PIXELS, MIN_INK_FRACTION * mask.size):
         return None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    areas = np.where(edge_junk(labels, n)[1:], 0, stats[1:, cv2.CC_STAT_AREA])
+    areas = np.where(edge_junk(labels, stats)[1:], 0, stats[1:, cv2.CC_STAT_AREA])
     if areas.max() == 0:
         return None
     keep = np.flatnonzero(areas >= SPECK_FRACTION * areas.max()) + 1
     return np.isin(labels, keep)
 
 
-def edge_junk(labels: np.ndarray, count: int) -> np.ndarray:
-    """Which ink blobs are page edges or shadows at the border rather than writing.
+def edge_junk(labels: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """Which ink blobs are page edges, the table around the page or shadows rather than writing.
 
-    Writing may touch the border of a picture at a few pixels; the dark table beside a page, or
-    a shadow falling in from outside, lies along it.
+    Writing may touch the border of a picture at a few pixels; the table beside a page, or a
+    shadow falling in from outside, lies along it: it covers much of a border, or is a sliver
+    running along one.
 
     Args:
-        labels: ``int32 (H, W)`` blob labels, 0 for the background (``cv2.connectedComponents``).
-        count: Number of labels, the background included.
+        labels: ``int32 (H, W)`` blob labels, 0 for the background.
+        stats: ``int32 (count, 5)`` their stats, as ``cv2.connectedComponentsWithStats`` returns.
 
     Returns:
-        ``bool (count,)``: True for blobs that cover a large part of any border (never label 0).
+        ``bool (count,)``: True for junk blobs (never label 0).
     """
-    contact = np.zeros(count, np.float64)
+    count = len(stats)
     if min(labels.shape) < MIN_PHOTO_SIDE:
-        return contact > 0
+        return np.zeros(count, bool)
+    height, width = labels.shape
+    contact = np.zeros(count, np.float64)
     for side in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
         contact = np.maximum(contact, np.bincount(side.ravel(), minlength=count)[:count] / side.size)
-    junk = contact >= EDGE_CONTACT
+    x, y, w, h = (stats[:, i] for i in range(4))
+    at_side = (x == 0) | (x + w == width)
+    at_end = (y == 0) | (y + h == height)
+    sliver = (at_side & (h >= EDGE_SLIVER * height) & (h >= EDGE_SLIVER_RATIO * w)) | (
+        at_end & (w >= EDGE_SLIVER * width) & (w >= EDGE_SLIVER_RATIO * h)
+    )
+    junk = (contact >= EDGE_CONTACT) | sliver
     junk[0] = False
     return junk
 
@@ -391,7 +407,10 @@ def _fit_and_centre(crop: np.ndarray) -> np.ndarray:
     total = float(small.sum())
     ys, xs = np.indices(small.shape)
     cy, cx = float((ys * small).sum() / total), float((xs * small).sum() / total)
-    shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
+    # Centre by mass, but never push a lopsided digit (a 7's stem) out of the field.
+    dx = min(max(CENTRE - cx, 0.0), IMAGE_SIZE - new_w)
+    dy = min(max(CENTRE - cy, 0.0), IMAGE_SIZE - new_h)
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
     return cv2.warpAffine(small, shift, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR, borderValue=0.0)
 
 
@@ -422,7 +441,8 @@ def to_mnist(source: ImageInput) -> Preprocessed:
     scale = BOX_SIZE / max(h, w)
     pad = int(np.ceil(MNIST_STROKE / scale)) + 1  # room for strokes to grow
     crop = np.pad(ink[y : y + h, x : x + w], pad)
-    crop = _normalise_stroke(crop, scale)
+    normalised = _normalise_stroke(crop, scale)
+    crop = normalised if (normalised > 0.05).any() else crop  # a tiny blot may erode away entirely
     cx, cy, cw, ch = cv2.boundingRect((crop > 0.05).astype(np.uint8))
     image = _fit_and_centre(crop[cy : cy + ch, cx : cx + cw])
     box = tuple(int(round(v / reduce)) for v in (x, y, w, h))

@@ -35,6 +35,7 @@ from hdr.preprocess import (
     to_mnist,
 )
 
+INK_LOW = 0.3  # faint ink joined to strong ink (see hysteresis) still belongs to the digit
 READ_SIDE = WORK_SIDE  # pictures are read at this longest side: a digit a tenth of the height is still ~75 px
 MIN_SPECK_PIXELS = 4  # ink blobs smaller than this are noise, whatever the picture
 SPECK_FRACTION = 0.02  # ... and so are blobs smaller than this share of the largest blob
@@ -46,6 +47,8 @@ FRAGMENT_GAP = 0.5  # ... and lies within this share of the taller blob's height
 ATTACH_GAP = 0.1  # smaller blobs this close (share of the digit's height) are strokes of that digit
 DIGIT_ASPECT = 0.7  # a typical handwritten digit is this wide for its height (MNIST: 0.4-1.0, "1" aside)
 SPLIT_ASPECT = 1.15  # blobs wider than this for their height are touching digits, to be cut apart
+CLEARLY_WIDE = 1.7  # blobs this many typical digit widths wide are surely several digits ...
+SURE_WHOLE = 0.9  # ... narrower ones are cut only when the model is less sure than this of the whole
 NARROW_ASPECT = 0.4  # narrower blobs ("1") do not count when estimating the typical digit width
 CUT_WINDOW = 0.3  # a cut is sought within this share of a digit's width around where it is expected
 LINE_OVERLAP = 0.5  # digits on one line overlap vertically by this share of the shorter one
@@ -141,7 +144,7 @@ def find_blobs(mask: np.ndarray) -> list[Blob]:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return []
-    junk = edge_junk(labels, n)
+    junk = edge_junk(labels, stats)
     areas = stats[:, cv2.CC_STAT_AREA]
     largest = max((areas[i] for i in range(1, n) if not junk[i]), default=0)
     blobs = []
@@ -338,8 +341,29 @@ def find_digits(gray: np.ndarray) -> tuple[np.ndarray, list[list[Blob]]]:
     ink, has_contrast = ink_map(gray)
     if not has_contrast:
         return ink, []
-    mask = remove_lines(ink >= INK_LEVEL)
+    weak = remove_lines(ink >= INK_LOW)
+    mask = hysteresis(weak, ink >= INK_LEVEL)
     return ink, order_lines(group_blobs(find_blobs(mask)))
+
+
+def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """The weak ink that is connected to strong ink.
+
+    Thin or faint stretches of a stroke keep the strokes of a digit together, while faint
+    smudges on their own are not ink.
+
+    Args:
+        weak: ``bool (H, W)`` ink at a low threshold.
+        strong: ``bool (H, W)`` ink at a high threshold.
+
+    Returns:
+        ``bool (H, W)``.
+    """
+    n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[labels[strong & weak]] = True
+    keep[0] = False
+    return keep[labels]
 
 
 def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
@@ -370,7 +394,9 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     for group, whole, parts in zip(groups, predictions, pieces, strict=False):
         split = list(zip(parts, predictions[k : k + len(parts)], strict=True))
         k += len(parts)
-        chosen.append(split if split and _split_is_better(whole, [p for _, p in split]) else [(group, whole)])
+        clearly_wide = group.box[2] >= CLEARLY_WIDE * (width or DIGIT_ASPECT * group.box[3])
+        better = split and _split_is_better(whole, [p for _, p in split], clearly_wide)
+        chosen.append(split if better else [(group, whole)])
     digits, texts, k = [], [], 0
     for line in lines:
         text = ""
@@ -387,11 +413,17 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     return Reading("\n".join(texts), digits, size)
 
 
-def _split_is_better(whole: Prediction, parts: list[Prediction]) -> bool:
-    """True when the model is surer of every piece than of the whole: touching digits, not one wide digit."""
+def _split_is_better(whole: Prediction, parts: list[Prediction], clearly_wide: bool) -> bool:
+    """True for touching digits, False for one wide digit.
+
+    The model must be surer of every piece than of the whole, and either the blob is far too
+    wide for one digit or the model is unsure what the whole is.
+    """
     if any(p.digit is None for p in parts):
         return False
-    return whole.digit is None or min(p.confidence for p in parts) > whole.confidence
+    if whole.digit is None:
+        return True
+    return min(p.confidence for p in parts) > whole.confidence and (clearly_wide or whole.confidence < SURE_WHOLE)
 
 
 def _to_source(box: tuple[int, int, int, int], scale: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
