@@ -46,12 +46,11 @@ MAX_PIXELS = 120_000_000  # refuse to decode more than this (decompression bombs
 BACKGROUND_SIDE = 128  # paper and light vary slowly: estimate them on a copy this small (longest side)
 BACKGROUND_KERNEL = 0.25  # closing width, share of the longest side: wider than any stroke of a digit
 MIN_BACKGROUND = 0.05  # darker backgrounds count as this bright (no division by black)
-POLARITY_WINDOW = 0.25  # local median window, share of the longest side, to tell dark ink from light
 INK_STRENGTH_PERCENTILE = 99  # the strong ink, among pixels that stand out, scales the ink map to 1
 LINE_KERNEL = 1 / 30  # ruling lines are found as runs at least this share of the width ...
 LINE_MIN_KERNEL = 12  # ... and at least this many pixels
 LINE_SLANT = 2  # pixels of vertical tolerance, so lines slanted by perspective still count
-LINE_GAP = 0.2  # pieces of a line with gaps up to this share of the width (digits on it) are one line
+LINE_GAP = 0.3  # pieces of a line with gaps up to this share of the width (digits on it) are one line
 LINE_SPAN = 0.8  # a ruling line crosses at least this share of the picture
 LINE_THICKNESS = 0.012  # ... and is at most this share of the short side thick ...
 LINE_MIN_THICKNESS = 3  # ... or this many pixels
@@ -197,8 +196,8 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     shadows come out as plain background: each pixel's ink is how much darker (or lighter) it is
     than the background around it, relative to that background. Whether the ink is dark (pen on
     paper, a black-on-white drawing) or light (chalk on a board, a white-on-black canvas) is
-    decided by which of the two departs more often from the local median. On a uniform background
-    this is the same as measuring the ink against the median grey.
+    decided by the skew of the grey levels. On a uniform background this is the same as measuring
+    the ink against the median grey.
 
     Args:
         gray: ``float32 (H, W)`` in [0, 1].
@@ -240,16 +239,13 @@ def _odd(n: float) -> int:
 
 
 def _ink_is_light(small: np.ndarray) -> bool:
-    """True when the ink is lighter than the background (chalk on a board, white on black)."""
-    if min(small.shape) < 3:
-        return float(np.median(small)) < 0.5
-    size = _odd(POLARITY_WINDOW * max(small.shape))
-    local = cv2.medianBlur(np.round(small * 255).astype(np.uint8), min(size, 255)).astype(np.float32) / 255
-    deviation = small - local
-    # Ink is what departs strongly from the background around it; where ink crowds a window the
-    # paper seems to depart the other way, but over the whole picture the ink pixels outnumber it.
-    level = max(MIN_CONTRAST, 0.5 * float(np.abs(deviation).max()))
-    return int(np.count_nonzero(deviation > level)) > int(np.count_nonzero(deviation < -level))
+    """True when the ink is lighter than the background (chalk on a board, white on black).
+
+    Ink is the minority that departs from the background, so it makes the long tail of the grey
+    levels: the mean lies on the ink's side of the median. Shadows and a dark table seen around
+    the page are dark too, so they never turn dark ink on paper into light ink.
+    """
+    return float(small.mean()) > float(np.median(small))
 
 
 def _background(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -313,7 +309,9 @@ def _line_mask(mask: np.ndarray, min_lines: int) -> np.ndarray:
     gap = max(length, round(width * LINE_GAP))
     joined = cv2.dilate(runs, np.ones((1, gap), np.uint8))  # join the pieces of a line across digits
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    span = stats[:, cv2.CC_STAT_WIDTH] - (gap - 1)  # the dilation widened each piece by gap - 1
+    # The dilation widened each line by gap - 1, except where the picture's border clipped it.
+    left, right = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH]
+    span = stats[:, cv2.CC_STAT_WIDTH] - (gap - 1) + np.where(left == 0, gap // 2, 0) + np.where(right == width, (gap - 1) // 2, 0)
     area = np.bincount(labels[runs > 0], minlength=n)
     is_line = (span >= LINE_SPAN * width) & (area <= thickness * np.maximum(span, 1))
     keep = np.flatnonzero(is_line[1:]) + 1
