@@ -22,6 +22,7 @@ import numpy as np
 
 from hdr.data import DataError, Mnist, split_validation
 from hdr.evaluate import Metrics, evaluate_model
+from hdr.models import build_model
 from hdr.predict import Predictor
 from hdr.store import MODELS_DIR, ModelCard, active_model, load_keras_model, model_paths, new_model_name, save_model
 from hdr.train import Progress, TrainConfig, TrainResult, train_model
@@ -371,14 +372,13 @@ class TrainingJob:
 
     def _train_and_save(self) -> None:
         data, config = self.data, self.config
-        # Keras keeps layer-name counters per thread; start this thread's afresh so a model built
-        # here never meets stale names (seen as a rare "layers should have unique names" failure).
-        keras.backend.clear_session(free_memory=False)
-        model, before = None, {}
+        before = {}
         if self.base_model is not None:
             self._set(message=f"scoring {self.base_model} before fine-tuning")
             model = load_keras_model(model_paths(self.base_model, self.models_dir)[0])
             before = self._score(Predictor(model))
+        else:
+            model = _build_fresh(config)
         self._set(message="training")
         result = train_model(
             data.x_train, data.y_train, data.x_val, data.y_val, config,
@@ -409,6 +409,26 @@ class TrainingJob:
         if self.data.x_feedback is not None and len(self.data.x_feedback):
             scores["feedback"] = evaluate_model(predictor, self.data.x_feedback, self.data.y_feedback).accuracy
         return scores
+
+
+_BUILD_ATTEMPTS = 3
+
+
+def _build_fresh(config: TrainConfig) -> keras.Model:
+    """Builds ``config.model`` in this thread, resetting Keras' layer-name counters first.
+
+    Under a Streamlit server, building in a background thread occasionally failed with Keras'
+    "All layers added to a Sequential model should have unique names" (auto-generated names
+    repeating); a fresh session and another attempt always succeeded.
+    """
+    for attempt in range(_BUILD_ATTEMPTS):
+        keras.backend.clear_session(free_memory=False)
+        try:
+            return build_model(config.model)
+        except ValueError as exc:
+            if "unique names" not in str(exc) or attempt == _BUILD_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 _registry_lock = threading.Lock()

@@ -24,7 +24,7 @@ def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BL
         return
     left, right = st.columns([1, 2])
     with left:
-        st.metric("Prediction", str(prediction.digit), f"{prediction.confidence:.1%} confident", delta_color="off")
+        st.metric("Prediction", str(prediction.digit), f"{prediction.confidence:.1%} confident", delta_color="off", delta_arrow="off")
         st.image(charts.enlarge(prediction.preprocessed.image), caption="What the model saw (28x28)", width=charts.INPUT_ZOOM * 28)
     with right:
         if prediction.unsure:
