@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
 
-from ui import state, widgets
+from ui import charts, state, widgets
 from ui.navigation import ensure_app
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # wide enough to write a few digits side by side
@@ -40,13 +40,13 @@ image = canvas.image_data
 if image is None:
     image = np.zeros((CANVAS_HEIGHT, CANVAS_WIDTH, 4), np.uint8)  # nothing sent yet: blank
 
-reading = widgets.read_number(image, predictor)
-if reading is not None and len(reading.digits) > 1:
+reading, prediction = widgets.read_picture(image, predictor)
+if prediction is None:
     st.metric("Number", reading.text)
-    for column, read in zip(st.columns(len(reading.digits)), reading.digits, strict=True):
+    for n, (column, read) in enumerate(zip(st.columns(len(reading.digits)), reading.digits, strict=True), start=1):
         with column:
-            st.metric(f"Digit at x={read.box[0]}", str(read.digit), f"{read.confidence:.0%}", delta_color="off")
+            st.metric(f"Digit {n}", str(read.digit), f"{read.confidence:.0%}", delta_color="off", delta_arrow="off")
+            st.image(charts.enlarge(read.preprocessed.image, zoom=3))
 else:
-    prediction = predictor.predict(image)
     widgets.show_prediction(prediction, key="draw")
     widgets.feedback_control(image, prediction, key=f"draw-{st.session_state.canvas_generation}", feedback_dir=state.feedback_dir())

@@ -34,13 +34,12 @@ for index, (name, data) in enumerate(pictures):
     st.subheader(name, divider="gray")
     try:
         photo = open_image(data)  # upright: EXIF orientation applied; large JPEGs decoded reduced
-        reading = widgets.read_number(photo, predictor)
-        prediction = predictor.predict(photo)
+        reading, prediction = widgets.read_picture(photo, predictor)
     except ImageError as exc:
         st.error(widgets.error_message(exc, name))
         continue
     left, right = st.columns([1, 2])
-    if reading is not None and len(reading.digits) > 1:
+    if prediction is None:
         boxes = [(read.box, str(read.digit)) for read in reading.digits]
         left.image(charts.draw_boxes(photo, boxes), caption=f"{photo.width}x{photo.height}")
         with right:

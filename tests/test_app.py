@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 from hdr import feedback, jobs, store
 from hdr.feedback import count_samples, save_sample
 from hdr.models import ModelConfig
+from hdr.predict import Predictor
+from hdr.read import read_digits
 from hdr.store import DEFAULT_NAME, active_model, list_models
 from hdr.train import TrainConfig
 from tests.app_support import copy_models, mnist_digit_rgba, small
@@ -67,6 +69,19 @@ def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
     assert any(e.startswith("notes.png: not an image") for e in errors), errors
     assert any(e.startswith("empty.png:") and "empty" in e for e in errors), errors
     assert at.toggle(key="use_camera").value is False
+
+
+def test_upload_page_reads_a_number(app_dirs, mnist):
+    at = _run("pages/upload.py")
+    first, second = (int(np.flatnonzero(mnist.y_test == d)[0]) for d in (4, 2))
+    pair = np.concatenate([mnist.x_test[first], mnist.x_test[second]], axis=1)
+    paper = 255 - np.kron(np.pad(pair, 6), np.ones((8, 8), np.uint8))
+    at.file_uploader(key="uploads").set_value(("number.png", _png(paper), "image/png"))
+    at.run()
+    assert not at.exception
+    expected = read_digits(paper, Predictor.load(DEFAULT_NAME, app_dirs[0])).text  # the library is the reference
+    assert len(expected) == 2
+    assert [m.value for m in at.metric if m.label == "Number"] == [expected]
 
 
 def test_upload_feedback_saves_a_sample(app_dirs, mnist):

@@ -29,13 +29,14 @@ def run_app() -> None:
 
 
 def ensure_app() -> None:
-    """Reruns through ``app.py`` when a page was opened without it.
+    """Runs the page through ``app.py``'s navigation when it was opened without it.
 
     Streamlit still treats a folder named ``pages/`` as old-style multipage navigation until the
-    first ``st.navigation`` call in the server's life, so a deep link such as ``/train`` opened
-    first on a fresh server would run the page file alone. Clearing that flag (as ``st.navigation``
-    itself does) and rerunning sends the same URL through ``app.py``.
+    first ``st.navigation`` call in the server's life (and on every AppTest run), so a deep link
+    such as ``/train`` opened first on a fresh server would run the page file alone: no sidebar,
+    no page config. Here the page hands over to :func:`run_app`, which runs this same page inside
+    the real navigation (widget values intact, unlike a rerun), and the bare run stops.
     """
     if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+        run_app()
+        st.stop()

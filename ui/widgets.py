@@ -62,6 +62,25 @@ def error_message(exc: Exception, name: str) -> str:
     return f"{name}: {text.removeprefix('<bytes>: ')}"
 
 
+def read_picture(image: ImageInput, predictor: Predictor):
+    """Everything a page shows about a picture, with one pass of the reader when it is available.
+
+    Returns:
+        ``(reading, prediction)``: the multi-digit ``hdr.read.Reading`` (None without ``hdr.read``)
+        and the single-digit :class:`Prediction` (None when the picture holds several digits).
+
+    Raises:
+        hdr.preprocess.ImageError: The picture cannot be read.
+    """
+    reading = read_number(image, predictor)
+    if reading is not None and len(reading.digits) > 1:
+        return reading, None
+    if reading is not None and len(reading.digits) == 1:
+        read = reading.digits[0]  # the reader already ran the model: reuse its answer
+        return reading, Prediction(read.digit, read.confidence, read.probabilities, read.preprocessed)
+    return reading, predictor.predict(image)
+
+
 def read_number(image: ImageInput, predictor: Predictor):
     """Reads every digit in the picture with ``hdr.read.read_digits`` when that module is available.
 
