@@ -41,10 +41,14 @@ MIN_INK_PIXELS = 3
 MIN_PHOTO_SIDE = 64  # smaller pictures (MNIST-sized, tight crops) have no ruling lines or page edges
 SPECK_FRACTION = 0.05  # ink blobs smaller than this share of the largest one are specks
 WORK_SIDE = 1024  # larger pictures are reduced to this longest side before any pixel work
+FULL_SIZE = "hdr_full_size"  # open_image records the upright (width, height) before draft decoding here
+EXIF_ORIENTATION = 0x0112
+_SWAPS_SIDES = (5, 6, 7, 8)  # EXIF orientations that turn the picture a quarter
 DRAFT_SIDE = 900  # JPEGs decode at a power-of-two reduction no smaller than this (4000 px -> 1000)
 MAX_PIXELS = 120_000_000  # refuse to decode more than this (decompression bombs); JPEGs decode reduced
 BACKGROUND_SIDE = 128  # paper and light vary slowly: estimate them on a copy this small (longest side)
 BACKGROUND_KERNEL = 0.25  # closing width, share of the longest side: wider than any stroke of a digit
+SKEW_TOLERANCE = 0.001  # a smaller gap between mean and median grey says nothing about the ink
 MIN_BACKGROUND = 0.05  # darker backgrounds count as this bright (no division by black)
 INK_STRENGTH_PERCENTILE = 99  # the strong ink, among pixels that stand out, scales the ink map to 1
 LINE_KERNEL = 1 / 30  # ruling lines are found as runs at least this share of the width ...
@@ -81,7 +85,8 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
     """Opens a picture as a PIL image, upright (EXIF orientation applied) and fully decoded.
 
     Large JPEGs are decoded reduced (Pillow's ``draft``), so a 50-megapixel photo costs a
-    fraction of a full decode and little memory.
+    fraction of a full decode and little memory; the file's own upright size is kept in
+    ``img.info[FULL_SIZE]``.
 
     Args:
         source: A path, the file's bytes, or a PIL image.
@@ -106,12 +111,16 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
             img = Image.open(source)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            full_size = img.size
             if img.format == "JPEG":
                 img.draft(img.mode, _draft_size(img.size))
             if img.width * img.height > MAX_PIXELS:
                 raise ImageError(f"{name}: image too large ({img.width}x{img.height} pixels)")
             img.load()
+        if img.getexif().get(EXIF_ORIENTATION, 1) in _SWAPS_SIDES:
+            full_size = full_size[::-1]
         ImageOps.exif_transpose(img, in_place=True)  # no copy: the image is ours
+        img.info[FULL_SIZE] = full_size  # the size before draft decoding, upright
         return img
     except ImageError:
         raise
@@ -245,7 +254,10 @@ def _ink_is_light(small: np.ndarray) -> bool:
     levels: the mean lies on the ink's side of the median. Shadows and a dark table seen around
     the page are dark too, so they never turn dark ink on paper into light ink.
     """
-    return float(small.mean()) > float(np.median(small))
+    skew = float(small.mean()) - float(np.median(small))
+    if abs(skew) <= SKEW_TOLERANCE:  # no ink to speak of: the background decides
+        return float(np.median(small)) < 0.5
+    return skew > 0
 
 
 def _background(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 
 from hdr.predict import Prediction, Predictor
 from hdr.preprocess import (
+    FULL_SIZE,
     INK_LEVEL,
     WORK_SIDE,
     ImageInput,
@@ -116,11 +117,13 @@ def working_gray(source: ImageInput) -> tuple[np.ndarray, float, tuple[int, int]
         gray = to_gray(source)
         return _fit(gray, (gray.shape[1], gray.shape[0]))
     img = open_image(source)
+    full = img.info.get(FULL_SIZE, img.size)  # a large JPEG is decoded reduced; boxes refer to the file
     if img.mode not in ("RGB", "L"):  # transparency, 16-bit, palettes: the general path
-        return _fit(to_gray(img), img.size)
-    # The common case, kept in 8 bits until reduced: PIL's "L" is the same luma as to_gray.
-    small = _fit(np.asarray(img.convert("L") if img.mode == "RGB" else img), img.size)
-    return to_gray(small[0]), small[1], small[2]
+        gray, _, _ = _fit(to_gray(img), img.size)
+    else:  # the common case, kept in 8 bits until reduced: PIL's "L" is the same luma as to_gray
+        small, _, _ = _fit(np.asarray(img.convert("L") if img.mode == "RGB" else img), img.size)
+        gray = to_gray(small)
+    return gray, gray.shape[1] / full[0], full
 
 
 def _fit(gray: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float, tuple[int, int]]:
