@@ -107,6 +107,11 @@ def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
     at.button(key="start").click().run()
     assert not at.exception
     assert "upload a Kaggle train.csv first" in [e.value for e in at.error]
+    at.file_uploader(key="csv").set_value(("train.csv", b"label,a,b\n1,2,3\n", "text/csv"))
+    at.button(key="start").click().run()
+    assert not at.exception
+    assert any("missing 784 pixel columns" in e.value for e in at.error), [e.value for e in at.error]
+    at.file_uploader(key="csv").set_value(None)
 
     at.radio(key="data_source").set_value("MNIST")
     at.selectbox(key="arch").set_value("mlp")
