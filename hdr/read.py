@@ -49,7 +49,10 @@ ATTACH_GAP = 0.1  # smaller blobs this close (share of the digit's height) are s
 DIGIT_ASPECT = 0.7  # a typical handwritten digit is this wide for its height (MNIST: 0.4-1.0, "1" aside)
 SPLIT_ASPECT = 1.15  # blobs wider than this for their height are touching digits, to be cut apart
 CLEARLY_WIDE = 1.7  # blobs this many typical digit widths wide are surely several digits ...
+SURE_PIECES = 0.7  # ... and are cut when the model is this sure of every piece; ...
 SURE_WHOLE = 0.9  # ... narrower ones are cut only when the model is less sure than this of the whole
+WIDE_FOR_PICTURE = 1.3  # blobs this many typical digit widths wide may be touching digits too ...
+MIN_PAIR_ASPECT = 0.8  # ... if at least this wide for their height (a "1" against another digit)
 NARROW_ASPECT = 0.4  # narrower blobs ("1") do not count when estimating the typical digit width
 CUT_WINDOW = 0.3  # a cut is sought within this share of a digit's width around where it is expected
 LINE_OVERLAP = 0.5  # digits on one line overlap vertically by this share of the shorter one
@@ -248,7 +251,8 @@ def split_wide(blob: Blob, width: float | None = None) -> list[Blob]:
     Returns:
         The pieces, left to right; empty when the blob is not wide.
     """
-    if blob.aspect <= SPLIT_ASPECT:
+    wide_for_picture = width is not None and blob.box[2] >= WIDE_FOR_PICTURE * width and blob.aspect >= MIN_PAIR_ASPECT
+    if blob.aspect <= SPLIT_ASPECT and not wide_for_picture:
         return []
     width = width or DIGIT_ASPECT * blob.box[3]
     count = max(2, round(blob.box[2] / max(width, 1.0)))
@@ -419,14 +423,18 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
 def _split_is_better(whole: Prediction, parts: list[Prediction], clearly_wide: bool) -> bool:
     """True for touching digits, False for one wide digit.
 
-    The model must be surer of every piece than of the whole, and either the blob is far too
-    wide for one digit or the model is unsure what the whole is.
+    A blob far too wide for one digit is cut when the model is fairly sure of every piece (or
+    surer than of the whole); a narrower one only when the model is unsure what the whole is and
+    surer of every piece.
     """
     if any(p.digit is None for p in parts):
         return False
     if whole.digit is None:
         return True
-    return min(p.confidence for p in parts) > whole.confidence and (clearly_wide or whole.confidence < SURE_WHOLE)
+    least = min(p.confidence for p in parts)
+    if clearly_wide:
+        return least >= SURE_PIECES or least > whole.confidence
+    return least > whole.confidence and whole.confidence < SURE_WHOLE
 
 
 def _to_source(box: tuple[int, int, int, int], scale: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
