@@ -4,8 +4,9 @@
    it, reads the picture (preprocessing + model, :func:`ui.widgets.read_picture`, exactly what
    the Draw page calls) and builds the bars and the enlarged 28x28 input. Measured on canvas-like
    RGBA images (560x280, MNIST test digits drawn black on white), after one warm-up call.
-2. Start-up: from launching ``streamlit run app.py`` to ``/_stcore/health`` answering, and to
-   the Draw page showing "Draw a digit" in Chromium (first visit: loads TensorFlow and the model).
+2. Start-up: from launching ``streamlit run app.py`` to ``/_stcore/health`` answering, to the
+   Draw page showing its canvas and "Draw a digit" in Chromium, and to the prediction of a stroke
+   drawn right then (it waits for TensorFlow and the model, which load behind the ready page).
 
 Usage:
     HDR_DATA_DIR=../shared/mnist python bench/app_latency.py [--samples 200] [--no-browser]
@@ -19,6 +20,7 @@ import argparse
 import base64
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -106,7 +108,7 @@ def measure_startup(browser: bool) -> dict[str, float]:
                 time.sleep(0.1)
         times["`streamlit run` to /_stcore/health"] = time.perf_counter() - start
         if browser:
-            from playwright.sync_api import sync_playwright
+            from playwright.sync_api import expect, sync_playwright
 
             with sync_playwright() as p:
                 chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -114,6 +116,15 @@ def measure_startup(browser: bool) -> dict[str, float]:
                 page.goto(url)
                 page.get_by_text("Draw a digit").wait_for(timeout=START_TIMEOUT_S * 1000)
                 times["`streamlit run` to Draw page ready in Chromium"] = time.perf_counter() - start
+                box = page.locator("canvas.upper-canvas").bounding_box()
+                x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.1
+                page.mouse.move(x, top)
+                page.mouse.down()
+                page.mouse.move(x, top + box["height"] * 0.8, steps=10)
+                page.mouse.up()
+                metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").locator('[data-testid="stMetricValue"]')
+                expect(metric).to_have_text(re.compile(r"^\d$"), timeout=START_TIMEOUT_S * 1000)
+                times["`streamlit run` to first prediction (a stroke drawn as soon as the page is ready)"] = time.perf_counter() - start
                 chromium.close()
     finally:
         server.terminate()

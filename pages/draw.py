@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
 
-from ui import charts, state, widgets
 from ui.navigation import ensure_app
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # wide enough to write a few digits side by side
@@ -14,7 +12,6 @@ STROKE_MIN, STROKE_MAX, STROKE_DEFAULT = 6, 40, 18  # px on the canvas; to_mnist
 
 ensure_app()
 st.title("Draw")
-predictor = state.predictor()
 
 if "canvas_generation" not in st.session_state:
     st.session_state.canvas_generation = 0  # a new key empties the canvas
@@ -36,17 +33,27 @@ canvas = st_canvas(
     return_image_data=True,
     key=f"canvas-{st.session_state.canvas_generation}",
 )
-image = canvas.image_data
-if image is None:
-    image = np.zeros((CANVAS_HEIGHT, CANVAS_WIDTH, 4), np.uint8)  # nothing sent yet: blank
+if not (canvas.json_data or {}).get("objects") or canvas.image_data is None:
+    # Nothing drawn: answer at once, then load TensorFlow and the model while the user starts
+    # drawing, so the canvas is usable seconds before the first prediction could be made.
+    st.metric("Prediction", "—")
+    st.info("Draw a digit")
+    with st.spinner("Loading the model..."):
+        from ui import state
 
-reading, prediction = widgets.read_picture(image, predictor)
-if prediction is None:
-    st.metric("Number", reading.text)
-    for n, (column, read) in enumerate(zip(st.columns(len(reading.digits)), reading.digits, strict=True), start=1):
-        with column:
-            st.metric(f"Digit {n}", str(read.digit), f"{read.confidence:.0%}", delta_color="off", delta_arrow="off")
-            st.image(charts.enlarge(read.preprocessed.image, zoom=3))
+        state.predictor()
 else:
-    widgets.show_prediction(prediction, key="draw")
-    widgets.feedback_control(image, prediction, key=f"draw-{st.session_state.canvas_generation}", feedback_dir=state.feedback_dir())
+    from ui import charts, state, widgets  # here, not at the top: TensorFlow loads once the canvas is on screen
+
+    image = canvas.image_data
+    predictor = state.predictor()
+    reading, prediction = widgets.read_picture(image, predictor)
+    if prediction is None:
+        st.metric("Number", reading.text)
+        for n, (column, read) in enumerate(zip(st.columns(len(reading.digits)), reading.digits, strict=True), start=1):
+            with column:
+                st.metric(f"Digit {n}", str(read.digit), f"{read.confidence:.0%}", delta_color="off", delta_arrow="off")
+                st.image(charts.enlarge(read.preprocessed.image, zoom=3))
+    else:
+        widgets.show_prediction(prediction, key="draw")
+        widgets.feedback_control(image, prediction, key=f"draw-{st.session_state.canvas_generation}", feedback_dir=state.feedback_dir())

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
-
-from hdr import jobs
-from ui import state
 
 PAGES = [
     ("pages/draw.py", "Draw", ":material/draw:"),
@@ -20,12 +19,15 @@ def run_app() -> None:
     """Sets up the page, the navigation and the sidebar, then runs the chosen page."""
     st.set_page_config(page_title="HDR digit studio", page_icon=":material/draw:", layout="wide")
     navigation = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)])
-    with st.sidebar:
-        st.caption(f"Active model: **{state.active_name()}**")
-        job = jobs.current_job()
-        if job is not None and job.running:
-            st.caption(f"Training: {job.status().message}")
     navigation.run()
+    # After the page, so that a page may show itself before TensorFlow loads (see pages/draw.py).
+    if "ui.state" in sys.modules:
+        with st.sidebar:
+            st.caption(f"Active model: **{sys.modules['ui.state'].active_name()}**")
+    jobs = sys.modules.get("hdr.jobs")  # not imported yet: no job can have started
+    job = None if jobs is None else jobs.current_job()
+    if job is not None and job.running:
+        st.sidebar.caption(f"Training: {job.status().message}")
 
 
 def ensure_app() -> None:
