@@ -48,6 +48,7 @@ DRAFT_SIDE = 900  # JPEGs decode at a power-of-two reduction no smaller than thi
 MAX_PIXELS = 120_000_000  # refuse to decode more than this (decompression bombs); JPEGs decode reduced
 BACKGROUND_SIDE = 128  # paper and light vary slowly: estimate them on a copy this small (longest side)
 BACKGROUND_KERNEL = 0.25  # closing width, share of the longest side: wider than any stroke of a digit
+POLARITY_WINDOW = 0.25  # local median window for telling dark ink from light, share of the longest side
 POLARITY_SAMPLES = 65_536  # grey levels sampled to tell dark ink from light
 SKEW_TOLERANCE = 0.001  # a smaller gap between mean and median grey says nothing about the ink
 MIN_BACKGROUND = 0.05  # darker backgrounds count as this bright (no division by black)
@@ -206,8 +207,8 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     shadows come out as plain background: each pixel's ink is how much darker (or lighter) it is
     than the background around it, relative to that background. Whether the ink is dark (pen on
     paper, a black-on-white drawing) or light (chalk on a board, a white-on-black canvas) is
-    decided by the skew of the grey levels. On a uniform background this is the same as measuring
-    the ink against the median grey.
+    decided by the skew of the departures from the local median grey. On a uniform background this
+    is the same as measuring the ink against the median grey.
 
     Args:
         gray: ``float32 (H, W)`` in [0, 1].
@@ -217,7 +218,7 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
         and False when nothing stands out from the background.
     """
     small = _shrink(gray, BACKGROUND_SIDE)
-    if _ink_is_light(gray):  # from here on the ink is dark
+    if _ink_is_light(gray, small):  # from here on the ink is dark
         gray, small = 1.0 - gray, 1.0 - small
     oriented = gray
     background = _background(small, gray.shape)
@@ -248,20 +249,37 @@ def _odd(n: float) -> int:
     return max(1, int(n) | 1)
 
 
-def _ink_is_light(gray: np.ndarray) -> bool:
+def _ink_is_light(gray: np.ndarray, small: np.ndarray) -> bool:
     """True when the ink is lighter than the background (chalk on a board, white on black).
 
     Ink is the minority that departs from the background, so it makes the long tail of the grey
-    levels: the mean lies on the ink's side of the median. Shadows and a dark table seen around
-    the page are dark too, so they never turn dark ink on paper into light ink. The grey levels
-    are sampled, not averaged down, so fine ruling keeps its contrast with the paper.
+    levels: the mean lies on the ink's side of the median. Dark is the default (paper photos);
+    light ink must make the tail both of the grey levels and of their departures from a local
+    median. The grey levels are sampled, not averaged down, so fine ruling keeps its contrast.
+
+    Args:
+        gray: ``float32 (H, W)`` picture.
+        small: The same reduced by :func:`_shrink`.
     """
     step = max(1, int(np.sqrt(gray.size / POLARITY_SAMPLES)))
     sample = gray[::step, ::step]
-    skew = float(sample.mean()) - float(np.median(sample))
-    if abs(skew) <= SKEW_TOLERANCE:  # no ink to speak of: the background decides
+    if abs(_skew(sample)) <= SKEW_TOLERANCE:  # no ink to speak of: the background decides
         return float(np.median(sample)) < 0.5
-    return skew > 0
+    if _skew(sample) < 0:
+        return False
+    if min(small.shape) < 3:
+        return True
+    # Light ink must also stand out against its surroundings: a bright patch of paper beside a
+    # large shadow skews the grey levels the same way, but not the departures from the local median.
+    size = min(_odd(POLARITY_WINDOW * max(small.shape)), 255)
+    local = cv2.medianBlur(np.round(small * 255).astype(np.uint8), size).astype(np.float32) / 255
+    local = cv2.resize(local, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return _skew(sample - local[::step, ::step]) > 0
+
+
+def _skew(values: np.ndarray) -> float:
+    """Mean minus median: positive when the long tail is on the light side."""
+    return float(values.mean()) - float(np.median(values))
 
 
 def _background(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
