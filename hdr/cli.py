@@ -29,7 +29,9 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="model name in --models-dir or a .keras path (default: the active model)")
+    p.add_argument(
+        "--model", default=None, help="model name in --models-dir or a .keras path (default: the active model)"
+    )
     p.add_argument("--models-dir", default=None, help="folder of saved models (default: the repo's models/)")
 
 
@@ -48,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-decay", type=float, default=0.9, help="per-epoch learning-rate factor (default: 0.9)")
     t.add_argument("--dropout", type=float, default=None, help="dropout rate (default: the architecture's own)")
     t.add_argument("--no-augment", action="store_true", help="train without rotation/shift/zoom augmentation")
-    t.add_argument("--val-fraction", type=float, default=0.1, help="validation share of the training set (default: 0.1)")
+    t.add_argument(
+        "--val-fraction", type=float, default=0.1, help="validation share of the training set (default: 0.1)"
+    )
     t.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (default: 8)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
@@ -63,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the full metrics as JSON")
     e.add_argument("--update-card", action="store_true", help="store the test metrics in the model's card")
 
-    for name, helptext in (("predict", "predict the single digit in each image"), ("read", "read the number in each image")):
+    for name, helptext in (
+        ("predict", "predict the single digit in each image"),
+        ("read", "read the number in each image"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("paths", nargs="+", metavar="PATH", help="image files")
         _add_model(p)
@@ -76,9 +83,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from hdr.data import load_mnist, split_validation
     from hdr.evaluate import evaluate_model
+    from hdr.jobs import make_card
     from hdr.models import ModelConfig
     from hdr.predict import Predictor
-    from hdr.store import MODELS_DIR, ModelCard, new_model_name, save_model
+    from hdr.store import MODELS_DIR, new_model_name, save_model
     from hdr.train import TrainConfig, train_model
 
     config = TrainConfig(
@@ -120,23 +128,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if result.stopped:
         print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
     test = evaluate_model(Predictor(result.model), mnist.x_test, mnist.y_test)
-    card = ModelCard(
-        name=name,
-        arch=config.model.arch,
-        config=config.to_dict(),
-        data={"source": mnist.source, "train": int(min(len(split.x_train), config.limit or 10**9)), "val": int(len(y_val)), "test": test.n},
-        metrics={
-            "test_accuracy": test.accuracy,
-            "test_loss": test.loss,
-            "val_accuracy": result.history["val_accuracy"][result.best_epoch - 1],
-            "val_loss": result.history["val_loss"][result.best_epoch - 1],
-            "test": test.to_dict(with_misclassified=False),
-        },
-        train_seconds=round(result.seconds, 1),
-        best_epoch=result.best_epoch,
-        history=result.history,
-        command="python -m hdr " + shlex.join(sys.argv[1:]),
-    )
+    data_info = {
+        "source": mnist.source,
+        "train": int(min(len(split.x_train), config.limit or len(split.x_train))),
+        "val": int(len(y_val)),
+        "test": test.n,
+    }
+    card = make_card(name, config, result, test, data_info, command="python -m hdr " + shlex.join(sys.argv[1:]))
     save_model(result.model, card, models_dir, overwrite=args.overwrite)
     print(
         f"saved {models_dir / name}.keras: test accuracy {test.accuracy:.4%}, best epoch {result.best_epoch}, "
@@ -164,13 +162,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.update_card:
         models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
         card = read_card(predictor.name, models_dir)
-        card.metrics.update(test_accuracy=metrics.accuracy, test_loss=metrics.loss, test=metrics.to_dict(with_misclassified=False))
+        card.metrics.update(
+            test_accuracy=metrics.accuracy, test_loss=metrics.loss, test=metrics.to_dict(with_misclassified=False)
+        )
         update_card(card, models_dir)
     if args.json:
         print(json.dumps({"model": predictor.name, **metrics.to_dict()}))
         return EXIT_OK
-    print(f"model {predictor.name}: accuracy {metrics.accuracy:.4%} on {metrics.n} MNIST test images, loss {metrics.loss:.4f}")
-    print("most confused (true -> predicted): " + ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in metrics.confused_pairs[:5]))
+    print(
+        f"model {predictor.name}: accuracy {metrics.accuracy:.4%} on {metrics.n} MNIST test images, loss {metrics.loss:.4f}"
+    )
+    print(
+        "most confused (true -> predicted): "
+        + ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in metrics.confused_pairs[:5])
+    )
     return EXIT_OK
 
 
