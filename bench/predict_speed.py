@@ -104,7 +104,9 @@ def main() -> None:
 
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "hdr", "predict", *map(str, paths)], check=True, capture_output=True, env=env)
+        subprocess.run(
+            [sys.executable, "-m", "hdr", "predict", *map(str, paths)], check=True, capture_output=True, env=env
+        )
         cli = (time.perf_counter() - start) / len(paths)
 
     p50, p95 = percentiles(single_ours)
@@ -114,7 +116,9 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| HDR `predict_many` (decode + preprocess + one batched pass) | {ours * 1000:.2f} ms | {ours_acc:.1%} |")
     print(f"| HDR CLI `python -m hdr predict` on all files, process start included | {cli * 1000:.2f} ms | |")
-    print(f"| seeds' recipe: resize to 28x28 + `model.predict` per image ({len(sample)} files) | {seeds * 1000:.1f} ms | {seeds_acc:.1%} |")
+    print(
+        f"| seeds' recipe: resize to 28x28 + `model.predict` per image ({len(sample)} files) | {seeds * 1000:.1f} ms | {seeds_acc:.1%} |"
+    )
     print("\n| single decoded drawing | p50 | p95 |")
     print("|---|---|---|")
     print(f"| `Predictor.predict` (preprocess + forward) | {p50:.2f} ms | {p95:.2f} ms |")

@@ -51,7 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1, help="training epochs per model (default: 1)")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images only (default: all)")
-    parser.add_argument("--load", type=Path, default=None, help="folder with ARCH.keras files to load instead of training")
+    parser.add_argument(
+        "--load", type=Path, default=None, help="folder with ARCH.keras files to load instead of training"
+    )
     parser.add_argument("--save", type=Path, default=None, help="folder to save the trained models into")
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: $HDR_DATA_DIR, else download)")
     args = parser.parse_args()
@@ -76,12 +78,19 @@ def main() -> None:
         rows.append((arch, ARCHITECTURE_NOTES[arch], how, predictor, per_epoch))
     card = read_card(DEFAULT_NAME)
     rows.append(
-        (f"{DEFAULT_NAME} (shipped)", f"{card.arch}, {card.best_epoch} epochs chosen on validation", "loaded",
-         Predictor.load(DEFAULT_NAME), card.train_seconds / max(1, len(card.history.get("loss", [1])))),
+        (
+            f"{DEFAULT_NAME} (shipped)",
+            f"{card.arch}, {card.best_epoch} epochs chosen on validation",
+            "loaded",
+            Predictor.load(DEFAULT_NAME),
+            card.train_seconds / max(1, len(card.history.get("loss", [1]))),
+        ),
     )
 
     print(f"MNIST test set, {len(mnist.y_test)} images; training on {args.limit or len(split.x_train)} images\n")
-    print("| model | what | trained | test accuracy | parameters | s/epoch | Predictor p50 / p95 | model.predict p50 / p95 |")
+    print(
+        "| model | what | trained | test accuracy | parameters | s/epoch | Predictor p50 / p95 | model.predict p50 / p95 |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, note, how, predictor, per_epoch in rows:
         acc = evaluate_model(predictor, mnist.x_test, mnist.y_test).accuracy
