@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -82,13 +81,13 @@ def main() -> None:
         start = time.perf_counter()
         predictions = predictor.predict_many(paths)
         ours = (time.perf_counter() - start) / len(paths)
-        ours_acc = np.mean([p.digit == d for p, d in zip(predictions, digits)])
+        ours_acc = np.mean([p.digit == d for p, d in zip(predictions, digits, strict=True)])
 
         sample = paths[:SEED_RECIPE_SAMPLE]
         start = time.perf_counter()
         seed_digits = [seed_recipe(predictor.model, p) for p in sample]
         seeds = (time.perf_counter() - start) / len(sample)
-        seeds_acc = np.mean([s == d for s, d in zip(seed_digits, digits)])
+        seeds_acc = np.mean([s == d for s, d in zip(seed_digits, digits, strict=False)])
 
         arrays = [np.asarray(Image.open(p)) for p in paths[:200]]
         single_ours, single_keras = [], []

@@ -14,7 +14,6 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import cv2
 import numpy as np
@@ -29,7 +28,7 @@ try:  # HEIC/HEIF, as iPhones save photos; optional so the library still imports
 except ImportError:  # pragma: no cover - pillow-heif is in requirements.txt
     pass
 
-ImageInput = Union[str, os.PathLike, bytes, Image.Image, np.ndarray]
+ImageInput = str | os.PathLike | bytes | Image.Image | np.ndarray
 
 BOX_SIZE = 20  # MNIST digits are scaled to fit a 20x20 box ...
 CENTRE = IMAGE_SIZE / 2  # ... and centred by centre of mass at (14, 14), as measured on MNIST

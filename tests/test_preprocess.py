@@ -37,7 +37,7 @@ def test_output_contract():
     result = to_mnist(draw_digit(3))
     assert isinstance(result, Preprocessed)
     assert result.image.shape == (28, 28, 1) and result.image.dtype == np.float32
-    assert 0.0 <= result.image.min() and result.image.max() == pytest.approx(1.0, abs=0.01)
+    assert result.image.min() >= 0.0 and result.image.max() == pytest.approx(1.0, abs=0.01)
     assert result.source_size == (280, 280)
     assert result.as_uint8().dtype == np.uint8 and result.as_uint8().max() >= 250
 
@@ -104,7 +104,7 @@ def test_mnist_digits_pass_through_almost_unchanged(mnist):
     [
         (lambda a: Image.fromarray(a[..., :3]).convert("P"), "P"),
         (lambda a: Image.fromarray(a).convert("LA"), "LA"),
-        (lambda a: Image.fromarray((a[..., 0].astype(np.uint16) * 257)), "I;16"),
+        (lambda a: Image.fromarray(a[..., 0].astype(np.uint16) * 257), "I;16"),
         (lambda a: Image.fromarray(a[..., 0]).convert("1"), "1"),
         (lambda a: Image.fromarray(a[..., :3]).convert("CMYK"), "CMYK"),
     ],
