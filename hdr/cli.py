@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
     t.add_argument("--dry-run", action="store_true", help="one epoch on 512 images: checks the whole path in seconds")
+    t.add_argument(
+        "--init", default=None, help="start from this saved model (name or .keras path) instead of from scratch"
+    )
     t.add_argument("--out", default=None, help="output .keras path (default: models/ARCH-TIMESTAMP.keras)")
     t.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
     _add_data_dir(t)
@@ -86,7 +89,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from hdr.jobs import make_card
     from hdr.models import ModelConfig
     from hdr.predict import Predictor
-    from hdr.store import MODELS_DIR, new_model_name, save_model
+    from hdr.store import MODELS_DIR, load_keras_model, new_model_name, resolve_model_path, save_model
     from hdr.train import TrainConfig, train_model
 
     config = TrainConfig(
@@ -121,8 +124,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if p.epoch_end:
             bar.update(1)
 
+    initial = load_keras_model(resolve_model_path(args.init)) if args.init else None
     result = train_model(
-        split.x_train, split.y_train, x_val, y_val, config, progress=progress, should_stop=_stop_on_signal()
+        split.x_train,
+        split.y_train,
+        x_val,
+        y_val,
+        config,
+        model=initial,
+        progress=progress,
+        should_stop=_stop_on_signal(),
     )
     bar.close()
     if result.stopped:
@@ -134,7 +145,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "val": int(len(y_val)),
         "test": test.n,
     }
-    card = make_card(name, config, result, test, data_info, command="python -m hdr " + shlex.join(sys.argv[1:]))
+    command = "python -m hdr " + shlex.join(sys.argv[1:])
+    card = make_card(name, config, result, test, data_info, command=command, parent=args.init)
     save_model(result.model, card, models_dir, overwrite=args.overwrite)
     print(
         f"saved {models_dir / name}.keras: test accuracy {test.accuracy:.4%}, best epoch {result.best_epoch}, "

@@ -81,6 +81,14 @@ def test_train_dry_run_writes_model_and_card(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
 
 
+def test_train_can_start_from_a_saved_model(tmp_path):
+    first, second = tmp_path / "first.keras", tmp_path / "second.keras"
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(first)]) == 0
+    assert main(["train", "--dry-run", "--arch", "mlp", "--init", str(first), "--out", str(second)]) == 0
+    card = json.loads(second.with_suffix(".json").read_text())
+    assert card["parent"] == str(first) and "--init" in card["command"]
+
+
 def test_nonsense_hyperparameters_are_refused(capsys):
     assert main(["train", "--epochs", "0"]) == 1
     assert capsys.readouterr().err.strip() == "error: epochs must be 1..1000, got 0"
