@@ -29,5 +29,6 @@ bench:  ## the benchmarks whose tables are in the README
 	$(PYTHON) bench/predict_speed.py
 	$(PYTHON) bench/zoo.py
 
-train-default:  ## how models/default.keras was made (see its card for the exact command)
-	$(PYTHON) -m hdr train --arch hdrnet --epochs 30 --lr-decay 0.9 --patience 8 --seed 0 --out models/default.keras --overwrite
+train-default:  ## how models/default.keras was made: train, then anneal from the best epoch (see its card)
+	$(PYTHON) -m hdr train --arch hdrnet --epochs 30 --lr-decay 0.9 --patience 8 --seed 0 --out models/stage1.keras --overwrite
+	$(PYTHON) -m hdr train --init models/stage1.keras --arch hdrnet --epochs 8 --lr 2e-4 --lr-decay 0.8 --patience 4 --seed 0 --out models/default.keras --overwrite

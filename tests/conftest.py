@@ -9,6 +9,10 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# What the shipped model is held to on the 10,000 MNIST test images: what it measured (99.46%),
+# so a damaged or swapped model file fails. Issue 2 asks for 99.60%; raise this with the model.
+SHIPPED_MIN_ACCURACY = 0.9945
+
 
 @pytest.fixture(scope="session")
 def mnist():
