@@ -145,7 +145,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "val": int(len(y_val)),
         "test": test.n,
     }
-    command = "python -m hdr " + shlex.join(sys.argv[1:])
+    command = "python -m hdr " + shlex.join(args.argv)
     card = make_card(name, config, result, test, data_info, command=command, parent=args.init)
     save_model(result.model, card, models_dir, overwrite=args.overwrite)
     print(
@@ -259,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
     from hdr.store import ModelStoreError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # recorded in model cards, so a model says how to make it again
     handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "read": _cmd_read}
     try:
         return handlers[args.command](args)
