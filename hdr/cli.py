@@ -166,6 +166,7 @@ def _load_predictor(args: argparse.Namespace):
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from hdr.data import load_mnist
     from hdr.evaluate import evaluate_model
+    from hdr.jobs import CARD_MISCLASSIFIED
     from hdr.store import MODELS_DIR, read_card, update_card
 
     predictor = _load_predictor(args)
@@ -175,7 +176,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
         card = read_card(predictor.name, models_dir)
         card.metrics.update(
-            test_accuracy=metrics.accuracy, test_loss=metrics.loss, test=metrics.to_dict(with_misclassified=False)
+            test_accuracy=metrics.accuracy,
+            test_loss=metrics.loss,
+            test=metrics.to_dict(max_misclassified=CARD_MISCLASSIFIED),
         )
         update_card(card, models_dir)
     if args.json:

@@ -257,9 +257,7 @@ def load_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
-def split_validation(
-    x: np.ndarray, y: np.ndarray, *, val_fraction: float = 0.1, seed: int = 0
-) -> Split:
+def split_validation(x: np.ndarray, y: np.ndarray, *, val_fraction: float = 0.1, seed: int = 0) -> Split:
     """Holds out a stratified, shuffled validation set.
 
     Args:

@@ -22,11 +22,10 @@ class Metrics:
     confused_pairs: list[dict]  # {"true", "predicted", "count"}, most frequent first
     misclassified: list[int]  # indices into the evaluated set, most confident mistakes first
 
-    def to_dict(self, *, with_misclassified: bool = True) -> dict:
-        """Plain JSON-able data; the card keeps the list of mistakes short."""
+    def to_dict(self, *, max_misclassified: int | None = None) -> dict:
+        """Plain JSON-able data, keeping at most ``max_misclassified`` mistakes (all when None)."""
         data = asdict(self)
-        if not with_misclassified:
-            data["misclassified"] = data["misclassified"][:100]
+        data["misclassified"] = data["misclassified"][:max_misclassified]
         return data
 
 
@@ -48,10 +47,18 @@ def evaluate_probabilities(probs: np.ndarray, labels: np.ndarray, *, top_pairs: 
         labels, pred, labels=range(NUM_CLASSES), zero_division=0
     )
     per_class = [
-        {"digit": d, "precision": float(precision[d]), "recall": float(recall[d]), "f1": float(f1[d]), "support": int(support[d])}
+        {
+            "digit": d,
+            "precision": float(precision[d]),
+            "recall": float(recall[d]),
+            "f1": float(f1[d]),
+            "support": int(support[d]),
+        }
         for d in range(NUM_CLASSES)
     ]
-    off_diagonal = [(int(cm[t, p]), t, p) for t in range(NUM_CLASSES) for p in range(NUM_CLASSES) if t != p and cm[t, p]]
+    off_diagonal = [
+        (int(cm[t, p]), t, p) for t in range(NUM_CLASSES) for p in range(NUM_CLASSES) if t != p and cm[t, p]
+    ]
     pairs = [{"true": t, "predicted": p, "count": c} for c, t, p in sorted(off_diagonal, reverse=True)[:top_pairs]]
     wrong = np.flatnonzero(pred != labels)
     wrong = wrong[np.argsort(-probs[wrong, pred[wrong]])]
@@ -79,5 +86,7 @@ def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, batch_size:
         The metrics.
     """
     x = images.astype(np.float32)[..., None] / 255.0
-    probs = np.concatenate([np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)])
+    probs = np.concatenate(
+        [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    )
     return evaluate_probabilities(probs, labels)

@@ -84,7 +84,9 @@ def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike =
 def count_samples(feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> dict[int, int]:
     """How many samples are saved for each digit (0 for digits without any)."""
     root = Path(feedback_dir)
-    return {d: len(list((root / str(d)).glob(f"*{_SUFFIX}"))) if (root / str(d)).is_dir() else 0 for d in range(NUM_CLASSES)}
+    return {
+        d: len(list((root / str(d)).glob(f"*{_SUFFIX}"))) if (root / str(d)).is_dir() else 0 for d in range(NUM_CLASSES)
+    }
 
 
 def load_feedback(feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ from hdr.store import MODELS_DIR, ModelCard, active_model, load_keras_model, mod
 from hdr.train import Progress, TrainConfig, TrainResult, train_model
 
 PENDING, RUNNING, FINISHED, STOPPED, FAILED = "pending", "running", "finished", "stopped", "failed"
-_CARD_MISCLASSIFIED = 100  # mistakes kept in a card: enough for the Models page's gallery
+CARD_MISCLASSIFIED = 100  # mistakes kept in a card: enough for the Models page's gallery
 
 
 class JobBusyError(RuntimeError):
@@ -191,9 +191,8 @@ def make_card(
         "test_loss": test.loss,
         "val_accuracy": result.history.get("val_accuracy", [float("nan")])[best],
         "val_loss": result.history.get("val_loss", [float("nan")])[best],
-        "test": test.to_dict(with_misclassified=False),
+        "test": test.to_dict(max_misclassified=CARD_MISCLASSIFIED),
     }
-    metrics["test"]["misclassified"] = metrics["test"]["misclassified"][:_CARD_MISCLASSIFIED]
     metrics.update(extra_metrics or {})
     return ModelCard(
         name=name,
@@ -396,7 +395,9 @@ class TrainingJob:
             extra["fine_tune"] = {"before": before, "after": after}
         prefix = f"{self.base_model}-ft" if self.base_model is not None else config.model.arch
         name = new_model_name(prefix, self.models_dir)
-        card = make_card(name, config, result, test, data.info, command=self.command, parent=self.base_model, extra_metrics=extra)
+        card = make_card(
+            name, config, result, test, data.info, command=self.command, parent=self.base_model, extra_metrics=extra
+        )
         card = save_model(result.model, card, self.models_dir)
         with self._lock:
             self._card, self._comparison = card, extra.get("fine_tune", {})
@@ -496,4 +497,6 @@ def start_fine_tune(
     base = active_model(models_dir)
     arch = read_card(base, models_dir).arch
     data = make_fine_tune_data(mnist, feedback, config)
-    return start_job(config.train_config(arch), data, models_dir=models_dir, base_model=base, command=f"fine-tune {base} on feedback")
+    return start_job(
+        config.train_config(arch), data, models_dir=models_dir, base_model=base, command=f"fine-tune {base} on feedback"
+    )

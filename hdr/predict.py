@@ -105,12 +105,12 @@ class Predictor:
 
     def predict_preprocessed(self, items: Sequence[Preprocessed]) -> list[Prediction]:
         """Classifies already preprocessed images; those without a digit get ``digit=None``."""
-        found = [i for i, item in enumerate(items) if item.found]
-        probs = self.probabilities(np.stack([items[i].image for i in found])) if found else None
+        found = [item.image for item in items if item.found]
+        probs = iter(self.probabilities(np.stack(found)) if found else [])
         results = []
-        for i, item in enumerate(items):
+        for item in items:
             if item.found:
-                p = probs[found.index(i)]
+                p = next(probs)
                 digit = int(p.argmax())
                 results.append(Prediction(digit, float(p[digit]), p, item))
             else:

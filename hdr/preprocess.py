@@ -134,7 +134,9 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"{name}: image too large (decompression bomb)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"{name}: truncated or corrupt image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise ImageError(
+            f"{name}: truncated or corrupt image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
 
 
 def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -344,7 +346,12 @@ def _line_mask(mask: np.ndarray, min_lines: int) -> np.ndarray:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     # The dilation widened each line by gap - 1, except where the picture's border clipped it.
     left, right = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH]
-    span = stats[:, cv2.CC_STAT_WIDTH] - (gap - 1) + np.where(left == 0, gap // 2, 0) + np.where(right == width, (gap - 1) // 2, 0)
+    span = (
+        stats[:, cv2.CC_STAT_WIDTH]
+        - (gap - 1)
+        + np.where(left == 0, gap // 2, 0)
+        + np.where(right == width, (gap - 1) // 2, 0)
+    )
     area = np.bincount(labels[runs > 0], minlength=n)
     is_line = (span >= LINE_SPAN * width) & (area <= thickness * np.maximum(span, 1))
     keep = np.flatnonzero(is_line[1:]) + 1
@@ -462,7 +469,9 @@ def to_mnist(source: ImageInput) -> Preprocessed:
     height, width = gray.shape
     reduce = min(1.0, WORK_SIDE / max(height, width))
     if reduce < 1.0:
-        gray = cv2.resize(gray, (max(1, round(width * reduce)), max(1, round(height * reduce))), interpolation=cv2.INTER_AREA)
+        gray = cv2.resize(
+            gray, (max(1, round(width * reduce)), max(1, round(height * reduce))), interpolation=cv2.INTER_AREA
+        )
     ink, has_contrast = ink_map(gray)
     mask = _digit_mask(ink) if has_contrast else None
     if mask is None:

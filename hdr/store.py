@@ -181,12 +181,8 @@ def list_models(models_dir: Path = MODELS_DIR) -> list[ModelCard]:
             cards.append(read_card(weights.stem, models_dir))
         except ModelStoreError:
             continue
-    return sorted(cards, key=lambda c: (c.name != DEFAULT_NAME, _negated(c.created)))
-
-
-def _negated(text: str) -> tuple[int, ...]:
-    """A key that sorts strings in reverse order."""
-    return tuple(-ord(ch) for ch in text)
+    newest_first = sorted(cards, key=lambda c: c.created, reverse=True)
+    return sorted(newest_first, key=lambda c: c.name != DEFAULT_NAME)  # stable: newest first after the default
 
 
 def active_model(models_dir: Path = MODELS_DIR) -> str:

@@ -117,7 +117,9 @@ class _Reporter(keras.callbacks.Callback):
         if self.progress is not None:
             clean = {k: float(v) for k, v in logs.items() if np.isscalar(v) or np.ndim(v) == 0}
             self.progress(
-                Progress(self.epoch, self.epochs, batch, self.batches, epoch_end, clean, time.perf_counter() - self.start)
+                Progress(
+                    self.epoch, self.epochs, batch, self.batches, epoch_end, clean, time.perf_counter() - self.start
+                )
             )
         if self.should_stop is not None and self.should_stop():
             self.stopped = True
