@@ -1,4 +1,4 @@
-"""Fast prediction: load a model once, then classify images in about a millisecond each.
+"""Fast prediction: load a model once, then classify an image in a few milliseconds.
 
 ``keras.Model.predict`` builds a data pipeline on every call (about 50 ms here even for one
 image). :class:`Predictor` instead traces the model once into a ``tf.function`` with a fixed
