@@ -7,12 +7,13 @@ object with ``--json``), the remaining files are still processed, and the exit s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hdr.data import DATA_DIR_ENV, DataError
@@ -125,16 +126,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
             bar.update(1)
 
     initial = load_keras_model(resolve_model_path(args.init)) if args.init else None
-    result = train_model(
-        split.x_train,
-        split.y_train,
-        x_val,
-        y_val,
-        config,
-        model=initial,
-        progress=progress,
-        should_stop=_stop_on_signal(),
-    )
+    with _stop_on_signal() as should_stop:
+        result = train_model(
+            split.x_train,
+            split.y_train,
+            x_val,
+            y_val,
+            config,
+            model=initial,
+            progress=progress,
+            should_stop=should_stop,
+        )
     bar.close()
     if result.stopped:
         print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
@@ -155,25 +157,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _models_dir(args: argparse.Namespace) -> Path:
+    """--models-dir, or the default models folder."""
+    from hdr.store import MODELS_DIR
+
+    return Path(args.models_dir) if args.models_dir else MODELS_DIR
+
+
 def _load_predictor(args: argparse.Namespace):
     """The Predictor for --model / --models-dir (default: the active model)."""
     from hdr.predict import Predictor
-    from hdr.store import MODELS_DIR
 
-    return Predictor.load(args.model, Path(args.models_dir) if args.models_dir else MODELS_DIR)
+    return Predictor.load(args.model, _models_dir(args))
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from hdr.data import load_mnist
     from hdr.evaluate import evaluate_model
     from hdr.jobs import CARD_MISCLASSIFIED
-    from hdr.store import MODELS_DIR, read_card, update_card
+    from hdr.store import read_card, update_card
 
     predictor = _load_predictor(args)
     mnist = load_mnist(args.data_dir)
     metrics = evaluate_model(predictor, mnist.x_test, mnist.y_test)
     if args.update_card:
-        models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
+        models_dir = _models_dir(args)
         card = read_card(predictor.name, models_dir)
         card.metrics.update(
             test_accuracy=metrics.accuracy,
@@ -239,23 +247,30 @@ def _cmd_read(args: argparse.Namespace) -> int:
 
 def _emit(as_json: bool, record: dict, line: str) -> None:
     """Prints one result, as a JSON object or a line of text."""
-    print(json.dumps(record) if as_json else line, flush=False)
+    print(json.dumps(record) if as_json else line)
 
 
-def _stop_on_signal() -> Callable[[], bool]:
+@contextlib.contextmanager
+def _stop_on_signal() -> Iterator[Callable[[], bool]]:
     """A stop flag raised by Ctrl-C or SIGTERM: training ends cleanly and the best epoch is saved.
 
-    A second Ctrl-C interrupts at once, as usual.
+    A second Ctrl-C interrupts at once, as usual. The previous handlers come back on exit, so
+    calling :func:`main` in-process (tests, notebooks) leaves the caller's signals as they were.
     """
     stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def handler(signum, frame) -> None:
         stop.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    return stop.is_set
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield stop.is_set
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def main(argv: list[str] | None = None) -> int:

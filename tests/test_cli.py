@@ -103,3 +103,16 @@ def test_module_entry_point_runs_without_traceback(files):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
     assert first["digit"] == 2 and "not an image" in second["error"]
+
+
+def test_training_stop_signal_sets_the_flag_and_restores_handlers():
+    import signal
+
+    from hdr.cli import _stop_on_signal
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    with _stop_on_signal() as should_stop:
+        assert not should_stop()
+        signal.raise_signal(signal.SIGTERM)
+        assert should_stop()
+    assert {sig: signal.getsignal(sig) for sig in before} == before
