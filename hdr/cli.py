@@ -203,17 +203,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from hdr.preprocess import ImageError, to_mnist
+    from hdr.preprocess import preprocess_many
 
     predictor = _load_predictor(args)
-    items, status = [], EXIT_OK
-    for path in args.paths:
-        try:
-            items.append((path, to_mnist(path)))
-        except ImageError as exc:
-            items.append((path, exc))
-            status = EXIT_ERROR
+    items = list(zip(args.paths, preprocess_many(args.paths), strict=True))
     good = [item for _, item in items if not isinstance(item, Exception)]
+    status = EXIT_OK if len(good) == len(items) else EXIT_ERROR
     predictions = iter(predictor.predict_preprocessed(good))  # one forward pass for every file
     for path, item in items:
         if isinstance(item, Exception):

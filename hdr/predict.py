@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from hdr.data import IMAGE_SIZE, NUM_CLASSES
-from hdr.preprocess import ImageInput, Preprocessed, to_mnist
+from hdr.preprocess import ImageError, ImageInput, Preprocessed, preprocess_many, to_mnist
 from hdr.store import MODELS_DIR, load_keras_model, resolve_model_path
 
 UNSURE_BELOW = 0.7  # below this confidence the app says the model is unsure and names the runner-up
@@ -100,8 +100,17 @@ class Predictor:
         return self.predict_preprocessed([to_mnist(image)])[0]
 
     def predict_many(self, images: Iterable[ImageInput]) -> list[Prediction]:
-        """Preprocesses and classifies many images in one forward pass."""
-        return self.predict_preprocessed([to_mnist(image) for image in images])
+        """Preprocesses many images (on every core) and classifies them in one forward pass.
+
+        Raises:
+            ImageError: One of the images cannot be read (see :func:`hdr.preprocess.preprocess_many`
+                to keep going past bad files).
+        """
+        items = preprocess_many(images)
+        for item in items:
+            if isinstance(item, ImageError):
+                raise item
+        return self.predict_preprocessed(items)
 
     def predict_preprocessed(self, items: Sequence[Preprocessed]) -> list[Prediction]:
         """Classifies already preprocessed images; those without a digit get ``digit=None``."""

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from hdr.predict import Predictor
+from hdr.preprocess import ImageError
 from tests.conftest import SHIPPED_MIN_ACCURACY
 from tests.drawings import STYLES, draw_digit
 
@@ -32,6 +33,13 @@ def test_blank_inputs_get_no_digit_and_keep_their_place(tiny_predictor):
     blank = results[1]
     assert blank.confidence == 0.0 and blank.probabilities.sum() == 0 and blank.to_dict()["digit"] is None
     assert results[0].preprocessed.found and results[0].runner_up != results[0].digit
+
+
+def test_predict_many_raises_for_an_unreadable_image(tiny_predictor, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(ImageError, match="broken.png"):
+        tiny_predictor.predict_many([draw_digit(1), bad])
 
 
 def test_shipped_model_reaches_its_promised_accuracy(shipped, mnist):

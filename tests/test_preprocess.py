@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hdr.preprocess import CENTRE, ImageError, Preprocessed, open_image, to_gray, to_mnist
+from hdr import preprocess
+from hdr.preprocess import CENTRE, ImageError, Preprocessed, open_image, preprocess_many, to_gray, to_mnist
 from tests.drawings import STYLES, draw_digit
 
 
@@ -181,3 +182,31 @@ def test_huge_jpeg_is_decoded_reduced(tmp_path):
     Image.new("RGB", (8000, 6000), "white").save(path, quality=70)
     img = open_image(path)
     assert max(img.size) <= 2048  # draft decoding: an eighth of the pixels, not 48 megapixels
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_flat_backgrounds_take_the_fast_path_with_the_same_result(style, monkeypatch):
+    drawing = draw_digit(4, style=style, width=5)
+    assert preprocess._flat_background(to_gray(drawing)) is not None
+    fast = to_mnist(drawing)
+    monkeypatch.setattr(preprocess, "_flat_background", lambda gray: None)  # the photo path
+    np.testing.assert_allclose(fast.image, to_mnist(drawing).image, atol=1e-4)
+
+
+def test_photos_with_uneven_light_are_not_flat():
+    gray = to_gray(draw_digit(4, style="black_on_white", width=5))
+    shaded = gray * np.linspace(0.55, 1.0, gray.shape[1], dtype=np.float32)[None, :]  # light from one side
+    assert preprocess._flat_background(shaded) is None
+    assert to_mnist(shaded).found
+
+
+def test_preprocess_many_keeps_order_and_puts_errors_in_place(tmp_path):
+    bad = tmp_path / "not-an-image.png"
+    bad.write_bytes(b"hello")
+    sources = [draw_digit(1), bad, np.zeros((50, 50), np.uint8), draw_digit(0)]
+    results = preprocess_many(sources)
+    assert isinstance(results[1], ImageError) and "not-an-image.png" in str(results[1])
+    assert [r.found for r in results if isinstance(r, Preprocessed)] == [True, False, True]
+    for source, result in zip([sources[0], sources[3]], [results[0], results[3]], strict=True):
+        np.testing.assert_array_equal(result.image, to_mnist(source).image)
+    assert [type(r) for r in preprocess_many(sources, workers=1)] == [type(r) for r in results]
