@@ -5,12 +5,15 @@ The pipeline, each step a small pure function on arrays:
 1. :func:`working_gray` opens the picture upright (EXIF) and reduces it to a working size;
 2. :func:`hdr.preprocess.ink_map` separates the ink from paper of any tint, uneven light and
    shadows, and :func:`hdr.preprocess.remove_lines` drops ruling and grid lines;
-3. :func:`find_blobs` labels the ink and drops specks and page-edge junk;
+3. :func:`find_blobs` labels the ink and drops specks, page-edge junk and wedges of table in a
+   corner (:func:`hugs_border`);
 4. :func:`group_blobs` joins the broken strokes of one digit, :func:`order_lines` orders the
-   digits, :func:`split_wide` proposes cuts through blobs too wide for one digit;
+   digits, :func:`candidate_pieces` proposes cuts through blobs that may be touching digits, at
+   the valleys of their column ink profile (:func:`cut_columns`);
 5. each digit is cropped as an ink image and handed to :func:`hdr.preprocess.to_mnist`, the one
-   preprocessing path, and all digits (wide blobs whole and cut) are classified in a single
-   forward pass; a cut is kept when the model is surer of every piece than of the whole.
+   preprocessing path, and every candidate piece of every blob is classified in a single forward
+   pass; :func:`best_segmentation` then keeps, per blob, the pieces the model reads best, a clean
+   neck between two digits counting in favour of a cut.
 """
 
 from __future__ import annotations
@@ -40,21 +43,28 @@ INK_LOW = 0.3  # faint ink joined to strong ink (see hysteresis) still belongs t
 READ_SIDE = WORK_SIDE  # pictures are read at this longest side: a digit a tenth of the height is still ~75 px
 MIN_SPECK_PIXELS = 4  # ink blobs smaller than this are noise, whatever the picture
 SPECK_FRACTION = 0.02  # ... and so are blobs smaller than this share of the largest blob
+BORDER_HUG = 0.5  # a blob touching a border along this share of its own extent there is not writing
 MIN_DIGIT_HEIGHT = 0.35  # digits are at least this share of the tallest digit's height (drops dots, dashes)
 MIN_DIGIT_PIXELS = 6  # ... and at least this many pixels tall at the working size
 FRAGMENT_HEIGHT = 0.8  # a blob at most this share of its neighbour's height may be a broken-off stroke ...
 FRAGMENT_OVERLAP = 0.5  # ... when it overlaps the neighbour horizontally by this share of its own width ...
 FRAGMENT_GAP = 0.5  # ... and lies within this share of the taller blob's height above or below it
 ATTACH_GAP = 0.1  # smaller blobs this close (share of the digit's height) are strokes of that digit
-DIGIT_ASPECT = 0.7  # a typical handwritten digit is this wide for its height (MNIST: 0.4-1.0, "1" aside)
-SPLIT_ASPECT = 1.15  # blobs wider than this for their height are touching digits, to be cut apart
-CLEARLY_WIDE = 1.7  # blobs this many typical digit widths wide are surely several digits ...
-SURE_PIECES = 0.7  # ... and are cut when the model is this sure of every piece; ...
-SURE_WHOLE = 0.9  # ... narrower ones are cut only when the model is less sure than this of the whole
-WIDE_FOR_PICTURE = 1.3  # blobs this many typical digit widths wide may be touching digits too ...
-MIN_PAIR_ASPECT = 0.8  # ... if at least this wide for their height (a "1" against another digit)
+SINGLE_ASPECT = 1.15  # blobs at most this wide for their height may be one digit (the typical width)
 NARROW_ASPECT = 0.4  # narrower blobs ("1") do not count when estimating the typical digit width
-CUT_WINDOW = 0.3  # a cut is sought within this share of a digit's width around where it is expected
+TRY_ASPECT = 0.6  # blobs at least this wide for their height may be touching digits (a "71" is ~0.6) ...
+WIDE_FOR_PICTURE = 1.3  # ... and so may blobs this many typical digit widths wide
+VALLEY_REACH = 0.1  # a cut column holds the least ink within this share of the height on either side
+MIN_PIECE_ASPECT = 0.12  # a piece is at least this wide for the blob's height (a thin "1") ...
+MAX_PIECE_ASPECT = 1.3  # ... at most this wide (MNIST: 99% of digits are narrower than 1.25) ...
+MIN_PIECE_HEIGHT = 0.5  # ... at least this share of the blob's height (not a ligature or a bar's tip) ...
+MAIN_PART = 0.7  # ... with this share of its ink in one connected part (a slice of a "0" is two arcs)
+TALL_PIECE = 0.8  # pieces of touching digits are nearly as tall as the blob; shorter ones ...
+SHORT_COST = 0.2  # ... cost this much log-probability (often a stroke cut off a digit)
+CLEAN_INK = 1.5  # a cut through less ink than this many stroke widths is a neck between touching digits ...
+CLEAN_CUT_BONUS = 0.1  # ... and adds this much log-probability: cut there even when the whole reads well
+CUT_COST = 0.0  # any other cut must win on the model's confidence alone (a tie keeps the whole)
+MIN_CONFIDENCE = 1e-6  # confidences are floored here before taking logs
 LINE_OVERLAP = 0.5  # digits on one line overlap vertically by this share of the shorter one
 CROP_SIDE = 64  # digits are handed to to_mnist at this longest side, ...
 CROP_MARGIN = 0.5  # ... with this much empty margin around, in digit sizes, so its background is clear
@@ -150,7 +160,7 @@ def find_blobs(mask: np.ndarray) -> list[Blob]:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return []
-    junk = edge_junk(labels, stats)
+    junk = edge_junk(labels, stats) | hugs_border(labels, stats)
     areas = stats[:, cv2.CC_STAT_AREA]
     largest = max((areas[i] for i in range(1, n) if not junk[i]), default=0)
     blobs = []
@@ -160,6 +170,35 @@ def find_blobs(mask: np.ndarray) -> list[Blob]:
         x, y, w, h = (int(v) for v in stats[i, :4])
         blobs.append(Blob((x, y, w, h), labels[y : y + h, x : x + w] == i))
     return blobs
+
+
+def hugs_border(labels: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """Which ink blobs lie along a border of the picture: the table or a shadow seen in a corner.
+
+    Writing touches a border at a stroke's end; a wedge of table past a tilted page runs along it,
+    for at least :data:`BORDER_HUG` of the blob's own extent on that side and further than the
+    blob reaches into the picture.
+
+    Args:
+        labels: ``int32 (H, W)`` blob labels, 0 for the background.
+        stats: ``int32 (count, 5)`` their stats, as ``cv2.connectedComponentsWithStats`` returns.
+
+    Returns:
+        ``bool (count,)``: True for blobs along a border (never label 0).
+    """
+    count = len(stats)
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    hugs = np.zeros(count, bool)
+    for side, along, across in (
+        (labels[0, :], w, h),
+        (labels[-1, :], w, h),
+        (labels[:, 0], h, w),
+        (labels[:, -1], h, w),
+    ):
+        contact = np.bincount(side, minlength=count)[:count]
+        hugs |= (contact >= BORDER_HUG * along) & (contact >= across)
+    hugs[0] = False
+    return hugs
 
 
 def _merge(a: Blob, b: Blob) -> Blob:
@@ -193,7 +232,7 @@ def group_blobs(blobs: list[Blob]) -> list[Blob]:
         blobs: Candidate blobs from :func:`find_blobs`.
 
     Returns:
-        One blob per digit (touching digits still joined; see :func:`split_wide`).
+        One blob per digit (touching digits still joined; see :func:`candidate_pieces`).
     """
     groups = list(blobs)
     merged = True
@@ -233,57 +272,156 @@ def _gap(a: Blob, b: Blob) -> float:
 
 def typical_width(groups: list[Blob]) -> float | None:
     """The median width of the blobs shaped like one digit ("1"s aside), or None when there are none."""
-    singles = [g.box[2] for g in groups if NARROW_ASPECT <= g.aspect <= SPLIT_ASPECT]
+    singles = [g.box[2] for g in groups if NARROW_ASPECT <= g.aspect <= SINGLE_ASPECT]
     return float(np.median(singles)) if singles else None
 
 
-def split_wide(blob: Blob, width: float | None = None) -> list[Blob]:
-    """Cuts a blob too wide for one digit into the touching digits it may be.
-
-    The number of digits comes from the typical digit width in the picture (or, alone, from
-    :data:`DIGIT_ASPECT`); each cut goes through the column with the least ink near where it is
-    expected. Whether the cut is right is left to the classifier (see :func:`read_digits`).
+def cut_columns(blob: Blob) -> list[int]:
+    """Columns of a blob where touching digits may be cut: the valleys of its column ink profile.
 
     Args:
         blob: One digit or a run of touching digits.
-        width: The typical width of one digit in the picture (:func:`typical_width`).
 
     Returns:
-        The pieces, left to right; empty when the blob is not wide.
+        Column offsets inside the blob, left to right, each leaving a piece at least
+        :data:`MIN_PIECE_ASPECT` of the height wide on either side.
     """
-    wide_for_picture = width is not None and blob.box[2] >= WIDE_FOR_PICTURE * width and blob.aspect >= MIN_PAIR_ASPECT
-    if blob.aspect <= SPLIT_ASPECT and not wide_for_picture:
+    _, _, w, h = blob.box
+    least = max(1, round(MIN_PIECE_ASPECT * h))
+    if w < 2 * least:
         return []
-    width = width or DIGIT_ASPECT * blob.box[3]
-    count = max(2, round(blob.box[2] / max(width, 1.0)))
-    pieces = _cut(blob, count)
-    return pieces if len(pieces) >= 2 else []
+    profile = blob.mask.sum(axis=0).astype(np.float32)
+    reach = max(1, round(VALLEY_REACH * h))
+    # A column is a valley when no column within reach holds less ink; a flat valley is cut in its middle.
+    lowest = cv2.erode(profile[None, :], np.ones((1, 2 * reach + 1), np.uint8), borderType=cv2.BORDER_REPLICATE)[0]
+    is_valley = profile <= lowest
+    is_valley[:least] = is_valley[w - least + 1 :] = False
+    columns: list[int] = []
+    for run in np.split(np.flatnonzero(is_valley), np.flatnonzero(np.diff(np.flatnonzero(is_valley)) > 1) + 1):
+        if not run.size:
+            continue
+        column = int(run[run.size // 2])
+        if columns and column - columns[-1] < least:  # too close to leave a digit between: keep the lower
+            if profile[column] < profile[columns[-1]]:
+                columns[-1] = column
+            continue
+        columns.append(column)
+    return columns
 
 
-def _cut(blob: Blob, count: int) -> list[Blob]:
-    """Cuts a blob into ``count`` pieces at the columns of least ink."""
-    x, y, w, h = blob.box
-    ink = blob.mask.sum(axis=0)
-    step = w / count
-    window = max(1, round(CUT_WINDOW * step))
-    cuts = [0]
-    for k in range(1, count):
-        expected = round(k * step)
-        lo, hi = max(cuts[-1] + 1, expected - window), min(w - 1, expected + window)
-        if lo >= hi:
-            continue
-        columns = np.arange(lo, hi + 1)
-        # Least ink, and nearest the expected place among equals.
-        cuts.append(int(columns[np.lexsort((np.abs(columns - expected), ink[lo : hi + 1]))[0]]))
-    cuts.append(w)
-    pieces = []
-    for left, right in zip(cuts[:-1], cuts[1:], strict=True):
-        part = blob.mask[:, left:right]
-        if not part.any():
-            continue
-        px, py, pw, ph = cv2.boundingRect(part.astype(np.uint8))
-        pieces.append(Blob((x + left + px, y + py, pw, ph), part[py : py + ph, px : px + pw]))
-    return pieces
+@dataclass(frozen=True)
+class Candidates:
+    """The ways one blob may be cut into digits: pieces between its bounds, and what each cut is worth."""
+
+    pieces: dict[tuple[int, int], Blob]  # (i, j) -> the ink between bounds i < j; (0, last) is the whole blob
+    cut_scores: list[float]  # per bound, what cutting there adds to a reading (0.0 at the two sides)
+    height: int  # the blob's height, which the pieces are measured against
+
+
+def candidate_pieces(blob: Blob, width: float | None = None) -> Candidates:
+    """Every piece a blob may be made of, between two of its cut columns (or its sides).
+
+    A cut through a thin neck of ink (less than :data:`CLEAN_INK` stroke widths) is where two
+    touching digits usually meet, so it earns :data:`CLEAN_CUT_BONUS`; any other cut costs
+    :data:`CUT_COST`.
+
+    Args:
+        blob: One digit or a run of touching digits.
+        width: The typical width of one digit in the picture (:func:`typical_width`), if known.
+
+    Returns:
+        The pieces between bounds ``i < j`` of ``[0, *cut_columns, w]`` that are narrow enough and
+        at least :data:`MIN_PIECE_HEIGHT` of the blob's height; the whole is always there, and alone
+        for a blob too narrow to be several digits.
+    """
+    _, _, w, h = blob.box
+    if blob.aspect < TRY_ASPECT and (width is None or w < WIDE_FOR_PICTURE * width):
+        return Candidates({(0, 1): blob}, [0.0, 0.0], h)
+    columns = cut_columns(blob)
+    bounds = [0, *columns, w]
+    whole = (0, len(bounds) - 1)
+    pieces = {whole: blob}
+    for i in range(len(bounds) - 1):
+        for j in range(i + 1, len(bounds)):
+            if (i, j) == whole or not MIN_PIECE_ASPECT * h <= bounds[j] - bounds[i] <= MAX_PIECE_ASPECT * h:
+                continue
+            piece = _slice(blob, bounds[i], bounds[j])
+            if piece is not None and piece.box[3] >= MIN_PIECE_HEIGHT * h and _is_one_stroke(piece.mask):
+                pieces[(i, j)] = piece
+    neck = CLEAN_INK * stroke_width(blob.mask)
+    profile = blob.mask.sum(axis=0)
+    cuts = [CLEAN_CUT_BONUS if profile[c] < neck else -CUT_COST for c in columns]
+    return Candidates(pieces, [0.0, *cuts, 0.0], h)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The mean stroke width of a shape, ``bool (h, w)``: twice its area over its perimeter."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(mask.sum()) / max(perimeter, 1.0)
+
+
+def _is_one_stroke(mask: np.ndarray) -> bool:
+    """True when most of the ink is one connected part, as in a digit (not two arcs sliced off a "0")."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return n > 1 and areas.max() >= MAIN_PART * areas.sum()
+
+
+def _slice(blob: Blob, left: int, right: int) -> Blob | None:
+    """The ink of a blob between two of its columns, trimmed to its box (None when empty)."""
+    x, y, _, _ = blob.box
+    part = blob.mask[:, left:right]
+    if not part.any():
+        return None
+    px, py, pw, ph = cv2.boundingRect(part.astype(np.uint8))
+    return Blob((x + left + px, y + py, pw, ph), part[py : py + ph, px : px + pw])
+
+
+def piece_score(piece: Blob, prediction: Prediction, height: int) -> float:
+    """How well a piece reads as one digit: the log of the model's confidence, less costs for its shape.
+
+    Args:
+        piece: A candidate digit.
+        prediction: The model's answer for it.
+        height: The height of the blob it was cut from.
+
+    Returns:
+        A log-probability-like score; ``-inf`` when the model finds no digit.
+    """
+    if prediction.digit is None:
+        return -np.inf
+    short = SHORT_COST if piece.box[3] < TALL_PIECE * height else 0.0
+    return float(np.log(max(prediction.confidence, MIN_CONFIDENCE))) - short
+
+
+def best_segmentation(scores: dict[tuple[int, int], float], cut_scores: list[float]) -> list[tuple[int, int]]:
+    """The pieces, left to right, that cover a blob with the highest total score.
+
+    Args:
+        scores: ``{(i, j): score}`` of the candidate pieces between bounds ``i < j``
+            (:func:`piece_score`); the whole, ``(0, len(cut_scores) - 1)``, must be there.
+        cut_scores: What cutting at each bound adds (:attr:`Candidates.cut_scores`).
+
+    Returns:
+        The chosen ``(i, j)``, from the first bound to the last.
+    """
+    count = len(cut_scores)
+    best = [0.0] + [-np.inf] * (count - 1)
+    back = [0] * count
+    for j in range(1, count):
+        for i in range(j):
+            if (i, j) in scores and best[i] > -np.inf:
+                total = best[i] + scores[(i, j)] + cut_scores[i]
+                if total > best[j]:
+                    best[j], back[j] = total, i
+    if best[-1] == -np.inf:
+        return [(0, count - 1)]
+    chosen, j = [], count - 1
+    while j > 0:
+        chosen.append((back[j], j))
+        j = back[j]
+    return chosen[::-1]
 
 
 def order_lines(groups: list[Blob]) -> list[list[Blob]]:
@@ -343,7 +481,7 @@ def find_digits(gray: np.ndarray) -> tuple[np.ndarray, list[list[Blob]]]:
 
     Returns:
         ``(ink, lines)``: the ink map ``float32 (H, W)`` and the digits as lines of blobs
-        (touching digits still joined; see :func:`split_wide`).
+        (touching digits still joined; see :func:`candidate_pieces`).
     """
     ink, has_contrast = ink_map(gray)
     if not has_contrast:
@@ -390,51 +528,28 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     """
     gray, scale, size = working_gray(source)
     ink, lines = find_digits(gray)
-    groups = [g for line in lines for g in line]
-    width = typical_width(groups)
-    pieces = [split_wide(g, width) for g in groups]
-    # Wholes and pieces of wide blobs go through the model together, in one forward pass.
-    candidates = groups + [p for ps in pieces for p in ps]
-    predictions = predictor.predict_preprocessed([to_mnist(_crop(ink, b)) for b in candidates])
-    chosen: list[list[tuple[Blob, Prediction]]] = []
-    k = len(groups)
-    for group, whole, parts in zip(groups, predictions, pieces, strict=False):
-        split = list(zip(parts, predictions[k : k + len(parts)], strict=True))
-        k += len(parts)
-        clearly_wide = group.box[2] >= CLEARLY_WIDE * (width or DIGIT_ASPECT * group.box[3])
-        better = split and _split_is_better(whole, [p for _, p in split], clearly_wide)
-        chosen.append(split if better else [(group, whole)])
-    digits, texts, k = [], [], 0
-    for line in lines:
+    width = typical_width([g for line in lines for g in line])
+    candidates = [[candidate_pieces(g, width) for g in line] for line in lines]
+    # Every candidate piece of every blob goes through the model together, in one forward pass.
+    flat = [piece for line in candidates for pieces in line for piece in pieces.pieces.values()]
+    predictions = iter(predictor.predict_preprocessed([to_mnist(_crop(ink, b)) for b in flat]))
+    digits, texts = [], []
+    for line in candidates:
         text = ""
-        for blob, prediction in (item for entry in chosen[k : k + len(line)] for item in entry):
-            if prediction.digit is None:
-                continue
-            box = _to_source(blob.box, scale, size)
-            pre = dataclasses.replace(prediction.preprocessed, box=box, source_size=size)
-            digits.append(DigitRead(prediction.digit, prediction.confidence, box, prediction.probabilities, pre))
-            text += str(prediction.digit)
-        k += len(line)
+        for pieces in line:
+            read = {key: (piece, next(predictions)) for key, piece in pieces.pieces.items()}
+            scores = {key: piece_score(piece, pred, pieces.height) for key, (piece, pred) in read.items()}
+            for key in best_segmentation(scores, pieces.cut_scores):
+                blob, prediction = read[key]
+                if prediction.digit is None:
+                    continue
+                box = _to_source(blob.box, scale, size)
+                pre = dataclasses.replace(prediction.preprocessed, box=box, source_size=size)
+                digits.append(DigitRead(prediction.digit, prediction.confidence, box, prediction.probabilities, pre))
+                text += str(prediction.digit)
         if text:
             texts.append(text)
     return Reading("\n".join(texts), digits, size)
-
-
-def _split_is_better(whole: Prediction, parts: list[Prediction], clearly_wide: bool) -> bool:
-    """True for touching digits, False for one wide digit.
-
-    A blob far too wide for one digit is cut when the model is fairly sure of every piece (or
-    surer than of the whole); a narrower one only when the model is unsure what the whole is and
-    surer of every piece.
-    """
-    if any(p.digit is None for p in parts):
-        return False
-    if whole.digit is None:
-        return True
-    least = min(p.confidence for p in parts)
-    if clearly_wide:
-        return least >= SURE_PIECES or least > whole.confidence
-    return least > whole.confidence and whole.confidence < SURE_WHOLE
 
 
 def _to_source(box: tuple[int, int, int, int], scale: float, size: tuple[int, int]) -> tuple[int, int, int, int]:

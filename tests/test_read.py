@@ -14,15 +14,19 @@ from bench.synth import PhotoMaker, compose_number, encode_jpeg
 from hdr.cli import main
 from hdr.preprocess import ImageError, ink_map, remove_lines
 from hdr.read import (
+    CLEAN_CUT_BONUS,
     Blob,
     Reading,
+    best_segmentation,
+    candidate_pieces,
+    cut_columns,
     find_blobs,
     find_digits,
     group_blobs,
     hysteresis,
     order_lines,
     read_digits,
-    split_wide,
+    stroke_width,
     typical_width,
     working_gray,
 )
@@ -128,6 +132,15 @@ def test_a_lone_long_stroke_is_a_drawing_not_a_line():
 # Candidate digits ------------------------------------------------------------------------
 
 
+def test_a_wedge_of_table_in_a_corner_is_dropped_and_a_digit_at_the_border_kept():
+    mask = np.zeros((300, 400), bool)
+    corner = np.array([[0, 0], [60, 0], [0, 120]], np.int32)  # the table past a tilted page's corner
+    cv2.fillPoly(mask.view(np.uint8), [corner], 1)
+    mask[0:80, 200:210] = True  # a "1" written up to the top edge
+    mask[150:230, 300:350] = True  # a digit in the page
+    assert sorted(b.box for b in find_blobs(mask)) == [(200, 0, 10, 80), (300, 150, 50, 80)]
+
+
 def test_specks_and_page_edge_junk_are_dropped():
     mask = np.zeros((300, 400), bool)
     mask[100:180, 150:200] = True  # a digit-sized blob
@@ -148,16 +161,67 @@ def test_broken_strokes_of_one_digit_are_joined_and_separate_digits_are_not():
     assert sorted(g.box for g in groups) == [(92, 50, 58, 94), (170, 50, 50, 94)]
 
 
-def test_touching_digits_are_cut_at_the_thinnest_column():
-    mask = _ring((100, 200), (50, 50), 35, 8) | _ring((100, 200), (140, 50), 35, 8)
-    mask[47:53, 85:106] = True  # a "00" joined by a ligature
+def _mask_blob(mask: np.ndarray) -> Blob:
+    """The blob of all the ink in a mask."""
     x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
-    blob = Blob((x, y, w, h), mask[y : y + h, x : x + w])
-    pieces = split_wide(blob, typical_width([_blob(0, 0, 80, 80)]))
-    assert len(pieces) == 2
-    assert 85 <= pieces[1].box[0] <= 106  # inside the ligature
-    assert [p.box[3] for p in pieces] == [h, h]
-    assert split_wide(_blob(0, 0, 60, 90)) == []  # one digit-shaped blob is left alone
+    return Blob((x, y, w, h), mask[y : y + h, x : x + w])
+
+
+def _touching_zeros() -> np.ndarray:
+    """A "00" joined by a thin ligature, as a bool mask."""
+    mask = _ring((100, 200), (50, 50), 35, 8) | _ring((100, 200), (140, 50), 35, 8)
+    mask[48:52, 85:106] = True
+    return mask
+
+
+def test_touching_digits_are_cut_at_the_neck_between_them():
+    blob = _mask_blob(_touching_zeros())
+    columns = cut_columns(blob)
+    assert any(85 <= blob.box[0] + c <= 106 for c in columns)  # inside the ligature
+    candidates = candidate_pieces(blob)
+    neck = next(k for k, c in enumerate(columns, 1) if 85 <= blob.box[0] + c <= 106)
+    assert candidates.cut_scores[neck] == CLEAN_CUT_BONUS  # thinner than a stroke and a half
+    halves = [p for (i, j), p in candidates.pieces.items() if (i, j) in ((0, neck), (neck, len(columns) + 1))]
+    assert [p.box[3] for p in halves] == [blob.box[3], blob.box[3]]
+
+
+def test_a_digit_shaped_blob_is_not_cut_and_slices_of_a_ring_are_no_piece():
+    assert list(candidate_pieces(_blob(0, 0, 50, 90)).pieces) == [(0, 1)]  # narrower than TRY_ASPECT
+    ring = _mask_blob(_ring((120, 120), (60, 60), 45, 8))  # a wide "0"
+    assert cut_columns(ring)  # its thin middle is a valley of the ink profile ...
+    candidates = candidate_pieces(ring)
+    for (i, j), piece in candidates.pieces.items():
+        if (i, j) != (0, len(candidates.cut_scores) - 1):
+            # ... but every piece kept is one arc: a slice of the middle would be two parts
+            n, _ = cv2.connectedComponents(piece.mask.astype(np.uint8))
+            assert n == 2, (i, j)
+
+
+def test_stroke_width_of_a_bar():
+    bar = np.zeros((40, 120), bool)
+    bar[10:18, 10:110] = True  # 8 pixels thick
+    assert stroke_width(bar) == pytest.approx(8, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    ("scores", "cut_scores", "chosen"),
+    [
+        ({(0, 2): 0.0, (0, 1): 0.0, (1, 2): 0.0}, [0.0, 0.0, 0.0], [(0, 2)]),  # a tie keeps the whole
+        ({(0, 2): -0.5, (0, 1): -0.1, (1, 2): -0.1}, [0.0, 0.0, 0.0], [(0, 1), (1, 2)]),  # sure pieces, unsure whole
+        ({(0, 2): -0.05, (0, 1): -0.03, (1, 2): -0.03}, [0.0, 0.1, 0.0], [(0, 1), (1, 2)]),  # a clean neck tips it
+        ({(0, 2): -0.05, (0, 1): -0.03, (1, 2): -0.03}, [0.0, 0.0, 0.0], [(0, 2)]),  # ... which an unclean cut lacks
+        ({(0, 3): -2.0, (0, 1): 0.0, (1, 3): -0.1, (1, 2): 0.0, (2, 3): 0.0}, [0.0] * 4, [(0, 1), (1, 2), (2, 3)]),
+        ({(0, 2): -np.inf, (0, 1): -np.inf}, [0.0, 0.0, 0.0], [(0, 2)]),  # nothing reads: the whole, found empty
+    ],
+)
+def test_best_segmentation(scores, cut_scores, chosen):
+    assert best_segmentation(scores, cut_scores) == chosen
+
+
+def test_wide_blobs_are_tried_against_the_typical_width():
+    pair = _blob(0, 0, 50, 90)  # as narrow as one digit for its height, ...
+    assert len(candidate_pieces(pair, width=30.0).cut_scores) >= 2  # ... but wider than the picture's digits
+    assert typical_width([_blob(0, 0, 60, 90), _blob(0, 0, 10, 90), _blob(0, 0, 70, 90)]) == 65.0  # "1" aside
 
 
 def test_digits_are_ordered_left_to_right_and_lines_top_to_bottom():
