@@ -1,4 +1,4 @@
-"""Command line: ``python -m hdr {train,evaluate,predict,read}``.
+"""Command line: ``python -m hdr {train,evaluate,ensemble,predict,read}``.
 
 Bad input never reaches the user as a traceback: each error is one line on stderr (or a JSON
 object with ``--json``), the remaining files are still processed, and the exit status is 1.
@@ -70,6 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(e)
     e.add_argument("--json", action="store_true", help="print the full metrics as JSON")
     e.add_argument("--update-card", action="store_true", help="store the test metrics in the model's card")
+
+    n = sub.add_parser(
+        "ensemble",
+        help="average trained models into one; compare it with its members on their validation split",
+    )
+    n.add_argument("members", nargs="+", metavar="MODEL", help="model names in --models-dir or .keras paths")
+    n.add_argument("--out", required=True, help="output .keras path")
+    n.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
+    n.add_argument("--models-dir", default=None, help="folder of saved models (default: the repo's models/)")
+    _add_data_dir(n)
 
     for name, helptext in (
         ("predict", "predict the single digit in each image"),
@@ -154,6 +164,65 @@ def _cmd_train(args: argparse.Namespace) -> int:
         f"saved {models_dir / name}.keras: test accuracy {test.accuracy:.4%}, best epoch {result.best_epoch}, "
         f"{result.seconds:.0f} s"
     )
+    return EXIT_OK
+
+
+def _cmd_ensemble(args: argparse.Namespace) -> int:
+    from hdr.data import load_mnist, split_validation
+    from hdr.evaluate import evaluate_model
+    from hdr.jobs import CARD_MISCLASSIFIED
+    from hdr.models import ENSEMBLE, average_models
+    from hdr.predict import Predictor
+    from hdr.store import ModelCard, load_keras_model, read_card, resolve_model_path, save_model
+
+    out = Path(args.out)
+    if out.with_suffix(".keras").exists() and not args.overwrite:
+        raise ValueError(f"{out.with_suffix('.keras')} exists; pass --overwrite to replace it")
+    paths = [resolve_model_path(member, _models_dir(args)) for member in args.members]
+    cards = [read_card(path.stem, path.parent) for path in paths]
+    splits = {(c.config.get("seed"), c.config.get("val_fraction"), c.data.get("train")) for c in cards}
+    if len(splits) != 1 or None in next(iter(splits)):
+        raise ValueError(
+            "the members were not validated on one common split (seed, validation fraction, training size "
+            f"{sorted(splits, key=str)}): the ensemble could not be judged on data none of them trained on"
+        )
+    seed, val_fraction, _ = splits.pop()
+    mnist = load_mnist(args.data_dir)
+    split = split_validation(mnist.x_train, mnist.y_train, val_fraction=val_fraction, seed=seed)
+    members = [load_keras_model(path) for path in paths]
+    rows = []
+    for card, member in zip(cards, members, strict=True):
+        val = evaluate_model(Predictor(member), split.x_val, split.y_val)
+        rows.append({"name": card.name, "arch": card.arch, "val_accuracy": val.accuracy, "val_loss": val.loss})
+        print(f"member {card.name}: validation accuracy {val.accuracy:.4%}, loss {val.loss:.4f}")
+    model = average_models(members)
+    predictor = Predictor(model)
+    val = evaluate_model(predictor, split.x_val, split.y_val)
+    test = evaluate_model(predictor, mnist.x_test, mnist.y_test)
+    print(f"ensemble: validation accuracy {val.accuracy:.4%}, loss {val.loss:.4f}")
+    card = ModelCard(
+        name=out.stem,
+        arch=ENSEMBLE,
+        config={
+            "seed": seed,
+            "val_fraction": val_fraction,
+            "members": [
+                {**row, **{"config": c.config, "command": c.command}} for row, c in zip(rows, cards, strict=True)
+            ],
+        },
+        data=dict(cards[0].data, val=len(split.y_val), test=test.n),
+        metrics={
+            "test_accuracy": test.accuracy,
+            "test_loss": test.loss,
+            "val_accuracy": val.accuracy,
+            "val_loss": val.loss,
+            "test": test.to_dict(max_misclassified=CARD_MISCLASSIFIED),
+        },
+        train_seconds=sum(c.train_seconds for c in cards),
+        command="python -m hdr " + shlex.join(args.argv),
+    )
+    save_model(model, card, out.parent, overwrite=args.overwrite)
+    print(f"saved {out.with_suffix('.keras')}: test accuracy {test.accuracy:.4%}")
     return EXIT_OK
 
 
@@ -275,7 +344,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # recorded in model cards, so a model says how to make it again
-    handlers = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "read": _cmd_read}
+    handlers = {
+        "train": _cmd_train,
+        "evaluate": _cmd_evaluate,
+        "ensemble": _cmd_ensemble,
+        "predict": _cmd_predict,
+        "read": _cmd_read,
+    }
     try:
         return handlers[args.command](args)
     except (DataError, ValueError, OSError, ModelStoreError) as exc:

@@ -6,7 +6,7 @@ probabilities, so any of them can be trained, evaluated, saved and served the sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -177,3 +177,29 @@ def build_model(config: ModelConfig) -> keras.Model:
     if not 1 <= config.width <= 512:
         raise ValueError(f"width must be in 1..512, got {config.width}")
     return ARCHITECTURES[config.arch](config)
+
+
+ENSEMBLE = "ensemble"  # the arch of a card whose model averages other models
+
+
+def average_models(members: Sequence[keras.Model]) -> keras.Model:
+    """An ensemble: one model whose output is the mean of its members' probabilities.
+
+    Networks trained from different starting points make partly different mistakes, so their
+    average is more accurate than each. The result is an ordinary Keras model (saved, loaded and
+    fine-tuned like any other); predicting costs one forward pass per member.
+
+    Args:
+        members: Two or more models mapping ``(B, 28, 28, 1)`` images to ``(B, 10)``
+            probabilities. They are renamed ``member_0``, ``member_1``, ... (Keras needs unique names).
+
+    Raises:
+        ValueError: Fewer than two members.
+    """
+    if len(members) < 2:
+        raise ValueError(f"an ensemble needs at least two models, got {len(members)}")
+    inputs = keras.Input(INPUT_SHAPE, name="image")
+    for i, member in enumerate(members):
+        member.name = f"member_{i}"
+    outputs = layers.Average(name="average")([member(inputs) for member in members])
+    return keras.Model(inputs, outputs, name=ENSEMBLE)

@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -90,6 +91,34 @@ def test_train_can_start_from_a_saved_model(tmp_path):
     assert card["parent"] == str(first) and "--init" in card["command"]
 
 
+def test_ensemble_is_the_mean_of_its_members_and_judged_on_their_validation_split(tmp_path, capsys, mnist):
+    from hdr.store import load_keras_model
+
+    a, b, both = tmp_path / "a.keras", tmp_path / "b.keras", tmp_path / "both.keras"
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(a)]) == 0
+    assert main(["train", "--dry-run", "--arch", "mlp", "--lr", "0.01", "--out", str(b)]) == 0
+    capsys.readouterr()
+    assert main(["ensemble", str(a), str(b), "--out", str(both)]) == 0
+    out = capsys.readouterr().out
+    assert "member a: validation accuracy" in out and "ensemble: validation accuracy" in out
+    card = json.loads(both.with_suffix(".json").read_text())
+    assert card["arch"] == "ensemble" and [m["name"] for m in card["config"]["members"]] == ["a", "b"]
+    assert card["params"] == 2 * 669_706 and 5_900 < card["data"]["val"] <= 6_000 and 0 <= card["metrics"]["val_accuracy"] <= 1
+    x = mnist.x_test[:16, ..., None].astype("float32") / 255.0
+    expected = (load_keras_model(a)(x).numpy() + load_keras_model(b)(x).numpy()) / 2
+    np.testing.assert_allclose(load_keras_model(both)(x).numpy(), expected, atol=1e-5)
+
+
+def test_ensemble_refuses_members_validated_on_different_splits(tmp_path, capsys):
+    a, b = tmp_path / "a.keras", tmp_path / "b.keras"
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(a)]) == 0
+    assert main(["train", "--dry-run", "--arch", "mlp", "--seed", "1", "--out", str(b)]) == 0
+    capsys.readouterr()
+    assert main(["ensemble", str(a), str(b), "--out", str(tmp_path / "both.keras")]) == 1
+    assert "not validated on one common split" in capsys.readouterr().err
+    assert not (tmp_path / "both.keras").exists()
+
+
 def test_nonsense_hyperparameters_are_refused(capsys):
     assert main(["train", "--epochs", "0"]) == 1
     assert capsys.readouterr().err.strip() == "error: epochs must be 1..1000, got 0"
@@ -98,7 +127,9 @@ def test_nonsense_hyperparameters_are_refused(capsys):
 def test_module_entry_point_runs_without_traceback(files):
     proc = subprocess.run(
         [sys.executable, "-m", "hdr", "predict", "--json", str(files["d2"]), str(files["text"])],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     first, second = (json.loads(line) for line in proc.stdout.splitlines())

@@ -33,3 +33,10 @@ def test_published_sizes(arch, params):
 def test_bad_configs(config, message):
     with pytest.raises(ValueError, match=message):
         build_model(config)
+
+
+def test_an_ensemble_needs_two_members():
+    from hdr.models import average_models
+
+    with pytest.raises(ValueError, match="at least two"):
+        average_models([build_model(ModelConfig(arch="mlp"))])
