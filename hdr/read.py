@@ -69,6 +69,8 @@ LINE_OVERLAP = 0.5  # digits on one line overlap vertically by this share of the
 CROP_SIDE = 64  # digits are handed to to_mnist at this longest side, ...
 CROP_MARGIN = 0.5  # ... with this much empty margin around, in digit sizes, so its background is clear
 INK_EDGE = 1  # pixels of soft ink edge kept around each digit's mask
+LINE_DEPTH_PERCENTILE = 90  # of the removed ink, this share is no deeper than the centre of a ruling line
+STROKE_OVER_LINE = 1.5  # removed ink this many times thicker than the lines is a stroke, given back
 
 
 @dataclass(frozen=True)
@@ -486,9 +488,42 @@ def find_digits(gray: np.ndarray) -> tuple[np.ndarray, list[list[Blob]]]:
     ink, has_contrast = ink_map(gray)
     if not has_contrast:
         return ink, []
-    weak = remove_lines(ink >= INK_LOW)
+    weak = ink >= INK_LOW
+    weak = restore_strokes(weak, remove_lines(weak))
     mask = hysteresis(weak, ink >= INK_LEVEL)
     return ink, order_lines(group_blobs(find_blobs(mask)))
+
+
+def restore_strokes(mask: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Gives back the strokes that ruling-line removal took along with the lines.
+
+    A stroke running along a line, or close beside one, can be taken for part of it. Strokes are
+    thicker than the lines of the paper: whatever of the removed ink is thicker than
+    :data:`STROKE_OVER_LINE` times the lines is kept.
+
+    Args:
+        mask: ``bool (H, W)`` ink with the lines.
+        kept: ``bool (H, W)``, the same with the lines removed (:func:`hdr.preprocess.remove_lines`).
+
+    Returns:
+        ``bool (H, W)``: ``kept`` and the thick parts of what was removed.
+    """
+    removed = mask & ~kept
+    if not removed.any():
+        return kept
+    # Half the thickness of the lines: the depth of their centres, most of what was removed being line.
+    depth = cv2.distanceTransform(removed.astype(np.uint8), cv2.DIST_L2, 3)
+    half = float(np.percentile(depth[removed], LINE_DEPTH_PERCENTILE))
+    side = max(3, _odd_ceil(STROKE_OVER_LINE * 2 * half))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    thick = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, disk).astype(bool)  # no line fits the disk
+    return kept | (removed & thick)
+
+
+def _odd_ceil(value: float) -> int:
+    """The smallest odd integer at least ``value``."""
+    n = int(np.ceil(value))
+    return n if n % 2 else n + 1
 
 
 def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:

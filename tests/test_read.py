@@ -26,6 +26,7 @@ from hdr.read import (
     hysteresis,
     order_lines,
     read_digits,
+    restore_strokes,
     stroke_width,
     typical_width,
     working_gray,
@@ -119,6 +120,19 @@ def test_slightly_slanted_grid_lines_are_removed():
     cleaned = remove_lines(digit | grid.astype(bool))
     assert cleaned.sum() < 1.1 * digit.sum()
     assert cleaned[digit].mean() > 0.85
+
+
+def test_strokes_taken_with_ruling_lines_are_given_back_and_the_lines_are_not():
+    lines = np.zeros((200, 400), bool)
+    lines[0::20] = lines[1::20] = True  # 2-pixel ruling every 20 pixels
+    stroke = np.zeros_like(lines)
+    stroke[62:72, 100:200] = True  # a 10-pixel stroke lying against a line
+    mask = lines | stroke
+    restored = restore_strokes(mask, mask & ~lines & ~stroke)  # the removal took the stroke with the line
+    assert restored[stroke].mean() > 0.95
+    beside = cv2.dilate(stroke.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert not restored[lines & ~beside].any()  # the line is given back only where the stroke lies on it
+    assert restore_strokes(mask, mask).sum() == mask.sum()  # nothing removed, nothing to give back
 
 
 def test_a_lone_long_stroke_is_a_drawing_not_a_line():
