@@ -61,7 +61,7 @@ MIN_PIECE_HEIGHT = 0.5  # ... at least this share of the blob's height (not a li
 MAIN_PART = 0.7  # ... with this share of its ink in one connected part (a slice of a "0" is two arcs)
 TALL_PIECE = 0.8  # pieces of touching digits are nearly as tall as the blob; shorter ones ...
 SHORT_COST = 0.2  # ... cost this much log-probability (often a stroke cut off a digit)
-CLEAN_INK = 1.5  # a cut through less ink than this many stroke widths is a neck between touching digits ...
+CLEAN_INK = 1.5  # a cut through one stroke, less than this many stroke widths long, is a neck between digits ...
 CLEAN_CUT_BONUS = 0.1  # ... and adds this much log-probability: cut there even when the whole reads well
 CUT_COST = 0.0  # any other cut must win on the model's confidence alone (a tie keeps the whole)
 MIN_CONFIDENCE = 1e-6  # confidences are floored here before taking logs
@@ -323,8 +323,8 @@ class Candidates:
 def candidate_pieces(blob: Blob, width: float | None = None) -> Candidates:
     """Every piece a blob may be made of, between two of its cut columns (or its sides).
 
-    A cut through a thin neck of ink (less than :data:`CLEAN_INK` stroke widths) is where two
-    touching digits usually meet, so it earns :data:`CLEAN_CUT_BONUS`; any other cut costs
+    A cut through a thin neck of ink (one stroke, less than :data:`CLEAN_INK` stroke widths long)
+    is where two touching digits usually meet, so it earns :data:`CLEAN_CUT_BONUS`; any other cut costs
     :data:`CUT_COST`.
 
     Args:
@@ -351,8 +351,7 @@ def candidate_pieces(blob: Blob, width: float | None = None) -> Candidates:
             if piece is not None and piece.box[3] >= MIN_PIECE_HEIGHT * h and _is_one_stroke(piece.mask):
                 pieces[(i, j)] = piece
     neck = CLEAN_INK * stroke_width(blob.mask)
-    profile = blob.mask.sum(axis=0)
-    cuts = [CLEAN_CUT_BONUS if profile[c] < neck else -CUT_COST for c in columns]
+    cuts = [CLEAN_CUT_BONUS if _is_neck(blob.mask[:, c], neck) else -CUT_COST for c in columns]
     return Candidates(pieces, [0.0, *cuts, 0.0], h)
 
 
@@ -361,6 +360,12 @@ def stroke_width(mask: np.ndarray) -> float:
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     perimeter = sum(cv2.arcLength(c, True) for c in contours)
     return 2.0 * float(mask.sum()) / max(perimeter, 1.0)
+
+
+def _is_neck(column: np.ndarray, longest: float) -> bool:
+    """True when a column of ink crosses a single stroke, and that for less than ``longest`` pixels."""
+    starts = np.count_nonzero(np.diff(column.astype(np.int8), prepend=0) == 1)
+    return starts == 1 and column.sum() < longest
 
 
 def _is_one_stroke(mask: np.ndarray) -> bool:

@@ -199,6 +199,15 @@ def test_touching_digits_are_cut_at_the_neck_between_them():
     assert [p.box[3] for p in halves] == [blob.box[3], blob.box[3]]
 
 
+def test_a_cut_across_two_thin_strokes_is_no_neck():
+    frame = np.zeros((100, 90), bool)  # a "0" drawn as a box: thick sides, thin top and bottom
+    frame[:, :14] = frame[:, -14:] = True
+    frame[:3] = frame[-3:] = True
+    candidates = candidate_pieces(_mask_blob(frame))
+    assert len(candidates.cut_scores) > 2  # its thin middle is a valley, less ink than a stroke and a half ...
+    assert CLEAN_CUT_BONUS not in candidates.cut_scores  # ... but crosses two strokes: not where digits touch
+
+
 def test_a_digit_shaped_blob_is_not_cut_and_slices_of_a_ring_are_no_piece():
     assert list(candidate_pieces(_blob(0, 0, 50, 90)).pieces) == [(0, 1)]  # narrower than TRY_ASPECT
     ring = _mask_blob(_ring((120, 120), (60, 60), 45, 8))  # a wide "0"
