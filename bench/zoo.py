@@ -25,7 +25,7 @@ import numpy as np
 from bench.predict_speed import percentiles
 from hdr.data import load_mnist, split_validation
 from hdr.evaluate import evaluate_model
-from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ModelConfig
+from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ENSEMBLE, ModelConfig
 from hdr.predict import Predictor
 from hdr.store import DEFAULT_NAME, load_keras_model, read_card
 from hdr.train import TrainConfig, train_model
@@ -77,15 +77,14 @@ def main() -> None:
         predictor = Predictor(model, arch)
         rows.append((arch, ARCHITECTURE_NOTES[arch], how, predictor, per_epoch))
     card = read_card(DEFAULT_NAME)
-    rows.append(
-        (
-            f"{DEFAULT_NAME} (shipped)",
-            f"{card.arch}, {card.best_epoch} epochs chosen on validation",
-            "loaded",
-            Predictor.load(DEFAULT_NAME),
-            card.train_seconds / max(1, len(card.history.get("loss", [1]))),
-        ),
-    )
+    if card.arch == ENSEMBLE:
+        members = card.config["members"]
+        what = f"average of {len(members)}: " + ", ".join(f"{m['name']} ({m['arch']})" for m in members)
+    else:
+        what = f"{card.arch}, {card.best_epoch} epochs chosen on validation"
+    epochs = len(card.history.get("loss", []))
+    per_epoch = card.train_seconds / epochs if epochs else float("nan")
+    rows.append((f"{DEFAULT_NAME} (shipped)", what, "loaded", Predictor.load(DEFAULT_NAME), per_epoch))
 
     print(f"MNIST test set, {len(mnist.y_test)} images; training on {args.limit or len(split.x_train)} images\n")
     print(
