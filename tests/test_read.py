@@ -194,7 +194,7 @@ def test_touching_digits_are_cut_at_the_neck_between_them():
     assert any(85 <= blob.box[0] + c <= 106 for c in columns)  # inside the ligature
     candidates = candidate_pieces(blob)
     neck = next(k for k, c in enumerate(columns, 1) if 85 <= blob.box[0] + c <= 106)
-    assert candidates.cut_scores[neck] == CLEAN_CUT_BONUS  # thinner than a stroke and a half
+    assert candidates.cut_scores[neck] == CLEAN_CUT_BONUS  # one stroke, shorter than CLEAN_INK stroke widths
     halves = [p for (i, j), p in candidates.pieces.items() if (i, j) in ((0, neck), (neck, len(columns) + 1))]
     assert [p.box[3] for p in halves] == [blob.box[3], blob.box[3]]
 
@@ -204,7 +204,7 @@ def test_a_cut_across_two_thin_strokes_is_no_neck():
     frame[:, :14] = frame[:, -14:] = True
     frame[:3] = frame[-3:] = True
     candidates = candidate_pieces(_mask_blob(frame))
-    assert len(candidates.cut_scores) > 2  # its thin middle is a valley, less ink than a stroke and a half ...
+    assert len(candidates.cut_scores) > 2  # its thin middle is a valley, less ink than CLEAN_INK strokes ...
     assert CLEAN_CUT_BONUS not in candidates.cut_scores  # ... but crosses two strokes: not where digits touch
 
 
@@ -315,9 +315,9 @@ def test_numbers_from_mnist_test_digits_are_read_in_photos(shipped, mnist):
     maker = PhotoMaker(mnist.x_test, mnist.y_test, seed=7)
     samples = [maker.number(kind, size=(800, 600)) for kind in ("clean", "tinted", "ruled", "shadow", "board", "exif")]
     right = [read_digits(s.jpeg, shipped).text == s.label for s in samples]
-    # Today 4 of these 6 (a digit of a touching pair is lost on tinted paper; a 4 is read as 9).
-    # Issue 4 asks for 90% exact on numbers; raise this bound as the reader gets there.
-    assert sum(right) >= 4, right
+    # Today 5 of these 6 (the exif photo's "4" is cut in two and read "11"); it was 4 before
+    # touching digits were cut by the model (the tinted "395" lost its "9").
+    assert sum(right) >= 5, right
 
 
 def test_two_lines_are_read_top_to_bottom(shipped, mnist):
