@@ -324,8 +324,8 @@ def candidate_pieces(blob: Blob, width: float | None = None) -> Candidates:
     """Every piece a blob may be made of, between two of its cut columns (or its sides).
 
     A cut through a thin neck of ink (one stroke, less than :data:`CLEAN_INK` stroke widths long)
-    is where two touching digits usually meet, so it earns :data:`CLEAN_CUT_BONUS`; any other cut costs
-    :data:`CUT_COST`.
+    is where two touching digits usually meet, so it earns :data:`CLEAN_CUT_BONUS`; any other cut
+    costs :data:`CUT_COST`.
 
     Args:
         blob: One digit or a run of touching digits.
@@ -571,15 +571,15 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     width = typical_width([g for line in lines for g in line])
     candidates = [[candidate_pieces(g, width) for g in line] for line in lines]
     # Every candidate piece of every blob goes through the model together, in one forward pass.
-    flat = [piece for line in candidates for pieces in line for piece in pieces.pieces.values()]
+    flat = [piece for line in candidates for options in line for piece in options.pieces.values()]
     predictions = iter(predictor.predict_preprocessed([to_mnist(_crop(ink, b)) for b in flat]))
     digits, texts = [], []
     for line in candidates:
         text = ""
-        for pieces in line:
-            read = {key: (piece, next(predictions)) for key, piece in pieces.pieces.items()}
-            scores = {key: piece_score(piece, pred, pieces.height) for key, (piece, pred) in read.items()}
-            for key in best_segmentation(scores, pieces.cut_scores):
+        for options in line:
+            read = {key: (piece, next(predictions)) for key, piece in options.pieces.items()}
+            scores = {key: piece_score(piece, pred, options.height) for key, (piece, pred) in read.items()}
+            for key in best_segmentation(scores, options.cut_scores):
                 blob, prediction = read[key]
                 if prediction.digit is None:
                     continue
