@@ -34,7 +34,7 @@ ImageInput = str | os.PathLike | bytes | Image.Image | np.ndarray
 
 BOX_SIZE = 20  # MNIST digits are scaled to fit a 20x20 box ...
 CENTRE = IMAGE_SIZE / 2  # ... and centred by centre of mass at (14, 14), as measured on MNIST
-MNIST_STROKE = 2.25  # median stroke width of MNIST test digits, 28x28 pixels (see _stroke_width)
+MNIST_STROKE = 2.25  # median stroke width of MNIST test digits, 28x28 pixels (see stroke_width)
 MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of the full range)
 INK_LEVEL = 0.5  # a pixel is ink when at least half as dark (or light) as the strongest ink
 MIN_INK_FRACTION = 3e-4  # less ink than this share of the picture counts as blank
@@ -451,8 +451,8 @@ def edge_junk(labels: np.ndarray, stats: np.ndarray) -> np.ndarray:
     return junk
 
 
-def _stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width of a binary shape: twice its area over its perimeter."""
+def stroke_width(mask: np.ndarray) -> float:
+    """The mean stroke width of a shape, ``bool (h, w)``: twice its area over its perimeter."""
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     perimeter = sum(cv2.arcLength(c, True) for c in contours)
     return 2.0 * float(mask.sum()) / max(perimeter, 1.0)
@@ -465,7 +465,7 @@ def _normalise_stroke(crop: np.ndarray, scale: float) -> np.ndarray:
         crop: ``float32 (h, w)`` ink, padded so that growing strokes stays inside.
         scale: The factor that will bring the crop into the 20x20 box.
     """
-    width = _stroke_width(crop >= INK_LEVEL) * scale  # in 28x28 pixels
+    width = stroke_width(crop >= INK_LEVEL) * scale  # in 28x28 pixels
     change = (MNIST_STROKE - width) / scale  # in source pixels, positive: thicken
     size = int(round(abs(change)))
     if size < 1 or 0.75 * MNIST_STROKE <= width <= 1.6 * MNIST_STROKE:

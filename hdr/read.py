@@ -35,6 +35,7 @@ from hdr.preprocess import (
     ink_map,
     open_image,
     remove_lines,
+    stroke_width,
     to_gray,
     to_mnist,
 )
@@ -353,13 +354,6 @@ def candidate_pieces(blob: Blob, width: float | None = None) -> Candidates:
     neck = CLEAN_INK * stroke_width(blob.mask)
     cuts = [CLEAN_CUT_BONUS if _is_neck(blob.mask[:, c], neck) else -CUT_COST for c in columns]
     return Candidates(pieces, [0.0, *cuts, 0.0], h)
-
-
-def stroke_width(mask: np.ndarray) -> float:
-    """The mean stroke width of a shape, ``bool (h, w)``: twice its area over its perimeter."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
-    return 2.0 * float(mask.sum()) / max(perimeter, 1.0)
 
 
 def _is_neck(column: np.ndarray, longest: float) -> bool:

@@ -67,10 +67,10 @@ def test_box_locates_the_digit_in_the_source():
 
 @pytest.mark.parametrize("pen", [2, 4, 12, 30, 45])
 def test_thin_and_thick_strokes_come_out_mnist_wide(pen):
-    from hdr.preprocess import INK_LEVEL, _stroke_width
+    from hdr.preprocess import INK_LEVEL, stroke_width
 
     img = to_mnist(draw_digit(2, width=pen)).image[..., 0]
-    assert 1.5 <= _stroke_width(img >= INK_LEVEL) <= 4.5  # MNIST's 10th-90th percentile is 1.7-3.2
+    assert 1.5 <= stroke_width(img >= INK_LEVEL) <= 4.5  # MNIST's 10th-90th percentile is 1.7-3.2
 
 
 @pytest.mark.parametrize(

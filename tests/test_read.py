@@ -12,7 +12,7 @@ from PIL import Image
 
 from bench.synth import PhotoMaker, compose_number, encode_jpeg
 from hdr.cli import main
-from hdr.preprocess import ImageError, ink_map, remove_lines
+from hdr.preprocess import ImageError, ink_map, remove_lines, stroke_width
 from hdr.read import (
     CLEAN_CUT_BONUS,
     Blob,
@@ -27,7 +27,6 @@ from hdr.read import (
     order_lines,
     read_digits,
     restore_strokes,
-    stroke_width,
     typical_width,
     working_gray,
 )
