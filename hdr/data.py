@@ -75,13 +75,19 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> Mnist:
         The train and test sets.
 
     Raises:
-        DataError: The folder is missing, incomplete, or holds malformed files.
+        DataError: The folder is missing, incomplete, or holds malformed files, or the download failed.
     """
     folder = resolve_data_dir(data_dir)
     if folder is None:
         import keras
 
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        try:
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        except Exception as exc:  # Keras raises a bare Exception for a failed download
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(
+                f"MNIST could not be downloaded ({reason}); give a local copy with --data-dir or {DATA_DIR_ENV}"
+            ) from exc
         return Mnist(x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), "keras download")
     if not folder.is_dir():
         raise DataError(f"{folder}: MNIST folder not found (set --data-dir or {DATA_DIR_ENV})")

@@ -9,9 +9,10 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# What the shipped model is held to on the 10,000 MNIST test images: what it measured (99.46%),
-# so a damaged or swapped model file fails. Issue 2 asks for 99.60%; raise this with the model.
-SHIPPED_MIN_ACCURACY = 0.9945
+# What the shipped model is held to on the 10,000 MNIST test images: it measures 99.60% (issue 2's
+# goal), less one image of slack for floating-point differences between CPUs; a damaged or
+# swapped model file fails.
+SHIPPED_MIN_ACCURACY = 0.9959
 
 
 @pytest.fixture(scope="session")

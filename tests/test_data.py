@@ -41,6 +41,20 @@ def test_load_mnist_uses_env_var(idx_folder, monkeypatch):
     assert len(data.load_mnist().x_test) == 5
 
 
+def test_failed_download_is_a_one_line_data_error(monkeypatch):
+    import keras
+
+    def offline():
+        raise Exception("URL fetch failure on https://example/mnist.npz: None -- [Errno -2] Name or service not known")
+
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(
+        data.DataError, match=r"^MNIST could not be downloaded \(URL fetch failure.*--data-dir or HDR_DATA_DIR$"
+    ):
+        data.load_mnist()
+
+
 def test_load_mnist_reads_npz(tmp_path, rng):
     x = rng.integers(0, 256, (4, 28, 28)).astype(np.uint8)
     np.savez(tmp_path / "mnist.npz", x_train=x, y_train=np.arange(4), x_test=x[:2], y_test=np.arange(2))
@@ -52,7 +66,14 @@ def test_load_mnist_reads_npz(tmp_path, rng):
     ("mutate", "message"),
     [
         (lambda f: _write_idx(f / "train-labels-idx1-ubyte.gz", np.arange(12), magic=0x0999), "wrong magic number"),
-        (lambda f: (f / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress((0x0803).to_bytes(4, "big") + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\0" * 100)), "size mismatch"),
+        (
+            lambda f: (f / "t10k-images-idx3-ubyte.gz").write_bytes(
+                gzip.compress(
+                    (0x0803).to_bytes(4, "big") + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\0" * 100
+                )
+            ),
+            "size mismatch",
+        ),
         (lambda f: (f / "train-images-idx3-ubyte.gz").unlink(), "missing train-images-idx3-ubyte.gz"),
         (lambda f: _write_idx(f / "train-labels-idx1-ubyte.gz", np.arange(11) % 10), "12 images but 11 labels"),
         (lambda f: _write_idx(f / "train-labels-idx1-ubyte.gz", np.full(12, 12)), "labels must be 0-9"),
