@@ -234,14 +234,33 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
         and False when nothing stands out from the background.
     """
     flat = _flat_background(gray)
-    if flat is not None:  # a canvas or a clean scan: the ink is whatever departs from that level
-        light = float((gray - flat).mean()) > 0
-        gray, background = (1.0 - gray, 1.0 - flat) if light else (gray, flat)
-    else:
+    if flat is None:
         small = _shrink(gray, BACKGROUND_SIDE)
         if _ink_is_light(gray, small):  # from here on the ink is dark
             gray, small = 1.0 - gray, 1.0 - small
-        background = _background(small, gray.shape)
+        return _ink_against(gray, _background(small, gray.shape))
+    # A canvas or a clean scan: the ink is whatever departs from that one level, and only the
+    # box around it needs the work (everything outside it is exactly background, ink 0).
+    off = gray != flat
+    rows, cols = np.flatnonzero(off.any(axis=1)), np.flatnonzero(off.any(axis=0))
+    if rows.size == 0:
+        return np.zeros_like(gray, dtype=np.float32), False
+    margin = 2  # the 3x3 smoothing sees plain background around the box, as it would in the whole
+    box = (
+        slice(max(0, rows[0] - margin), rows[-1] + margin + 1),
+        slice(max(0, cols[0] - margin), cols[-1] + margin + 1),
+    )
+    part = gray[box]
+    if float((part - flat).mean()) > 0:  # light ink (white on black): from here on the ink is dark
+        part, flat = 1.0 - part, 1.0 - flat
+    ink, found = _ink_against(part, np.float32(flat))
+    full = np.zeros(gray.shape, np.float32)
+    full[box] = ink
+    return full, found
+
+
+def _ink_against(gray: np.ndarray, background: np.ndarray | np.float32) -> tuple[np.ndarray, bool]:
+    """The ink map of dark ink on a known background (see :func:`ink_map`)."""
     ink = (background - gray) / np.maximum(background, MIN_BACKGROUND)
     ink = np.clip(ink, 0.0, 1.0)
     smooth = cv2.blur(ink, (3, 3)) if min(ink.shape) >= 3 else ink  # lone noisy pixels are not ink
@@ -408,15 +427,38 @@ def _max_line_thickness(shape: tuple[int, int]) -> float:
 
 def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
     """The ink pixels of the digit with ruling lines, page-edge junk and specks dropped, or None when blank."""
-    mask = remove_lines(ink >= INK_LEVEL).astype(np.uint8)
-    if mask.sum() < max(MIN_INK_PIXELS, MIN_INK_FRACTION * mask.size):
+    mask = ink >= INK_LEVEL
+    box = _inner_box(mask)
+    if box is None:  # ink reaches the border or spans the picture: there may be lines and page edges
+        mask, box = remove_lines(mask), (slice(None), slice(None))
+    if np.count_nonzero(mask) < max(MIN_INK_PIXELS, MIN_INK_FRACTION * mask.size):
         return None
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    areas = np.where(edge_junk(labels, stats)[1:], 0, stats[1:, cv2.CC_STAT_AREA])
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask[box].astype(np.uint8), connectivity=8)
+    whole = box == (slice(None), slice(None))
+    areas = (
+        np.where(edge_junk(labels, stats)[1:], 0, stats[1:, cv2.CC_STAT_AREA]) if whole else stats[1:, cv2.CC_STAT_AREA]
+    )
     if areas.max() == 0:
         return None
     keep = np.concatenate([[False], areas >= SPECK_FRACTION * areas.max()])
-    return keep[labels]
+    result = np.zeros(mask.shape, bool)
+    result[box] = keep[labels]
+    return result
+
+
+def _inner_box(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The box around the ink when it neither touches the border nor spans most of the picture.
+
+    Such ink holds no ruling line (:func:`remove_lines`) and no page edge (:func:`edge_junk`), so
+    only its box needs looking at (a canvas drawing, a cropped digit). None otherwise, or when blank.
+    """
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    height, width = mask.shape
+    if rows.size == 0 or rows[0] == 0 or cols[0] == 0 or rows[-1] == height - 1 or cols[-1] == width - 1:
+        return None
+    if rows[-1] - rows[0] + 1 >= LINE_SPAN * height or cols[-1] - cols[0] + 1 >= LINE_SPAN * width:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def edge_junk(labels: np.ndarray, stats: np.ndarray) -> np.ndarray:

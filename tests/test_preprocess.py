@@ -210,3 +210,14 @@ def test_preprocess_many_keeps_order_and_puts_errors_in_place(tmp_path):
     for source, result in zip([sources[0], sources[3]], [results[0], results[3]], strict=True):
         np.testing.assert_array_equal(result.image, to_mnist(source).image)
     assert [type(r) for r in preprocess_many(sources, workers=1)] == [type(r) for r in results]
+
+
+def test_ink_clear_of_the_border_is_worked_on_in_its_box_with_the_same_result(monkeypatch):
+    drawings = [draw_digit(d, width=4, height=0.3, centre=(0.3, 0.6)) for d in (1, 5, 8)]
+    assert all(preprocess._inner_box(to_gray(d) < 0.5) is not None for d in drawings)
+    boxed = [to_mnist(d) for d in drawings]
+    monkeypatch.setattr(preprocess, "_inner_box", lambda mask: None)  # the whole picture, lines and edges
+    for drawing, result in zip(drawings, boxed, strict=True):
+        whole = to_mnist(drawing)
+        assert result.box == whole.box
+        np.testing.assert_allclose(result.image, whole.image, atol=1e-6)
