@@ -430,17 +430,20 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
     mask = ink >= INK_LEVEL
     box = _inner_box(mask)
     if box is None:  # ink reaches the border or spans the picture: there may be lines and page edges
-        mask, box = remove_lines(mask), (slice(None), slice(None))
+        mask = remove_lines(mask)
     if np.count_nonzero(mask) < max(MIN_INK_PIXELS, MIN_INK_FRACTION * mask.size):
         return None
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask[box].astype(np.uint8), connectivity=8)
-    whole = box == (slice(None), slice(None))
-    areas = (
-        np.where(edge_junk(labels, stats)[1:], 0, stats[1:, cv2.CC_STAT_AREA]) if whole else stats[1:, cv2.CC_STAT_AREA]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (mask if box is None else mask[box]).astype(np.uint8), connectivity=8
     )
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if box is None:
+        areas = np.where(edge_junk(labels, stats)[1:], 0, areas)
     if areas.max() == 0:
         return None
     keep = np.concatenate([[False], areas >= SPECK_FRACTION * areas.max()])
+    if box is None:
+        return keep[labels]
     result = np.zeros(mask.shape, bool)
     result[box] = keep[labels]
     return result
