@@ -110,5 +110,10 @@ def test_unsafe_names_are_refused(tmp_path, name):
 
 def test_shipped_default_has_a_complete_card():
     card = store.read_card(store.DEFAULT_NAME)
-    assert card.arch == "hdrnet" and card.params > 0 and card.file_size > 0 and card.command.startswith("python -m hdr train")
-    assert card.metrics["test_accuracy"] >= SHIPPED_MIN_ACCURACY and card.best_epoch >= 1
+    keras_file, _ = store.model_paths(store.DEFAULT_NAME)
+    assert card.arch == "ensemble" and card.command.startswith("python -m hdr ensemble")
+    assert card.params == 2 * 326_826 and card.file_size == keras_file.stat().st_size
+    members = card.config["members"]
+    assert [m["arch"] for m in members] == ["hdrnet", "hdrnet"]
+    assert all(m["command"].startswith("python -m hdr train") and m["config"]["seed"] == card.config["seed"] for m in members)
+    assert card.metrics["test_accuracy"] >= SHIPPED_MIN_ACCURACY and card.metrics["val_accuracy"] >= max(m["val_accuracy"] for m in members)
