@@ -242,7 +242,9 @@ def test_best_segmentation(scores, cut_scores, chosen):
 
 def test_wide_blobs_are_tried_against_the_typical_width():
     pair = _blob(0, 0, 50, 90)  # as narrow as one digit for its height, ...
-    assert len(candidate_pieces(pair, width=30.0).cut_scores) >= 2  # ... but wider than the picture's digits
+    assert len(candidate_pieces(pair, width=30.0).cut_scores) > 2  # ... but wider than the picture's digits: tried
+    assert len(candidate_pieces(pair, width=60.0).cut_scores) == 2  # as wide as them: the whole only
+    assert len(candidate_pieces(pair).cut_scores) == 2  # alone in the picture: the whole only
     assert typical_width([_blob(0, 0, 60, 90), _blob(0, 0, 10, 90), _blob(0, 0, 70, 90)]) == 65.0  # "1" aside
 
 
