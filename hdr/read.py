@@ -11,9 +11,10 @@ The pipeline, each step a small pure function on arrays:
    digits, :func:`candidate_pieces` proposes cuts through blobs that may be touching digits, at
    the valleys of their column ink profile (:func:`cut_columns`);
 5. each digit is cropped as an ink image and handed to :func:`hdr.preprocess.to_mnist`, the one
-   preprocessing path, and every candidate piece of every blob is classified in a single forward
-   pass; :func:`best_segmentation` then keeps, per blob, the pieces the model reads best, a clean
-   neck between two digits counting in favour of a cut.
+   preprocessing path (:meth:`hdr.predict.Predictor.predict_many`, on every core), and every
+   candidate piece of every blob is classified in a single forward pass; :func:`best_segmentation`
+   then keeps, per blob, the pieces the model reads best, a clean neck between two digits
+   counting in favour of a cut.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from hdr.preprocess import (
     remove_lines,
     stroke_width,
     to_gray,
-    to_mnist,
 )
 
 INK_LOW = 0.3  # faint ink joined to strong ink (see hysteresis) still belongs to the digit
@@ -566,7 +566,7 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     candidates = [[candidate_pieces(g, width) for g in line] for line in lines]
     # Every candidate piece of every blob goes through the model together, in one forward pass.
     flat = [piece for line in candidates for options in line for piece in options.pieces.values()]
-    predictions = iter(predictor.predict_preprocessed([to_mnist(_crop(ink, b)) for b in flat]))
+    predictions = iter(predictor.predict_many([_crop(ink, b) for b in flat]))
     digits, texts = [], []
     for line in candidates:
         text = ""
