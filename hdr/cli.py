@@ -33,6 +33,10 @@ def _add_model(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model", default=None, help="model name in --models-dir or a .keras path (default: the active model)"
     )
+    _add_models_dir(p)
+
+
+def _add_models_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models-dir", default=None, help="folder of saved models (default: the repo's models/)")
 
 
@@ -78,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("members", nargs="+", metavar="MODEL", help="model names in --models-dir or .keras paths")
     n.add_argument("--out", required=True, help="output .keras path")
     n.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
-    n.add_argument("--models-dir", default=None, help="folder of saved models (default: the repo's models/)")
+    _add_models_dir(n)
     _add_data_dir(n)
 
     for name, helptext in (
@@ -170,7 +174,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_ensemble(args: argparse.Namespace) -> int:
     from hdr.data import load_mnist, split_validation
     from hdr.evaluate import evaluate_model
-    from hdr.jobs import CARD_MISCLASSIFIED
+    from hdr.jobs import card_test_metrics
     from hdr.models import ENSEMBLE, average_models
     from hdr.predict import Predictor
     from hdr.store import ModelCard, load_keras_model, read_card, resolve_model_path, save_model
@@ -211,13 +215,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
             ],
         },
         data=dict(cards[0].data, val=len(split.y_val), test=test.n),
-        metrics={
-            "test_accuracy": test.accuracy,
-            "test_loss": test.loss,
-            "val_accuracy": val.accuracy,
-            "val_loss": val.loss,
-            "test": test.to_dict(max_misclassified=CARD_MISCLASSIFIED),
-        },
+        metrics={**card_test_metrics(test), "val_accuracy": val.accuracy, "val_loss": val.loss},
         train_seconds=sum(c.train_seconds for c in cards),
         command="python -m hdr " + shlex.join(args.argv),
     )
@@ -243,7 +241,7 @@ def _load_predictor(args: argparse.Namespace):
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from hdr.data import load_mnist
     from hdr.evaluate import evaluate_model
-    from hdr.jobs import CARD_MISCLASSIFIED
+    from hdr.jobs import card_test_metrics
     from hdr.store import read_card, update_card
 
     predictor = _load_predictor(args)
@@ -252,11 +250,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.update_card:
         models_dir = _models_dir(args)
         card = read_card(predictor.name, models_dir)
-        card.metrics.update(
-            test_accuracy=metrics.accuracy,
-            test_loss=metrics.loss,
-            test=metrics.to_dict(max_misclassified=CARD_MISCLASSIFIED),
-        )
+        card.metrics.update(card_test_metrics(metrics))
         update_card(card, models_dir)
     if args.json:
         print(json.dumps({"model": predictor.name, **metrics.to_dict()}))

@@ -159,6 +159,19 @@ def make_fine_tune_data(
     )
 
 
+def card_test_metrics(test: Metrics) -> dict:
+    """A card's test-set entries, as every card writer stores them.
+
+    ``test_accuracy``, ``test_loss`` and the full ``test`` metrics, with the
+    :data:`CARD_MISCLASSIFIED` most confident mistakes.
+    """
+    return {
+        "test_accuracy": test.accuracy,
+        "test_loss": test.loss,
+        "test": test.to_dict(max_misclassified=CARD_MISCLASSIFIED),
+    }
+
+
 def make_card(
     name: str,
     config: TrainConfig,
@@ -187,11 +200,9 @@ def make_card(
     """
     best = max(result.best_epoch, 1) - 1
     metrics = {
-        "test_accuracy": test.accuracy,
-        "test_loss": test.loss,
+        **card_test_metrics(test),
         "val_accuracy": result.history.get("val_accuracy", [float("nan")])[best],
         "val_loss": result.history.get("val_loss", [float("nan")])[best],
-        "test": test.to_dict(max_misclassified=CARD_MISCLASSIFIED),
     }
     metrics.update(extra_metrics or {})
     return ModelCard(
