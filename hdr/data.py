@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,17 +172,20 @@ def _load_npz(path: Path) -> Mnist:
     )
 
 
-def _check_labels(labels: np.ndarray, path: Path) -> None:
+def _check_labels(labels: np.ndarray, path: str | Path) -> None:
     """Raises DataError unless every label is a digit 0-9."""
     if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
         raise DataError(f"{path}: labels must be 0-9, found {labels.min()}..{labels.max()}")
 
 
-def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+def load_csv(source: str | os.PathLike | bytes, name: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Reads a Kaggle Digit Recognizer CSV: ``label,pixel0..pixel783`` or, unlabelled, ``pixel0..``.
 
     Args:
-        path: The CSV file (``train.csv`` with labels, ``test.csv`` without).
+        source: The CSV file (``train.csv`` with labels, ``test.csv`` without), or its bytes (an
+            upload, parsed in memory: nothing is written anywhere).
+        name: How messages name the file; by default its path, or "CSV" for bytes. It is only a
+            label and never reaches the file system.
 
     Returns:
         ``(images, labels)``: ``uint8 (N, 28, 28)`` and ``int64 (N,)``, or None for an unlabelled file.
@@ -189,38 +193,57 @@ def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
     Raises:
         DataError: Missing columns, non-numeric cells, pixels outside 0-255 or labels outside 0-9.
     """
-    path = Path(path)
+    in_memory = isinstance(source, (bytes, bytearray))
+    name = name or ("CSV" if in_memory else str(source))
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            header = next(csv.reader(f), None)
-            if header is None:
-                raise DataError(f"{path}: empty CSV file")
-            header = [h.strip() for h in header]
-            missing = [c for c in _KAGGLE_PIXELS if c not in header]
-            if missing:
-                raise DataError(
-                    f"{path}: missing {len(missing)} pixel columns (first: {missing[0]}); "
-                    "expected label,pixel0..pixel783"
-                )
+        with (
+            io.StringIO(bytes(source).decode("utf-8-sig"), newline="")
+            if in_memory
+            else open(source, newline="", encoding="utf-8-sig")
+        ) as f:
+            header = [h.strip() for h in next(csv.reader(f), [])]
+            _check_csv_header(header, name)
             table = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read CSV ({exc})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not a text CSV (not UTF-8)") from None
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read CSV ({exc.strerror or type(exc).__name__})") from None
+    except DataError:
+        raise
     except ValueError as exc:
-        raise DataError(f"{path}: non-numeric or ragged rows ({str(exc).splitlines()[0]})") from None
+        raise DataError(f"{name}: non-numeric or ragged rows ({str(exc).splitlines()[0]})") from None
     if table.size == 0:
-        raise DataError(f"{path}: no data rows")
+        raise DataError(f"{name}: no data rows")
     if table.shape[1] != len(header):
-        raise DataError(f"{path}: rows have {table.shape[1]} cells but header has {len(header)} columns")
+        raise DataError(f"{name}: rows have {table.shape[1]} cells but header has {len(header)} columns")
     pixels = table[:, [header.index(c) for c in _KAGGLE_PIXELS]]
     if pixels.min() < 0 or pixels.max() > 255:
         bad = np.argwhere((pixels < 0) | (pixels > 255))[0]
-        raise DataError(f"{path}: pixel out of range 0-255 at data row {bad[0] + 1}, column pixel{bad[1]}")
+        raise DataError(f"{name}: pixel out of range 0-255 at data row {bad[0] + 1}, column pixel{bad[1]}")
     images = pixels.astype(np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     if "label" not in header:
         return images, None
     labels = table[:, header.index("label")]
-    _check_labels(labels, path)
+    _check_labels(labels, name)
     return images, labels
+
+
+def _check_csv_header(header: list[str], name: str) -> None:
+    """Raises DataError unless ``header`` names Kaggle's 784 pixel columns."""
+    if not header or header == [""]:
+        raise DataError(f"{name}: empty CSV file")
+    missing = [c for c in _KAGGLE_PIXELS if c not in header]
+    if len(missing) == len(_KAGGLE_PIXELS):  # not a digits CSV at all: say what it is instead
+        shown = ",".join(header[:3]) + (",..." if len(header) > 3 else "")
+        raise DataError(
+            f"{name}: not a Kaggle digits CSV: its {len(header)} column(s) are {shown!r}; "
+            "expected label,pixel0..pixel783"
+        )
+    if missing:
+        raise DataError(
+            f"{name}: missing {len(missing)} of the 784 pixel columns (first: {missing[0]}); "
+            "expected label,pixel0..pixel783"
+        )
 
 
 def load_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
@@ -23,11 +20,8 @@ DEFAULTS = TrainConfig()
 
 
 def _read_csv(upload) -> tuple:
-    """Parses an uploaded Kaggle ``train.csv`` through hdr.data.load_csv."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / upload.name
-        path.write_bytes(upload.getvalue())
-        images, labels = load_csv(path)
+    """Parses an uploaded Kaggle ``train.csv`` in memory; the browser's file name is only a label."""
+    images, labels = load_csv(upload.getvalue(), name=upload.name)
     if labels is None:
         raise DataError(f"{upload.name}: no label column; training needs Kaggle's train.csv, not test.csv")
     return images, labels

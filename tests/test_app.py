@@ -97,6 +97,22 @@ def test_upload_feedback_saves_a_sample(app_dirs, mnist):
     assert any("Saved as a 5" in s.value for s in at.success)
 
 
+@pytest.mark.parametrize("hostile", ["absolute", "relative"])
+def test_train_page_never_writes_an_upload_under_its_client_supplied_name(app_dirs, tmp_path, hostile):
+    target = tmp_path / "outside" / "x.csv"
+    target.parent.mkdir()
+    name = str(target) if hostile == "absolute" else "../" * 12 + str(target).lstrip("/")
+    at = _run("pages/train.py")
+    at.radio(key="data_source").set_value("Kaggle CSV (upload)")
+    at.file_uploader(key="csv").set_value((name, b"label,a,b\n1,2,3\n", "text/csv"))
+    at.button(key="start").click().run()
+    assert not at.exception
+    assert not target.exists() and not any(target.parent.iterdir())
+    errors = [e.value for e in at.error]
+    assert any(e.startswith(f"{name}: not a Kaggle digits CSV") for e in errors), errors
+    assert not any("/tmp" in e.replace(name, "") for e in errors), errors  # no server path in the message
+
+
 def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
     models, _ = app_dirs
     at = _run("pages/train.py")
@@ -110,7 +126,7 @@ def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
     at.file_uploader(key="csv").set_value(("train.csv", b"label,a,b\n1,2,3\n", "text/csv"))
     at.button(key="start").click().run()
     assert not at.exception
-    assert any("missing 784 pixel columns" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("not a Kaggle digits CSV" in e.value for e in at.error), [e.value for e in at.error]
     at.file_uploader(key="csv").set_value(None)
 
     at.radio(key="data_source").set_value("MNIST")

@@ -121,17 +121,28 @@ def test_load_csv_labelled_and_unlabelled(tmp_path):
 @pytest.mark.parametrize(
     ("header", "row", "message"),
     [
-        (["label", *PIXELS[:-1]], [1] + [0] * 783, "missing 1 pixel columns \\(first: pixel783\\)"),
+        (["label", *PIXELS[:-1]], [1] + [0] * 783, "missing 1 of the 784 pixel columns \\(first: pixel783\\)"),
         (["label", *PIXELS], [1] + [0] * 783 + [300], "pixel out of range 0-255 at data row 1, column pixel783"),
         (["label", *PIXELS], [11] + [0] * 784, "labels must be 0-9"),
         (["label", *PIXELS], ["x"] + [0] * 784, "non-numeric"),
-        (["a", "b"], [1, 2], "missing 784 pixel columns"),
+        (["a", "b"], [1, 2], "not a Kaggle digits CSV: its 2 column\\(s\\) are 'a,b'"),
     ],
 )
 def test_bad_csv_gives_one_line_error(tmp_path, header, row, message):
     with pytest.raises(DataError, match=message) as err:
         data.load_csv(_csv(tmp_path / "bad.csv", header, [row]))
     assert "bad.csv" in str(err.value)
+
+
+def test_load_csv_from_bytes_names_the_upload_only_as_a_label(tmp_path):
+    rows = [[3] + [0] * 784]
+    content = _csv(tmp_path / "train.csv", ["label", *PIXELS], rows).read_bytes()
+    x, y = data.load_csv(content, name="../../x.csv")
+    assert x.shape == (1, 28, 28) and list(y) == [3]
+    with pytest.raises(DataError, match=r"^my\.csv: not a text CSV"):
+        data.load_csv(b"\xff\xfe\x00garbage", name="my.csv")
+    with pytest.raises(DataError, match=r"^CSV: empty CSV file"):
+        data.load_csv(b"")
 
 
 def test_empty_csv(tmp_path):
