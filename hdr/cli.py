@@ -12,13 +12,17 @@ import json
 import shlex
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from hdr.data import DATA_DIR_ENV, DataError
 
 EXIT_OK, EXIT_ERROR = 0, 1
+EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
+T = TypeVar("T")
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
@@ -104,7 +108,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from hdr.jobs import make_card
     from hdr.models import ModelConfig
     from hdr.predict import Predictor
-    from hdr.store import MODELS_DIR, load_keras_model, new_model_name, resolve_model_path, save_model
+    from hdr.store import check_can_save, load_keras_model, resolve_model_path
     from hdr.train import TrainConfig, train_model
 
     config = TrainConfig(
@@ -120,16 +124,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         limit=512 if args.dry_run else args.limit,
     )
     config.validate()
-    if args.out:
-        out = Path(args.out)
-        models_dir, name = out.parent, out.stem
-    else:
-        models_dir, name = MODELS_DIR, new_model_name(args.arch)
-    if (models_dir / f"{name}.keras").exists() and not args.overwrite:
-        raise ValueError(f"{models_dir / name}.keras exists; pass --overwrite to replace it")
+    # Everything that could make the finished run unsavable is checked before the first epoch.
+    models_dir, name = _train_destination(args)
+    check_can_save(name, models_dir, overwrite=args.overwrite)
     mnist = load_mnist(args.data_dir)
     split = split_validation(mnist.x_train, mnist.y_train, val_fraction=config.val_fraction, seed=config.seed)
     x_val, y_val = (split.x_val[:512], split.y_val[:512]) if args.dry_run else (split.x_val, split.y_val)
+    initial = load_keras_model(resolve_model_path(args.init)) if args.init else None
 
     bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
 
@@ -139,8 +140,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if p.epoch_end:
             bar.update(1)
 
-    initial = load_keras_model(resolve_model_path(args.init)) if args.init else None
-    with _stop_on_signal() as should_stop:
+    with _stop_on_signal() as interrupts:
         result = train_model(
             split.x_train,
             split.y_train,
@@ -149,26 +149,59 @@ def _cmd_train(args: argparse.Namespace) -> int:
             config,
             model=initial,
             progress=progress,
-            should_stop=should_stop,
+            should_stop=interrupts.stop_requested,
         )
-    bar.close()
-    if result.stopped:
-        print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
-    test = evaluate_model(Predictor(result.model), mnist.x_test, mnist.y_test)
-    data_info = {
-        "source": mnist.source,
-        "train": int(min(len(split.x_train), config.limit or len(split.x_train))),
-        "val": int(len(y_val)),
-        "test": test.n,
-    }
-    command = "python -m hdr " + shlex.join(args.argv)
-    card = make_card(name, config, result, test, data_info, command=command, parent=args.init)
-    save_model(result.model, card, models_dir, overwrite=args.overwrite)
-    print(
-        f"saved {models_dir / name}.keras: test accuracy {test.accuracy:.4%}, best epoch {result.best_epoch}, "
-        f"{result.seconds:.0f} s"
-    )
-    return EXIT_OK
+        bar.close()
+        if result.best_epoch == 0:
+            print("stopped before the first epoch ended: nothing to save", file=sys.stderr)
+            return EXIT_ERROR
+        if result.stopped:
+            print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
+        print("scoring on the MNIST test set (Ctrl-C skips this and saves the model)", file=sys.stderr)
+        test = interrupts.skippable(lambda: evaluate_model(Predictor(result.model), mnist.x_test, mnist.y_test))
+        data_info = {
+            "source": mnist.source,
+            "train": int(min(len(split.x_train), config.limit or len(split.x_train))),
+            "val": int(len(y_val)),
+            "test": 0 if test is None else test.n,
+        }
+        command = "python -m hdr " + shlex.join(args.argv)
+        card = make_card(name, config, result, test, data_info, command=command, parent=args.init)
+        saved = _save_or_rescue(result.model, card, models_dir, overwrite=args.overwrite)
+    score = "test evaluation skipped" if test is None else f"test accuracy {test.accuracy:.4%}"
+    print(f"saved {saved}: {score}, best epoch {result.best_epoch}, {result.seconds:.0f} s")
+    return EXIT_OK if saved == models_dir / f"{name}.keras" else EXIT_ERROR
+
+
+def _train_destination(args: argparse.Namespace) -> tuple[Path, str]:
+    """The folder and model name ``train`` saves to: ``--out``, else a fresh name in the models folder."""
+    from hdr.store import MODELS_DIR, new_model_name
+
+    if args.out:
+        out = Path(args.out)
+        return out.parent, out.stem
+    return MODELS_DIR, new_model_name(args.arch)
+
+
+def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
+    """Saves a trained model; if its folder fails now (filled up, removed), keeps it in a fresh temporary folder.
+
+    Returns:
+        Where the model was saved.
+
+    Raises:
+        OSError, ModelStoreError: Not even the temporary folder could hold it.
+    """
+    from hdr.store import ModelStoreError, save_model
+
+    try:
+        save_model(model, card, models_dir, overwrite=overwrite)
+        return models_dir / f"{card.name}.keras"
+    except (OSError, ModelStoreError) as exc:
+        rescue = Path(tempfile.mkdtemp(prefix="hdr-rescued-"))
+        save_model(model, card, rescue)
+        print(f"error: cannot save in {models_dir} ({exc}); the model is kept in {rescue}", file=sys.stderr)
+        return rescue / f"{card.name}.keras"
 
 
 def _cmd_ensemble(args: argparse.Namespace) -> int:
@@ -308,24 +341,54 @@ def _emit(as_json: bool, record: dict, line: str) -> None:
     print(json.dumps(record) if as_json else line)
 
 
-@contextlib.contextmanager
-def _stop_on_signal() -> Iterator[Callable[[], bool]]:
-    """A stop flag raised by Ctrl-C or SIGTERM: training ends cleanly and the best epoch is saved.
+class _Interrupts:
+    """What Ctrl-C and SIGTERM do during ``train``: nothing finished is ever thrown away.
 
-    A second Ctrl-C interrupts at once, as usual. The previous handlers come back on exit, so
-    calling :func:`main` in-process (tests, notebooks) leaves the caller's signals as they were.
+    While training, a signal raises a stop flag the training callback polls after each batch,
+    so the best epoch so far is kept (repeated signals do the same). While a step wrapped in
+    :meth:`skippable` runs (the final test evaluation), a signal skips that step. Anywhere else
+    (saving) it only raises the flag, so a save always completes.
     """
-    stop = threading.Event()
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._skippable = False
+
+    def stop_requested(self) -> bool:
+        """True once a signal has arrived."""
+        return self._stop.is_set()
+
+    def handle(self, signum, frame) -> None:
+        """The signal handler."""
+        self._stop.set()
+        if self._skippable:
+            self._skippable = False
+            raise KeyboardInterrupt
+
+    def skippable(self, step: Callable[[], T]) -> T | None:
+        """Runs ``step``; returns None instead if a signal arrives while it runs."""
+        self._skippable = True
+        try:
+            return step()
+        except KeyboardInterrupt:
+            return None
+        finally:
+            self._skippable = False
+
+
+@contextlib.contextmanager
+def _stop_on_signal() -> Iterator[_Interrupts]:
+    """Ctrl-C and SIGTERM handled by an :class:`_Interrupts` for the duration of the block.
+
+    The previous handlers come back on exit, so calling :func:`main` in-process (tests,
+    notebooks) leaves the caller's signals as they were.
+    """
+    interrupts = _Interrupts()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def handler(signum, frame) -> None:
-        stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
     for sig in previous:
-        signal.signal(sig, handler)
+        signal.signal(sig, interrupts.handle)
     try:
-        yield stop.is_set
+        yield interrupts
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -350,3 +413,6 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ValueError, OSError, ModelStoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:  # outside the steps that handle it themselves: nothing was finished yet
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

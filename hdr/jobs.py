@@ -24,7 +24,16 @@ from hdr.data import DataError, Mnist, split_validation
 from hdr.evaluate import Metrics, evaluate_model
 from hdr.models import build_model
 from hdr.predict import Predictor
-from hdr.store import MODELS_DIR, ModelCard, active_model, load_keras_model, model_paths, new_model_name, save_model
+from hdr.store import (
+    MODELS_DIR,
+    ModelCard,
+    active_model,
+    check_models_dir,
+    load_keras_model,
+    model_paths,
+    new_model_name,
+    save_model,
+)
 from hdr.train import Progress, TrainConfig, TrainResult, train_model
 
 PENDING, RUNNING, FINISHED, STOPPED, FAILED = "pending", "running", "finished", "stopped", "failed"
@@ -176,7 +185,7 @@ def make_card(
     name: str,
     config: TrainConfig,
     result: TrainResult,
-    test: Metrics,
+    test: Metrics | None,
     data_info: dict,
     *,
     command: str = "",
@@ -189,7 +198,8 @@ def make_card(
         name: The model's name.
         config: Its training settings.
         result: What :func:`hdr.train.train_model` returned.
-        test: Its metrics on the MNIST test set.
+        test: Its metrics on the MNIST test set; None when that evaluation was skipped (the card
+            then has no test entries, and ``python -m hdr evaluate --update-card`` adds them).
         data_info: Where the data came from and how much of it.
         command: How to reproduce it.
         parent: The model it was fine-tuned from.
@@ -200,7 +210,7 @@ def make_card(
     """
     best = max(result.best_epoch, 1) - 1
     metrics = {
-        **card_test_metrics(test),
+        **(card_test_metrics(test) if test is not None else {}),
         "val_accuracy": result.history.get("val_accuracy", [float("nan")])[best],
         "val_loss": result.history.get("val_loss", [float("nan")])[best],
     }
@@ -477,11 +487,14 @@ def start_job(
     Raises:
         JobBusyError: Another job is still running.
         ValueError: Nonsense settings.
+        hdr.store.ModelStoreError: The finished model could not be saved in ``models_dir``
+            (not writable, no room), found before training rather than after.
     """
     global _current
     with _registry_lock:
         if _current is not None and _current.running:
             raise JobBusyError("a training job is already running: stop it or wait for it to finish")
+        check_models_dir(models_dir)
         job = job_factory(config, data, models_dir=models_dir, base_model=base_model, command=command)
         job.start()
         _current = job

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -23,6 +24,9 @@ MODELS_DIR_ENV = "HDR_MODELS_DIR"
 MODELS_DIR = Path(os.environ.get(MODELS_DIR_ENV) or Path(__file__).resolve().parent.parent / "models")
 _ACTIVE_FILE = "active.json"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Free space a save needs: the largest zoo model's .keras file (weights and optimizer state) is
+# under 10 MB and its card a few hundred KB; checked before training, so a run is never lost to it.
+MIN_FREE_BYTES = 64 * 1024 * 1024
 
 
 class ModelStoreError(RuntimeError):
@@ -59,6 +63,49 @@ def model_paths(name: str, models_dir: Path = MODELS_DIR) -> tuple[Path, Path]:
     """The ``.keras`` and ``.json`` paths of model ``name``."""
     _check_name(name)
     return Path(models_dir) / f"{name}.keras", Path(models_dir) / f"{name}.json"
+
+
+def check_models_dir(models_dir: Path = MODELS_DIR, *, min_free_bytes: int = MIN_FREE_BYTES) -> Path:
+    """Checks that a model could be saved in ``models_dir`` now: it exists (or can be made), is writable, has room.
+
+    Called before training starts, so an unwritable or full folder is found before the run, not after.
+
+    Returns:
+        The folder.
+
+    Raises:
+        ModelStoreError: The folder cannot be created or written to, or has too little free space.
+    """
+    models_dir = Path(models_dir)
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=models_dir, prefix=".write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+        free = shutil.disk_usage(models_dir).free
+    except OSError as exc:
+        raise ModelStoreError(f"{models_dir}: cannot save models there ({exc.strerror or exc})") from None
+    if free < min_free_bytes:
+        raise ModelStoreError(
+            f"{models_dir}: only {free / 2**20:.0f} MB free, a model needs {min_free_bytes / 2**20:.0f} MB"
+        )
+    return models_dir
+
+
+def check_can_save(name: str, models_dir: Path = MODELS_DIR, *, overwrite: bool = False) -> Path:
+    """Checks that model ``name`` could be saved in ``models_dir``: a valid, free name in a writable folder with room.
+
+    Returns:
+        The ``.keras`` path the model would be saved to.
+
+    Raises:
+        ModelStoreError: The name is invalid or taken (without ``overwrite``), or the folder is unusable.
+    """
+    weights, _ = model_paths(name, models_dir)
+    if weights.exists() and not overwrite:
+        raise ModelStoreError(f"{weights} already exists: choose another name or overwrite it")
+    check_models_dir(models_dir)
+    return weights
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

@@ -41,7 +41,7 @@ def _start(config: TrainConfig, source: str, upload) -> None:
         else:
             data = jobs.make_training_data(mnist, config)
         jobs.start_job(config, data, models_dir=state.models_dir(), command=f"Train page: {source}")
-    except (ValueError, jobs.JobBusyError) as exc:  # DataError is a ValueError
+    except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:  # DataError is a ValueError
         st.error(str(exc).splitlines()[0])
 
 

@@ -1,7 +1,10 @@
 import io
 import json
+import shutil
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,7 +106,11 @@ def test_ensemble_is_the_mean_of_its_members_and_judged_on_their_validation_spli
     assert "member a: validation accuracy" in out and "ensemble: validation accuracy" in out
     card = json.loads(both.with_suffix(".json").read_text())
     assert card["arch"] == "ensemble" and [m["name"] for m in card["config"]["members"]] == ["a", "b"]
-    assert card["params"] == 2 * 669_706 and 5_900 < card["data"]["val"] <= 6_000 and 0 <= card["metrics"]["val_accuracy"] <= 1
+    assert (
+        card["params"] == 2 * 669_706
+        and 5_900 < card["data"]["val"] <= 6_000
+        and 0 <= card["metrics"]["val_accuracy"] <= 1
+    )
     x = mnist.x_test[:16, ..., None].astype("float32") / 255.0
     expected = (load_keras_model(a)(x).numpy() + load_keras_model(b)(x).numpy()) / 2
     np.testing.assert_allclose(load_keras_model(both)(x).numpy(), expected, atol=1e-5)
@@ -137,13 +144,79 @@ def test_module_entry_point_runs_without_traceback(files):
 
 
 def test_training_stop_signal_sets_the_flag_and_restores_handlers():
-    import signal
-
     from hdr.cli import _stop_on_signal
 
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    with _stop_on_signal() as should_stop:
-        assert not should_stop()
+    with _stop_on_signal() as interrupts:
+        assert not interrupts.stop_requested()
         signal.raise_signal(signal.SIGTERM)
-        assert should_stop()
+        assert interrupts.stop_requested()
+        signal.raise_signal(signal.SIGINT)  # a second Ctrl-C while training stops the same way, no traceback
     assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+def _no_training(*args, **kwargs):
+    raise AssertionError("training started although the model could not be saved")
+
+
+@pytest.mark.parametrize("case", ["non-ascii name", "folder is a file", "disk full"])
+def test_train_refuses_an_unsavable_destination_before_the_first_epoch(tmp_path, capsys, monkeypatch, case):
+    import hdr.train
+    from hdr import store
+
+    monkeypatch.setattr(hdr.train, "train_model", _no_training)
+    out = tmp_path / "models" / "model.keras"
+    if case == "non-ascii name":
+        out = tmp_path / "ünï model.keras"
+    elif case == "folder is a file":
+        (tmp_path / "models").write_text("not a folder")
+    else:
+        monkeypatch.setattr(store.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 1, 1))
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    expected = {
+        "non-ascii name": "invalid model name",
+        "folder is a file": "cannot save models there",
+        "disk full": "MB free",
+    }
+    assert expected[case] in err
+    assert not list(tmp_path.rglob("*.keras"))
+
+
+def test_ctrl_c_during_the_test_evaluation_still_saves_the_best_epoch(tmp_path, capsys, monkeypatch):
+    import hdr.evaluate
+
+    def interrupted_evaluation(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C while the test set is being scored
+        raise AssertionError("the signal did not interrupt the evaluation")
+
+    monkeypatch.setattr(hdr.evaluate, "evaluate_model", interrupted_evaluation)
+    out = tmp_path / "kept.keras"
+    try:
+        status = main(["train", "--dry-run", "--arch", "mlp", "--out", str(out)])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C during the test evaluation escaped as a KeyboardInterrupt")
+    assert status == 0 and out.is_file()
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["best_epoch"] == 1 and "test_accuracy" not in card["metrics"]
+    assert "test evaluation skipped" in capsys.readouterr().out
+
+
+def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(tmp_path, capsys, monkeypatch):
+    from hdr import store
+
+    real_save = store.save_model
+
+    def save_into_a_full_disk(model, card, models_dir, **kwargs):
+        if Path(models_dir) == tmp_path:
+            raise OSError(28, "No space left on device")
+        return real_save(model, card, models_dir, **kwargs)
+
+    monkeypatch.setattr(store, "save_model", save_into_a_full_disk)
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(tmp_path / "m.keras")]) == 1
+    captured = capsys.readouterr()
+    rescued = Path(captured.out.split("saved ")[1].split(":")[0])
+    assert rescued.is_file() and rescued.with_suffix(".json").is_file() and rescued.parent != tmp_path
+    assert "No space left on device" in captured.err and str(rescued.parent) in captured.err
+    shutil.rmtree(rescued.parent)

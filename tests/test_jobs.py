@@ -8,7 +8,7 @@ import pytest
 from hdr import jobs
 from hdr.feedback import load_feedback, save_sample
 from hdr.models import ModelConfig
-from hdr.store import DEFAULT_NAME, active_model, list_models, read_card
+from hdr.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
 from hdr.train import TrainConfig
 from tests.app_support import copy_models, mnist_digit_rgba, small
 
@@ -64,9 +64,20 @@ def test_only_one_job_at_a_time(small_mnist, models_copy):
         job.wait(TIMEOUT)
 
 
+def test_an_unwritable_models_folder_is_refused_before_training(small_mnist, tmp_path):
+    not_a_folder = tmp_path / "models"
+    not_a_folder.write_text("a file where the models folder should be")
+    before = jobs.current_job()
+    with pytest.raises(ModelStoreError, match="cannot save models there"):
+        jobs.start_job(TINY, jobs.make_training_data(small_mnist, TINY), models_dir=not_a_folder)
+    assert jobs.current_job() is before
+
+
 def test_failure_is_a_message_not_a_crash(small_mnist, models_copy):
     data = jobs.make_training_data(small_mnist, TINY)
-    broken = jobs.TrainingData(data.x_train, data.y_train, data.x_val[:0], data.y_val[:0], data.x_test, data.y_test, data.info)
+    broken = jobs.TrainingData(
+        data.x_train, data.y_train, data.x_val[:0], data.y_val[:0], data.x_test, data.y_test, data.info
+    )
     status = jobs.start_job(TINY, broken, models_dir=models_copy).wait(TIMEOUT)
     assert status.state == jobs.FAILED and "must not be empty" in status.message
     assert active_model(models_copy) == DEFAULT_NAME
@@ -83,7 +94,9 @@ def test_extra_samples_come_first_and_survive_the_limit(small_mnist):
     extra = (small_mnist.x_test[:5], np.full(5, 7, np.int64))
     data = jobs.make_training_data(small_mnist, TINY, extra=extra, extra_name="feedback")
     assert data.y_train[:5].tolist() == [7] * 5 and "feedback" in data.info["source"]
-    csv_only = jobs.make_training_data(small_mnist, TINY, extra=(small_mnist.x_train, small_mnist.y_train), extra_name="train.csv", replace_mnist=True)
+    csv_only = jobs.make_training_data(
+        small_mnist, TINY, extra=(small_mnist.x_train, small_mnist.y_train), extra_name="train.csv", replace_mnist=True
+    )
     assert csv_only.info["source"] == "train.csv"
 
 
