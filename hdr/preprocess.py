@@ -36,11 +36,14 @@ BOX_SIZE = 20  # MNIST digits are scaled to fit a 20x20 box ...
 CENTRE = IMAGE_SIZE / 2  # ... and centred by centre of mass at (14, 14), as measured on MNIST
 MNIST_STROKE = 2.25  # median stroke width of MNIST test digits, 28x28 pixels (see stroke_width)
 MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of the full range)
-INK_LEVEL = 0.5  # a pixel is ink when at least half as dark (or light) as the strongest ink
+INK_LEVEL = 0.5  # strong ink: at least half as dark (or light) as the strongest ink; every stroke has some
+FAINT_INK = 0.2  # faint ink, kept when it joins strong ink: pencil, a light pen, a blurred or grey scan
 MIN_INK_FRACTION = 3e-4  # less ink than this share of the picture counts as blank
 MIN_INK_PIXELS = 3
 MIN_PHOTO_SIDE = 64  # smaller pictures (MNIST-sized, tight crops) have no ruling lines or page edges
 SPECK_FRACTION = 0.05  # ink blobs smaller than this share of the largest one are specks
+FINE_SIDE = 56  # a digit smaller than this (a low-resolution scan) is enlarged to it before shaping strokes
+EVEN_REACH = 2.0  # ink is compared with the strongest ink within this many stroke widths (see _even_out)
 WORK_SIDE = 1024  # larger pictures are reduced to this longest side before any pixel work
 FULL_SIZE = "hdr_full_size"  # open_image records the upright (width, height) before draft decoding here
 EXIF_ORIENTATION = 0x0112
@@ -426,8 +429,13 @@ def _max_line_thickness(shape: tuple[int, int]) -> float:
 
 
 def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
-    """The ink pixels of the digit with ruling lines, page-edge junk and specks dropped, or None when blank."""
-    mask = ink >= INK_LEVEL
+    """The ink pixels of the digit, faint ones included, without ruling lines, page-edge junk and specks.
+
+    Ink is first taken at the faint level, so a stroke that fades (pencil, a pen running dry, a
+    blurred or grey scan) stays whole; a blob is kept only when some of it is strong ink, so faint
+    smudges and paper texture on their own are not the digit. None when blank.
+    """
+    mask = ink >= FAINT_INK
     box = _inner_box(mask)
     if box is None:  # ink reaches the border or spans the picture: there may be lines and page edges
         mask = remove_lines(mask)
@@ -436,7 +444,9 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(
         (mask if box is None else mask[box]).astype(np.uint8), connectivity=8
     )
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    strong = np.zeros(n, bool)
+    strong[labels[(ink if box is None else ink[box]) >= INK_LEVEL]] = True
+    areas = np.where(strong[1:], stats[1:, cv2.CC_STAT_AREA], 0)
     if box is None:
         areas = np.where(edge_junk(labels, stats)[1:], 0, areas)
     if areas.max() == 0:
@@ -503,11 +513,29 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * float(mask.sum()) / max(perimeter, 1.0)
 
 
+def _even_out(ink: np.ndarray, width: float) -> np.ndarray:
+    """Ink relative to the strongest ink near it, so a faint stretch of a stroke reads as strong as the rest.
+
+    MNIST's pen wrote every stroke at full strength; a pencil, a pen running dry or a lopsided scan
+    do not. Each pixel is divided by the strongest ink within :data:`EVEN_REACH` stroke widths, which
+    keeps the soft, anti-aliased profile across a stroke but lifts a faint side of a 0 or a grey
+    loop of a 9 to the level of the rest. Faint ink alone (never below :data:`FAINT_INK`) is not lifted.
+
+    Args:
+        ink: ``float32 (h, w)`` in [0, 1].
+        width: The strokes' width in pixels (:func:`stroke_width`).
+    """
+    size = _odd(2 * EVEN_REACH * width) + 2
+    nearby = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return np.clip(ink / np.maximum(nearby, FAINT_INK), 0.0, 1.0)
+
+
 def _normalise_stroke(crop: np.ndarray, scale: float) -> np.ndarray:
     """Thickens thin strokes (or thins very thick ones) so that, once scaled, they are MNIST-wide.
 
     Args:
-        crop: ``float32 (h, w)`` ink, padded so that growing strokes stays inside.
+        crop: ``float32 (h, w)`` ink, evened out (see :func:`_even_out`) and padded so that growing
+            strokes stays inside.
         scale: The factor that will bring the crop into the 20x20 box.
     """
     width = stroke_width(crop >= INK_LEVEL) * scale  # in 28x28 pixels
@@ -561,11 +589,18 @@ def to_mnist(source: ImageInput) -> Preprocessed:
     mask = _digit_mask(ink) if has_contrast else None
     if mask is None:
         return Preprocessed(np.zeros((IMAGE_SIZE, IMAGE_SIZE, 1), np.float32), False, None, (width, height))
-    ink = np.where(mask, ink, 0.0).astype(np.float32)
+    rim = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # the strokes' soft edges
+    ink = np.where(rim, ink, 0.0).astype(np.float32)
     x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
-    scale = BOX_SIZE / max(h, w)
+    crop = ink[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1]
+    # Strokes a pixel or two wide cannot be thickened or thinned by whole pixels without turning
+    # jagged: a small digit is first enlarged smoothly, as the 20x20 box will enlarge it anyway.
+    enlarge = int(np.ceil(FINE_SIDE / max(h, w)))
+    if enlarge > 1:
+        crop = cv2.resize(crop, None, fx=enlarge, fy=enlarge, interpolation=cv2.INTER_CUBIC).clip(0.0, 1.0)
+    scale = BOX_SIZE / (max(h, w) * enlarge)
     pad = int(np.ceil(MNIST_STROKE / scale)) + 1  # room for strokes to grow
-    crop = np.pad(ink[y : y + h, x : x + w], pad)
+    crop = _even_out(np.pad(crop, pad), stroke_width(mask[y : y + h, x : x + w]) * enlarge)
     normalised = _normalise_stroke(crop, scale)
     crop = normalised if (normalised > 0.05).any() else crop  # a tiny blot may erode away entirely
     cx, cy, cw, ch = cv2.boundingRect((crop > 0.05).astype(np.uint8))

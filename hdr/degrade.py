@@ -1,0 +1,216 @@
+"""Real-world damage to a clean digit: low resolution, blur, faint or uneven ink, gaps, pens, noise.
+
+People do not write like MNIST's scanner saw them. A phone photo of pencil is faint and uneven,
+a small scan is blurred and low in resolution, a marker is thick, a cheap pen skips. This
+module turns an MNIST digit into such a picture, one named condition at a time, so the
+robustness benchmark (``bench/robustness.py``), the tests and training-time augmentation all
+draw on the same, single definition of each kind of damage.
+
+Pictures are what a person would hand the app: ``uint8 (H, W)`` grey, dark ink on light paper
+(or light ink on a dark board), never pre-processed. Everything random comes from the
+``numpy.random.Generator`` passed in: the same seed gives the same pictures.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+from PIL import Image
+
+PAPER = 245  # grey level of scanned paper: never quite white
+PAPER_NOISE = 2.0  # standard deviation of the scanner's grain, grey levels
+BOARD, CHALK = 45, 225  # a dark board and light chalk
+LARGE_SIDE = 224  # a whole page around a small digit, pixels
+UPSCALE = 4  # pens are drawn on a 4x finer grid (112 px), where 1 px is a quarter of an MNIST pixel
+
+Condition = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+def _unit(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit ``uint8 (h, w)`` as ink ``float32`` in [0, 1]."""
+    return digit.astype(np.float32) / 255.0
+
+
+def on_paper(ink: np.ndarray, rng: np.random.Generator, depth: float | np.ndarray = 1.0) -> np.ndarray:
+    """Ink ``float32 (h, w)`` in [0, 1] printed as dark strokes on grainy paper, ``uint8 (h, w)``.
+
+    Args:
+        ink: How much ink covers each pixel.
+        rng: Random generator (the paper's grain).
+        depth: How dark full ink is, as a share of the paper's brightness (1 = black), per pixel or overall.
+    """
+    grey = PAPER * (1.0 - np.clip(ink * depth, 0.0, 1.0)) + rng.normal(0.0, PAPER_NOISE, ink.shape)
+    return np.clip(np.round(grey), 0, 255).astype(np.uint8)
+
+
+def _resize(image: np.ndarray, side: int, interpolation: int) -> np.ndarray:
+    """A square image resized to ``side`` x ``side``."""
+    return cv2.resize(image, (side, side), interpolation=interpolation)
+
+
+def low_resolution(side: int, interpolation: int) -> Condition:
+    """Scanned at ``side`` pixels (area averaging), then scaled back up to 28 with ``interpolation``."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        paper = on_paper(_unit(digit), rng).astype(np.float32)
+        small = _resize(paper, side, cv2.INTER_AREA)
+        return np.clip(np.round(_resize(small, digit.shape[0], interpolation)), 0, 255).astype(np.uint8)
+
+    return condition
+
+
+def blurred(sigma: float) -> Condition:
+    """Out of focus: a Gaussian blur of ``sigma`` MNIST pixels."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return on_paper(cv2.GaussianBlur(_unit(digit), (0, 0), sigma), rng)
+
+    return condition
+
+
+def faint(depth: float) -> Condition:
+    """A light pen or a weak scan: full ink reaches only ``depth`` of black."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return on_paper(_unit(digit), rng, depth)
+
+    return condition
+
+
+def smooth_field(
+    shape: tuple[int, int], rng: np.random.Generator, low: float, high: float, cells: int = 4
+) -> np.ndarray:
+    """A smooth random field ``float32 shape`` between ``low`` and ``high``: ``cells`` bumps across a side."""
+    coarse = rng.uniform(low, high, (cells, cells)).astype(np.float32)
+    return cv2.resize(coarse, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC).clip(low, high)
+
+
+def pencil(low: float) -> Condition:
+    """Pencil: darkness that wanders along the stroke between ``low`` and full, with graphite grain."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        depth = smooth_field(digit.shape, rng, low, 1.0) * rng.uniform(0.75, 1.0, digit.shape)
+        return on_paper(_unit(digit), rng, depth.astype(np.float32))
+
+    return condition
+
+
+def half_faint(depth: float) -> Condition:
+    """One side of the digit (left or right half, blended) written at ``depth``, the other in full."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        ramp = np.clip((np.arange(digit.shape[1]) - digit.shape[1] / 2) / 3 + 0.5, 0.0, 1.0)
+        ramp = ramp if rng.random() < 0.5 else ramp[::-1]
+        return on_paper(_unit(digit), rng, (1.0 - (1.0 - depth) * ramp)[None, :].astype(np.float32))
+
+    return condition
+
+
+def broken(gaps: int) -> Condition:
+    """A pen that skips: ``gaps`` small round gaps (1.5 MNIST pixels across) placed on the stroke."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        big = _resize(_unit(digit), digit.shape[0] * UPSCALE, cv2.INTER_LINEAR)
+        ys, xs = np.nonzero(big > 0.5)
+        for i in rng.choice(len(ys), size=min(gaps, len(ys)), replace=False) if len(ys) else []:
+            cv2.circle(big, (int(xs[i]), int(ys[i])), int(0.75 * UPSCALE), 0.0, -1)
+        return on_paper(_resize(big, digit.shape[0], cv2.INTER_AREA), rng)
+
+    return condition
+
+
+def pen_width(change: float) -> Condition:
+    """A thicker (marker, ``change`` > 0) or thinner (fine pen, < 0) stroke, by ``change`` MNIST pixels a side."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        big = _resize(_unit(digit), digit.shape[0] * UPSCALE, cv2.INTER_LINEAR)
+        size = int(round(abs(change) * UPSCALE)) * 2 + 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        big = cv2.dilate(big, kernel) if change > 0 else cv2.erode(big, kernel)
+        return on_paper(_resize(big, digit.shape[0], cv2.INTER_AREA), rng)
+
+    return condition
+
+
+def light_on_dark(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Chalk on a board: light strokes on a dark, slightly grainy background."""
+    grey = BOARD + (CHALK - BOARD) * _unit(digit) + rng.normal(0.0, PAPER_NOISE, digit.shape)
+    return np.clip(np.round(grey), 0, 255).astype(np.uint8)
+
+
+def salt_and_pepper(share: float) -> Condition:
+    """Dust and dead pixels: ``share`` of the pixels turned black or white at random."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        picture = on_paper(_unit(digit), rng)
+        hit = rng.random(picture.shape) < share
+        picture[hit] = np.where(rng.random(int(hit.sum())) < 0.5, 0, 255)
+        return picture
+
+    return condition
+
+
+def jpeg(quality: int, scale: int = 2) -> Condition:
+    """Saved as a JPEG of ``quality`` (heavy blocking), the digit ``scale`` times MNIST's size."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        paper = on_paper(_resize(_unit(digit), digit.shape[0] * scale, cv2.INTER_LINEAR), rng)
+        buffer = io.BytesIO()
+        Image.fromarray(paper).save(buffer, format="JPEG", quality=quality)
+        return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("L"))
+
+    return condition
+
+
+def small_in_large(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The digit at MNIST's own size somewhere on a page :data:`LARGE_SIDE` pixels wide."""
+    page = np.zeros((LARGE_SIDE, LARGE_SIDE), np.float32)
+    y, x = (int(v) for v in rng.integers(0, LARGE_SIDE - digit.shape[0], 2))
+    page[y : y + digit.shape[0], x : x + digit.shape[1]] = _unit(digit)
+    return on_paper(page, rng)
+
+
+def clean(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The digit as it is, printed on paper."""
+    return on_paper(_unit(digit), rng)
+
+
+CONDITIONS: dict[str, Condition] = {
+    "clean": clean,
+    **{
+        f"low-res {side} px, {name}": low_resolution(side, interpolation)
+        for side in (8, 12, 16)
+        for name, interpolation in (("bilinear", cv2.INTER_LINEAR), ("bicubic", cv2.INTER_CUBIC))
+    },
+    **{f"blur sigma {sigma}": blurred(sigma) for sigma in (1.0, 1.5, 2.0)},
+    **{f"faint {round(depth * 100)}%": faint(depth) for depth in (0.3, 0.45, 0.6)},
+    "pencil 30-100%": pencil(0.3),
+    "half faint 35%": half_faint(0.35),
+    **{f"broken, {gaps} gaps": broken(gaps) for gaps in (2, 4)},
+    **{f"thick marker +{change} px": pen_width(change) for change in (1.0, 2.0)},
+    "thin pen -0.75 px": pen_width(-0.75),
+    "light ink on dark": light_on_dark,
+    **{f"salt and pepper {round(share * 100)}%": salt_and_pepper(share) for share in (0.02, 0.05)},
+    **{f"JPEG quality {quality}": jpeg(quality) for quality in (10, 20)},
+    "small digit in a large picture": small_in_large,
+}
+
+
+def degrade(digit: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
+    """One MNIST digit as a picture damaged the way ``condition`` names.
+
+    Args:
+        digit: ``uint8 (28, 28)``, ink 255 on 0, as MNIST stores it.
+        condition: A key of :data:`CONDITIONS`.
+        rng: Random generator.
+
+    Returns:
+        ``uint8 (H, W)`` grey picture, as a scanner or camera would give it.
+
+    Raises:
+        KeyError: Unknown condition.
+    """
+    return CONDITIONS[condition](digit, rng)
