@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -396,8 +397,13 @@ def _stop_on_signal() -> Iterator[_Interrupts]:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
+    from PIL import Image
+
     from hdr.store import ModelStoreError
 
+    # hdr.preprocess compares every picture with its own pixel caps (in the decoding thread);
+    # Pillow's process-wide warning, which starts below them, would only add a stray line.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # recorded in model cards, so a model says how to make it again

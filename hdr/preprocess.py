@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,6 +49,10 @@ EXIF_ORIENTATION = 0x0112
 _SWAPS_SIDES = (5, 6, 7, 8)  # EXIF orientations that turn the picture a quarter
 DRAFT_SIDE = 900  # JPEGs decode at a power-of-two reduction no smaller than this (4000 px -> 1000)
 MAX_PIXELS = 120_000_000  # refuse to decode more than this (decompression bombs); JPEGs decode reduced
+# Other formats (PNG, WebP, HEIC, ...) cannot be decoded reduced: a full decode takes up to 4 bytes
+# a pixel, so above this (a 48-megapixel phone photo fits) they are refused rather than held whole.
+MAX_FULL_DECODE_PIXELS = 50_000_000
+_REDUCIBLE_AS = {"1": "L", "P": "RGBA", "I;16": "I", "I;16B": "I", "I;16L": "I"}  # modes Image.reduce lacks
 BACKGROUND_SIDE = 128  # paper and light vary slowly: estimate them on a copy this small (longest side)
 BACKGROUND_KERNEL = 0.25  # closing width, share of the longest side: wider than any stroke of a digit
 POLARITY_WINDOW = 0.25  # local median window for telling dark ink from light, share of the longest side
@@ -93,9 +96,11 @@ class Preprocessed:
 def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
     """Opens a picture as a PIL image, upright (EXIF orientation applied) and fully decoded.
 
-    Large JPEGs are decoded reduced (Pillow's ``draft``), so a 50-megapixel photo costs a
-    fraction of a full decode and little memory; the file's own upright size is kept in
-    ``img.info[FULL_SIZE]``.
+    Large pictures are returned reduced, their longest side no smaller than :data:`DRAFT_SIDE`:
+    JPEGs are decoded reduced (Pillow's ``draft``), so a 50-megapixel photo costs a fraction of a
+    full decode and little memory; other formats are decoded whole (up to
+    :data:`MAX_FULL_DECODE_PIXELS`) and reduced at once, before any pixel work. The file's own
+    upright size is kept in ``img.info[FULL_SIZE]``. Safe to call from several threads at once.
 
     Args:
         source: A path, the file's bytes, or a PIL image.
@@ -118,15 +123,22 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
             if Path(source).is_file() and Path(source).stat().st_size == 0:
                 raise ImageError(f"{name}: empty file")
             img = Image.open(source)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            full_size = img.size
-            if img.format == "JPEG":
-                img.draft(img.mode, _draft_size(img.size))
-            if img.width * img.height > MAX_PIXELS:
-                raise ImageError(f"{name}: image too large ({img.width}x{img.height} pixels)")
-            img.load()
-        if img.getexif().get(EXIF_ORIENTATION, 1) in _SWAPS_SIDES:
+        # The caps are compared with the header's size here, in this thread: no process-wide
+        # warning filter, so concurrent decodes cannot change each other's outcome.
+        full_size = img.size
+        if img.width * img.height > MAX_PIXELS:
+            raise ImageError(f"{name}: image too large ({img.width}x{img.height} pixels)")
+        if img.format == "JPEG":
+            img.draft(img.mode, _draft_size(img.size))
+        elif img.width * img.height > MAX_FULL_DECODE_PIXELS:
+            raise ImageError(
+                f"{name}: image too large to decode ({img.width}x{img.height} {img.format}); "
+                f"above {MAX_FULL_DECODE_PIXELS // 1_000_000} megapixels only JPEGs are read"
+            )
+        img.load()
+        exif_orientation = img.getexif().get(EXIF_ORIENTATION, 1)
+        img = _reduced(img)
+        if exif_orientation in _SWAPS_SIDES:
             full_size = full_size[::-1]
         ImageOps.exif_transpose(img, in_place=True)  # no copy: the image is ours
         img.info[FULL_SIZE] = full_size  # the size before draft decoding, upright
@@ -151,6 +163,24 @@ def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
     """The smallest size worth decoding a JPEG at: its longest side near :data:`WORK_SIDE`."""
     factor = min(1.0, DRAFT_SIDE / max(size))
     return max(1, int(size[0] * factor)), max(1, int(size[1] * factor))
+
+
+def _reduced(img: Image.Image) -> Image.Image:
+    """A decoded picture shrunk by a whole factor to its longest side no smaller than :data:`DRAFT_SIDE`, as a JPEG draft is.
+
+    The full-size decode is released as soon as the reduced copy exists, so the pixel work that
+    follows never holds a large picture. EXIF data travels along for the caller's transpose.
+    """
+    factor = max(img.size) // DRAFT_SIDE
+    if factor < 2:
+        return img
+    exif = img.getexif()
+    work = img.convert(_REDUCIBLE_AS[img.mode]) if img.mode in _REDUCIBLE_AS else img
+    reduced = work.reduce(factor)
+    reduced.info = dict(img.info)
+    if exif:
+        reduced.info["exif"] = exif.tobytes()
+    return reduced
 
 
 def to_gray(source: ImageInput) -> np.ndarray:

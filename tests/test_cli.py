@@ -143,6 +143,47 @@ def test_module_entry_point_runs_without_traceback(files):
     assert first["digit"] == 2 and "not an image" in second["error"]
 
 
+# Peak memory `predict` may add for a huge picture over a small one: the full decode of a picture
+# just under MAX_FULL_DECODE_PIXELS in grey (1 byte a pixel) plus slack; whole-size float copies
+# of it (the old path) took several times this.
+MAX_PEAK_GROWTH_MB = 200
+_PEAK_SCRIPT = """
+import resource, sys
+from hdr.cli import main
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KB
+
+main(["predict", "--json", sys.argv[1]])
+small = peak_mb()
+for path in sys.argv[2:]:
+    main(["predict", "--json", path])
+print(small, peak_mb())
+"""
+
+
+def test_predict_memory_grows_little_with_pixel_count(files, tmp_path):
+    pictures = []
+    for side in (10_900, 7_000):  # 119 megapixels (under MAX_PIXELS, 0.5 MB as a PNG) and 49
+        picture = Image.new("L", (side, side), 255)
+        picture.paste(0, (side // 2 - side // 60, side // 5, side // 2 + side // 60, side * 4 // 5))  # a "1"
+        pictures.append(tmp_path / f"{side}.png")
+        picture.save(pictures[-1])
+        del picture
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, str(files["d7"]), *map(str, pictures)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    *records, last = proc.stdout.splitlines()
+    small, peak = map(float, last.split())
+    assert peak - small < MAX_PEAK_GROWTH_MB, f"peak {peak:.0f} MB after a small picture's {small:.0f} MB"
+    huge, large = (json.loads(r) for r in records[1:])
+    assert "too large" in huge["error"] and large["digit"] == 1
+
+
 def test_training_stop_signal_sets_the_flag_and_restores_handlers():
     from hdr.cli import _stop_on_signal
 
