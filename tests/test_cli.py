@@ -184,6 +184,22 @@ def test_predict_memory_grows_little_with_pixel_count(files, tmp_path):
     assert "too large" in huge["error"] and large["digit"] == 1
 
 
+def test_large_pictures_decode_side_by_side_in_threads(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hdr.preprocess import open_image
+
+    side = 10_000  # 100 megapixels: under MAX_PIXELS, over Pillow's own warning threshold (89.5)
+    picture = Image.new("L", (side, side), 255)
+    picture.paste(0, (side // 2 - side // 60, side // 5, side // 2 + side // 60, side * 4 // 5))
+    large = tmp_path / "large.jpg"
+    picture.save(large, quality=80)
+    del picture
+    with ThreadPoolExecutor(4) as pool:
+        decoded = list(pool.map(open_image, [large] * 16))
+    assert {img.size for img in decoded} == {(side // 8, side // 8)}  # each decoded reduced, none refused
+
+
 def test_training_stop_signal_sets_the_flag_and_restores_handlers():
     from hdr.cli import _stop_on_signal
 
