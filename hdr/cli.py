@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=float, default=None, help="dropout rate (default: the architecture's own)")
     t.add_argument("--no-augment", action="store_true", help="train without rotation/shift/zoom augmentation")
     t.add_argument(
+        "--damage",
+        type=float,
+        default=0.0,
+        help="share of training images damaged like real input (faint, blurred, low-res, noisy; default: 0)",
+    )
+    t.add_argument(
         "--val-fraction", type=float, default=0.1, help="validation share of the training set (default: 0.1)"
     )
     t.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (default: 8)")
@@ -119,6 +125,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         learning_rate=args.lr,
         lr_decay=args.lr_decay,
         augment=not args.no_augment,
+        damage=args.damage,
         val_fraction=args.val_fraction,
         patience=args.patience,
         seed=args.seed,

@@ -199,6 +199,29 @@ CONDITIONS: dict[str, Condition] = {
 }
 
 
+# Training draws its damage from these families at strengths spread around (and beyond) the
+# benchmark's fixed points, so the model learns the kinds of damage rather than a few settings.
+_INTERPOLATIONS = (cv2.INTER_LINEAR, cv2.INTER_CUBIC)
+DAMAGE: tuple[Callable[[np.random.Generator], Condition], ...] = (
+    lambda rng: low_resolution(int(rng.integers(7, 21)), _INTERPOLATIONS[int(rng.integers(2))]),
+    lambda rng: blurred(float(rng.uniform(0.6, 2.5))),
+    lambda rng: faint(float(rng.uniform(0.25, 0.7))),
+    lambda rng: pencil(float(rng.uniform(0.2, 0.6))),
+    lambda rng: half_faint(float(rng.uniform(0.25, 0.6))),
+    lambda rng: broken(int(rng.integers(1, 7))),
+    lambda rng: pen_width(float(rng.choice([-1.0, -0.75, -0.5, 0.5, 1.0, 1.5, 2.0, 2.5]))),
+    lambda rng: light_on_dark,
+    lambda rng: salt_and_pepper(float(rng.uniform(0.01, 0.08))),
+    lambda rng: jpeg(int(rng.integers(5, 41))),
+    lambda rng: small_in_large,
+)
+
+
+def random_damage(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One MNIST digit damaged by a random family of :data:`DAMAGE` at a random strength (training)."""
+    return DAMAGE[int(rng.integers(len(DAMAGE)))](rng)(digit, rng)
+
+
 def degrade(digit: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
     """One MNIST digit as a picture damaged the way ``condition`` names.
 

@@ -7,6 +7,7 @@ record curves for a page to poll, without this module knowing about either.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -16,7 +17,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hdr.degrade import random_damage
 from hdr.models import ModelConfig, build_model
+from hdr.preprocess import to_mnist
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class TrainConfig:
     rotation_deg: float = 10.0  # MNIST writers tilt their digits by about this much
     shift: float = 0.1  # fraction of the image size
     zoom: float = 0.1  # fraction of the image size
+    damage: float = 0.0  # share of training images damaged like real input (hdr.degrade), then preprocessed
     val_fraction: float = 0.1  # share of the training data held out for model selection
     patience: int = 8  # epochs without a better validation loss before stopping
     seed: int = 0
@@ -47,6 +51,7 @@ class TrainConfig:
             (0 <= self.rotation_deg <= 90, f"rotation must be 0..90 degrees, got {self.rotation_deg}"),
             (0 <= self.shift < 0.5, f"shift must be in [0, 0.5), got {self.shift}"),
             (0 <= self.zoom < 0.5, f"zoom must be in [0, 0.5), got {self.zoom}"),
+            (0 <= self.damage <= 1, f"damage share must be in [0, 1], got {self.damage}"),
             (0 < self.val_fraction < 0.5, f"validation fraction must be in (0, 0.5), got {self.val_fraction}"),
             (self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
             (self.limit is None or self.limit >= 20, f"limit must be at least 20 images, got {self.limit}"),
@@ -172,14 +177,43 @@ def _augmenter(config: TrainConfig, seed: int) -> keras.Sequential:
     )
 
 
+class _Damage:
+    """Damages a share of a batch the ways real input is damaged and preprocesses it as the app would.
+
+    The model then learns from exactly what :func:`hdr.preprocess.to_mnist` makes of a faint,
+    blurred, low-resolution or noisy picture, and the damage is new in every epoch.
+    """
+
+    def __init__(self, share: float, seed: int):
+        self.share, self.seed, self.calls = share, seed, itertools.count()
+
+    def on(self, batch: tf.Tensor) -> tf.Tensor:
+        """The same as a step of a ``tf.data`` pipeline."""
+        out = tf.numpy_function(self, [batch], tf.float32, stateful=True)
+        out.set_shape(batch.shape)
+        return out
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """``uint8 (B, 28, 28, 1)`` -> ``float32`` of the same shape in 0-255, a share of it damaged."""
+        rng = np.random.default_rng([self.seed, next(self.calls)])  # tf.data calls this from several threads
+        out = batch.astype(np.float32)
+        for i in np.flatnonzero(rng.random(len(batch)) < self.share):
+            seen = to_mnist(random_damage(batch[i, ..., 0], rng))
+            if seen.found:
+                out[i] = seen.image * 255.0
+        return out
+
+
 def _dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig, *, train: bool) -> tf.data.Dataset:
     """Batches ``uint8 (N, 28, 28)`` images as ``float32 (B, 28, 28, 1)`` in [0, 1]."""
     ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
     if train:
         ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
-    ds = ds.batch(config.batch_size).map(
-        lambda img, label: (tf.cast(img, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE
-    )
+    ds = ds.batch(config.batch_size)
+    if train and config.damage > 0:
+        damage = _Damage(config.damage, config.seed)
+        ds = ds.map(lambda img, label: (damage.on(img), label), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda img, label: (tf.cast(img, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE)
     if train and config.augment:
         augment = _augmenter(config, config.seed)
         ds = ds.map(lambda img, label: (augment(img, training=True), label), num_parallel_calls=tf.data.AUTOTUNE)

@@ -1,10 +1,12 @@
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from hdr import preprocess
+from hdr.degrade import degrade
 from hdr.preprocess import CENTRE, ImageError, Preprocessed, open_image, preprocess_many, to_gray, to_mnist
 from tests.drawings import STYLES, draw_digit
 
@@ -221,3 +223,35 @@ def test_ink_clear_of_the_border_is_worked_on_in_its_box_with_the_same_result(mo
         whole = to_mnist(drawing)
         assert result.box == whole.box
         np.testing.assert_allclose(result.image, whole.image, atol=1e-6)
+
+
+def test_the_faint_half_of_a_zero_survives(mnist, shipped):
+    zero = mnist.x_test[3]
+    assert mnist.y_test[3] == 0
+    clean = to_mnist(degrade(zero, "clean", np.random.default_rng(0))).image > 0.5
+    for seed in range(4):  # the faint side falls left or right
+        seen = to_mnist(degrade(zero, "half faint 35%", np.random.default_rng(seed)))
+        assert np.mean(seen.image[clean] > 0.2) > 0.8  # the whole ring is there, not only its dark side
+        assert shipped.predict_preprocessed([seen])[0].digit == 0
+
+
+@pytest.mark.parametrize("condition", ["blur sigma 2.0", "low-res 8 px, bicubic", "low-res 12 px, bilinear"])
+def test_blurred_strokes_are_not_broken_into_pieces(condition, mnist):
+    for i in range(20):
+        digit = mnist.x_test[i]
+        seen = to_mnist(degrade(digit, condition, np.random.default_rng(i))).image[..., 0]
+        pieces = cv2.connectedComponents((seen > 0.3).astype(np.uint8))[0] - 1
+        clean_pieces = cv2.connectedComponents((digit > 80).astype(np.uint8))[0] - 1
+        assert pieces <= clean_pieces, f"test digit {i} ({mnist.y_test[i]}): {pieces} pieces, clean {clean_pieces}"
+
+
+@pytest.mark.parametrize("condition", ["faint 30%", "thin pen -0.75 px", "pencil 30-100%", "blur sigma 1.5"])
+def test_grey_and_thin_strokes_come_out_mnist_wide(condition, mnist):
+    from hdr.preprocess import INK_LEVEL, stroke_width
+
+    widths = [
+        stroke_width(to_mnist(degrade(mnist.x_test[i], condition, np.random.default_rng(i))).image[..., 0] >= INK_LEVEL)
+        for i in range(20)
+    ]
+    clean = [stroke_width(mnist.x_test[i] >= 128) for i in range(20)]
+    assert np.median(widths) == pytest.approx(np.median(clean), rel=0.35), (widths, clean)

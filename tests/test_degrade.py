@@ -1,0 +1,41 @@
+"""hdr.degrade: every kind of damage gives a plausible picture, the same for the same seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hdr.degrade import CONDITIONS, DAMAGE, PAPER, degrade, random_damage
+
+
+@pytest.mark.parametrize("condition", list(CONDITIONS))
+def test_each_condition_gives_a_grey_picture_of_the_digit(condition, mnist):
+    digit = mnist.x_test[0]
+    picture = degrade(digit, condition, np.random.default_rng(0))
+    assert picture.dtype == np.uint8 and picture.ndim == 2 and min(picture.shape) >= 28
+    np.testing.assert_array_equal(picture, degrade(digit, condition, np.random.default_rng(0)))
+    paper = np.median(picture)
+    assert np.ptp(picture) > 40, "the digit must still stand out from the paper"
+    if condition != "light ink on dark":
+        assert abs(paper - PAPER) < 10  # dark ink on paper: the paper is the majority
+
+
+def test_faint_ink_is_as_dark_as_asked(mnist):
+    digit = mnist.x_test[1]
+    picture = degrade(digit, "faint 30%", np.random.default_rng(0)).astype(np.float32)
+    darkest = 1 - picture[digit == 255].mean() / PAPER
+    assert darkest == pytest.approx(0.3, abs=0.02)
+
+
+def test_half_faint_darkens_one_side_only(mnist):
+    digit = mnist.x_test[3]  # a 0: ink on both sides
+    picture = degrade(digit, "half faint 35%", np.random.default_rng(0)).astype(np.float32)
+    left, right = (1 - picture[:, :14][digit[:, :14] == 255] / PAPER), (1 - picture[:, 14:][digit[:, 14:] == 255] / PAPER)
+    assert sorted([left.mean(), right.mean()])[0] < 0.5 < sorted([left.mean(), right.mean()])[1]
+
+
+def test_training_damage_draws_every_family(mnist):
+    rng = np.random.default_rng(0)
+    pictures = [random_damage(mnist.x_test[0], rng) for _ in range(20 * len(DAMAGE))]
+    assert all(p.dtype == np.uint8 and p.ndim == 2 for p in pictures)
+    assert len({p.shape for p in pictures}) == 3  # 28 px scans, 56 px JPEGs and the 224 px page
