@@ -30,7 +30,10 @@ def test_faint_ink_is_as_dark_as_asked(mnist):
 def test_half_faint_darkens_one_side_only(mnist):
     digit = mnist.x_test[3]  # a 0: ink on both sides
     picture = degrade(digit, "half faint 35%", np.random.default_rng(0)).astype(np.float32)
-    left, right = (1 - picture[:, :14][digit[:, :14] == 255] / PAPER), (1 - picture[:, 14:][digit[:, 14:] == 255] / PAPER)
+    left, right = (
+        (1 - picture[:, :14][digit[:, :14] == 255] / PAPER),
+        (1 - picture[:, 14:][digit[:, 14:] == 255] / PAPER),
+    )
     assert sorted([left.mean(), right.mean()])[0] < 0.5 < sorted([left.mean(), right.mean()])[1]
 
 
