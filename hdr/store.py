@@ -50,6 +50,22 @@ class ModelCard:
     created: str = ""  # ISO 8601, UTC
     command: str = ""  # the command that produced the model, for reproduction
     parent: str | None = None  # the model this one was fine-tuned from
+    problem: str = ""  # why the card could not be read: set by list_models on damaged cards, never saved
+
+    def to_json(self) -> str:
+        """The card as saved: JSON of every field but ``problem``."""
+        data = asdict(self)
+        data.pop("problem")
+        return json.dumps(data, indent=2) + "\n"
+
+
+# The type every card field must have; a card with another (a string for ``metrics``, null for
+# ``created``) is damaged, however valid its JSON.
+_CARD_TYPES = {
+    "name": str, "arch": str, "config": dict, "data": dict, "metrics": dict, "params": int, "file_size": int,
+    "train_seconds": (int, float), "best_epoch": int, "history": dict, "created": str, "command": str,
+    "parent": (str, type(None)),
+}  # fmt: skip
 
 
 def _check_name(name: str) -> str:
@@ -162,7 +178,7 @@ def save_model(
         card.file_size = Path(tmp).stat().st_size
         card.created = card.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
         # The card goes first: a reader who finds the .keras file always finds its card.
-        _atomic_write_text(card_path, json.dumps(asdict(card), indent=2) + "\n")
+        _atomic_write_text(card_path, card.to_json())
         os.replace(tmp, weights_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -179,17 +195,25 @@ def read_card(name: str, models_dir: Path = MODELS_DIR) -> ModelCard:
     _, card_path = model_paths(name, models_dir)
     try:
         data = json.loads(card_path.read_text(encoding="utf-8"))
-        return ModelCard(**{k: v for k, v in data.items() if k in ModelCard.__dataclass_fields__})
+        if not isinstance(data, dict):
+            raise TypeError(f"a card is a JSON object, not {type(data).__name__}")
+        fields = {k: v for k, v in data.items() if k in _CARD_TYPES}
+        for key, value in fields.items():
+            if not isinstance(value, _CARD_TYPES[key]) or isinstance(value, bool):
+                raise TypeError(f"{key} is {type(value).__name__ if value is not None else 'null'}")
+        return ModelCard(**fields)
     except FileNotFoundError:
         raise ModelStoreError(f"{card_path}: model card not found") from None
+    except OSError as exc:
+        raise ModelStoreError(f"{card_path}: cannot read the model card ({exc.strerror or exc})") from None
     except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
-        raise ModelStoreError(f"{card_path}: corrupt model card ({exc})") from None
+        raise ModelStoreError(f"{card_path}: corrupt model card ({str(exc).splitlines()[0]})") from None
 
 
 def update_card(card: ModelCard, models_dir: Path = MODELS_DIR) -> None:
     """Rewrites the card of an existing model (e.g. after evaluating it)."""
     _, card_path = model_paths(card.name, models_dir)
-    _atomic_write_text(card_path, json.dumps(asdict(card), indent=2) + "\n")
+    _atomic_write_text(card_path, card.to_json())
 
 
 def load_keras_model(path: str | os.PathLike) -> keras.Model:
@@ -219,15 +243,19 @@ def resolve_model_path(model: str | os.PathLike | None, models_dir: Path = MODEL
 
 
 def list_models(models_dir: Path = MODELS_DIR) -> list[ModelCard]:
-    """Cards of every saved model, the default first, then the newest first. Corrupt cards are skipped."""
+    """Cards of every saved model, the default first, then the newest first.
+
+    A model whose card is missing or damaged is listed too, with a bare card whose ``problem``
+    says why: the model file may be fine, and it must not vanish from the list.
+    """
     cards = []
     for weights in Path(models_dir).glob("*.keras"):
-        if weights.name.startswith("."):
+        if weights.name.startswith(".") or not _NAME_RE.match(weights.stem):
             continue
         try:
             cards.append(read_card(weights.stem, models_dir))
-        except ModelStoreError:
-            continue
+        except ModelStoreError as exc:
+            cards.append(ModelCard(name=weights.stem, arch="?", config={}, data={}, problem=str(exc)))
     newest_first = sorted(cards, key=lambda c: c.created, reverse=True)
     return sorted(newest_first, key=lambda c: c.name != DEFAULT_NAME)  # stable: newest first after the default
 
@@ -250,18 +278,24 @@ def set_active_model(name: str, models_dir: Path = MODELS_DIR) -> None:
         ModelStoreError: No such model.
     """
     if not model_paths(name, models_dir)[0].is_file():
-        raise ModelStoreError(f"no model named {name!r} in {models_dir}")
-    _atomic_write_text(Path(models_dir) / _ACTIVE_FILE, json.dumps({"name": name}) + "\n")
+        raise ModelStoreError(f"no model named {name!r} in {models_dir} (deleted meanwhile?)")
+    try:
+        _atomic_write_text(Path(models_dir) / _ACTIVE_FILE, json.dumps({"name": name}) + "\n")
+    except OSError as exc:
+        raise ModelStoreError(f"cannot activate {name}: {models_dir} is not writable ({exc.strerror or exc})") from None
 
 
 def delete_model(name: str, models_dir: Path = MODELS_DIR) -> None:
     """Deletes a saved model and its card; the default cannot be deleted.
 
     Raises:
-        ModelStoreError: ``name`` is the default.
+        ModelStoreError: ``name`` is the default or an invalid name, or the folder is not writable.
     """
     if name == DEFAULT_NAME:
         raise ModelStoreError("the shipped default model cannot be deleted")
     weights, card = model_paths(name, models_dir)
-    weights.unlink(missing_ok=True)  # active_model() falls back to the default once this is gone
-    card.unlink(missing_ok=True)
+    try:
+        weights.unlink(missing_ok=True)  # active_model() falls back to the default once this is gone
+        card.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ModelStoreError(f"cannot delete {name}: {exc.strerror or exc}") from None

@@ -16,12 +16,15 @@ GALLERY_ZOOM = 3  # 84 px thumbnails
 MB = 1024 * 1024
 
 
+TEST_KEYS = {"n", "accuracy", "confusion_matrix", "confused_pairs"}  # what the active model's section reads
+
+
 def _row(card: ModelCard, active: str) -> dict:
     """One line of the models table."""
     return {
         "active": card.name == active,
         "name": card.name,
-        "arch": card.arch,
+        "arch": "damaged card" if card.problem else card.arch,
         "test accuracy": card.metrics.get("test_accuracy"),
         "parameters": card.params,
         "size (MB)": card.file_size / MB,
@@ -30,6 +33,13 @@ def _row(card: ModelCard, active: str) -> dict:
         "data": card.data.get("source", ""),
         "created": card.created,
     }
+
+
+def _recalls(card: ModelCard) -> list:
+    """The per-digit test recall a card records, or [] when it records none."""
+    test = card.metrics.get("test")
+    per_class = test.get("per_class", []) if isinstance(test, dict) else []
+    return [c.get("recall") for c in per_class if isinstance(c, dict)]
 
 
 def _compare(a: ModelCard, b: ModelCard) -> None:
@@ -43,7 +53,7 @@ def _compare(a: ModelCard, b: ModelCard) -> None:
             st.metric("Test accuracy", "—" if acc is None else f"{acc:.2%}", delta)
             st.metric("Parameters", f"{card.params:,}", None if other is None else f"{card.params - other.params:+,}", delta_color="inverse")
             st.metric("Training time", f"{card.train_seconds:.0f} s")
-    recalls = {card.name: [c["recall"] for c in card.metrics.get("test", {}).get("per_class", [])] for card in (a, b)}
+    recalls = {card.name: _recalls(card) for card in (a, b)}
     if all(len(r) == 10 for r in recalls.values()):
         st.bar_chart(pd.DataFrame(recalls, index=[str(d) for d in range(10)]), stack=False, y_label="recall per digit", height=240)
 
@@ -82,18 +92,34 @@ st.dataframe(
     key="models-table",
 )
 
+for card in cards:
+    if card.problem:
+        st.warning(f"{card.name}: {card.problem}")
+
 names = [c.name for c in cards]
 chosen = st.selectbox("Model", names, index=names.index(active) if active in names else 0, key="chosen")
 act, delete, _ = st.columns([1, 1, 4])
 if act.button("Activate", disabled=chosen == active, key="activate", use_container_width=True):
-    set_active_model(chosen, state.models_dir())
-    st.rerun()
-if delete.button("Delete", disabled=chosen == DEFAULT_NAME, help="the shipped default cannot be deleted", key="delete", use_container_width=True):
     try:
-        delete_model(chosen, state.models_dir())
+        set_active_model(chosen, state.models_dir())
         st.rerun()
     except ModelStoreError as exc:
         st.error(str(exc))
+if delete.button("Delete", disabled=chosen == DEFAULT_NAME, help="the shipped default cannot be deleted", key="delete", use_container_width=True):
+    st.session_state.confirm_delete = chosen
+if st.session_state.get("confirm_delete") == chosen:
+    st.warning(f"Delete {chosen} and its card for good?")
+    yes, no, _ = st.columns([1, 1, 4])
+    if yes.button("Yes, delete", type="primary", key="confirm-delete", use_container_width=True):
+        del st.session_state.confirm_delete
+        try:
+            delete_model(chosen, state.models_dir())
+            st.rerun()
+        except ModelStoreError as exc:
+            st.error(str(exc))
+    if no.button("Cancel", key="cancel-delete", use_container_width=True):
+        del st.session_state.confirm_delete
+        st.rerun()
 
 if len(cards) > 1:
     with st.expander("Compare two models", expanded=False):
@@ -105,9 +131,13 @@ if len(cards) > 1:
 st.header(f"Active model: {active}")
 card = next((c for c in cards if c.name == active), None)
 test, predicted = (card.metrics.get("test") if card else None), None
-if not test:
-    weights = model_paths(active, state.models_dir())[0]
-    metrics, predicted = state.test_metrics(active, weights.stat().st_mtime)
+if not (isinstance(test, dict) and test.keys() >= TEST_KEYS):
+    try:
+        mtime = model_paths(active, state.models_dir())[0].stat().st_mtime
+    except OSError as exc:
+        st.error(f"Cannot read the active model {active}: {exc.strerror or exc}")
+        st.stop()
+    metrics, predicted = state.test_metrics(active, mtime)
     test = metrics.to_dict()
 st.caption(f"{test['n']:,} MNIST test images, accuracy {test['accuracy']:.2%}")
 heat, pairs = st.columns([3, 2])

@@ -70,8 +70,11 @@ def _show_result(status: jobs.JobStatus) -> None:
     if state.active_name() == card.name:
         st.info(f"{card.name} is the active model.")
     elif st.button(f"Activate {card.name}", type="primary", key="activate-new"):
-        set_active_model(card.name, state.models_dir())
-        st.rerun()
+        try:
+            set_active_model(card.name, state.models_dir())
+            st.rerun()
+        except ModelStoreError as exc:
+            st.error(str(exc))
 
 
 def _show_job(job: jobs.TrainingJob, polling: bool) -> None:
@@ -109,7 +112,8 @@ with st.form("train-form"):
     limit = c4.number_input("Use only N images (0 = all)", 0, 1_000_000, 0, step=1000, key="limit")
     augment = st.checkbox("Augment (random rotation, shift and zoom)", DEFAULTS.augment, key="augment")
     upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv")
-    if st.form_submit_button("Start training", type="primary", disabled=running, key="start"):
+    # Never disabled: a tab drawn before another tab started a job must hear why its Start did nothing.
+    if st.form_submit_button("Start training", type="primary", key="start"):
         config = TrainConfig(
             model=ModelConfig(arch=arch), epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
             augment=augment, limit=int(limit) or None,
@@ -121,7 +125,7 @@ with st.expander(f"Fine-tune the active model ({state.active_name()}) on your fe
     st.caption(f"{sum(counts.values())} samples saved: " + ", ".join(f"{d}: {n}" for d, n in counts.items() if n))
     tune = jobs.FineTuneConfig()
     st.write(f"{tune.epochs} epochs at learning rate {tune.learning_rate}, each sample seen {tune.feedback_repeat}x per epoch, mixed with {tune.mnist_images:,} MNIST images so the rest is not forgotten.")
-    if st.button("Fine-tune", disabled=running or not sum(counts.values()), key="fine_tune"):
+    if st.button("Fine-tune", disabled=not sum(counts.values()), key="fine_tune"):
         _fine_tune(tune)
 
 job = jobs.current_job()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,13 @@ def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
     at = _run("pages/upload.py")
     paper = 255 - np.kron(mnist.x_test[0], np.ones((8, 8), np.uint8))  # dark ink on white paper
     uploader = at.file_uploader(key="uploads")
-    uploader.set_value([("seven.png", _png(paper), "image/png"), ("notes.png", b"not an image at all", "image/png"), ("empty.png", b"", "image/png")])
+    uploader.set_value(
+        [
+            ("seven.png", _png(paper), "image/png"),
+            ("notes.png", b"not an image at all", "image/png"),
+            ("empty.png", b"", "image/png"),
+        ]
+    )
     at.run()
     assert not at.exception
     assert [m.value for m in at.metric if m.label == "Prediction"] == [str(mnist.y_test[0])]
@@ -87,7 +94,9 @@ def test_upload_page_reads_a_number(app_dirs, mnist):
 def test_upload_feedback_saves_a_sample(app_dirs, mnist):
     _, feedback_dir = app_dirs
     at = _run("pages/upload.py")
-    at.file_uploader(key="uploads").set_value(("digit.png", _png(255 - np.kron(mnist.x_test[1], np.ones((8, 8), np.uint8))), "image/png"))
+    at.file_uploader(key="uploads").set_value(
+        ("digit.png", _png(255 - np.kron(mnist.x_test[1], np.ones((8, 8), np.uint8))), "image/png")
+    )
     at.run()
     at.selectbox(key="upload-0-digit.png-label").set_value(5)
     at.button[-1].click()  # the form's "Save sample"
@@ -162,9 +171,84 @@ def test_models_page_lists_activates_and_deletes(app_dirs, mnist):
     at.selectbox(key="chosen").set_value(status.card.name)
     at.run()
     at.button(key="delete").click().run()
+    assert not at.exception and (models / f"{status.card.name}.keras").is_file()  # not before it is confirmed
+    at.button(key="cancel-delete").click().run()
+    assert not at.exception and (models / f"{status.card.name}.keras").is_file()
+    at.button(key="delete").click().run()
+    at.button(key="confirm-delete").click().run()
     assert not at.exception
     assert [c.name for c in list_models(models)] == [DEFAULT_NAME]
     assert active_model(models) == DEFAULT_NAME
+
+
+def _finished_job(mnist, models: Path) -> jobs.JobStatus:
+    """A tiny training job run to its end, its model saved in ``models``."""
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, augment=False, limit=200)
+    status = jobs.start_job(config, jobs.make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
+    assert status.state == jobs.FINISHED, status.message
+    return status
+
+
+def test_models_page_shows_damaged_cards_instead_of_hiding_them(app_dirs):
+    models, _ = app_dirs
+    (models / "other.keras").write_bytes((models / f"{DEFAULT_NAME}.keras").read_bytes())
+    card = json.loads((models / f"{DEFAULT_NAME}.json").read_text())
+    (models / "other.json").write_text(json.dumps({**card, "name": "other", "metrics": "99%", "created": None}))
+    (models / f"{DEFAULT_NAME}.json").write_text("{truncated")
+    at = _run("pages/models.py")
+    assert not any("No models" in i.value for i in at.info)
+    assert at.selectbox(key="chosen").options == [DEFAULT_NAME, "other"]
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"{DEFAULT_NAME}: " in warnings and "other: " in warnings and "corrupt model card" in warnings
+    assert at.header[0].value == f"Active model: {DEFAULT_NAME}" and at.caption  # its test figures, recomputed
+
+
+def test_models_page_errors_are_one_line_and_the_page_goes_on(app_dirs, mnist, monkeypatch):
+    models, _ = app_dirs
+    name = _finished_job(mnist, models).card.name
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    at = _run("pages/models.py")
+    at.selectbox(key="chosen").set_value(name).run()
+    monkeypatch.setattr(store, "_atomic_write_text", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)
+    at.button(key="activate").click().run()
+    assert not at.exception and [e.value for e in at.error] == [
+        f"cannot activate {name}: {models} is not writable (Permission denied)"
+    ]
+    at.button(key="delete").click().run()
+    at.button(key="confirm-delete").click().run()
+    assert not at.exception and [e.value for e in at.error] == [f"cannot delete {name}: Permission denied"]
+    assert active_model(models) == DEFAULT_NAME and (models / f"{name}.keras").is_file()
+
+
+def test_train_page_activate_on_a_model_deleted_elsewhere_is_a_message(app_dirs, mnist):
+    models, _ = app_dirs
+    name = _finished_job(mnist, models).card.name
+    at = _run("pages/train.py")
+    assert at.button(key="activate-new")
+    store.delete_model(name, models)  # from the Models page in another tab
+    at.button(key="activate-new").click().run()
+    assert not at.exception
+    assert any("deleted meanwhile" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_a_second_start_from_another_tab_says_a_job_is_running(app_dirs, mnist):
+    models, _ = app_dirs
+    at = _run("pages/train.py")  # this tab was drawn before the job started
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
+    job = jobs.start_job(config, jobs.make_training_data(small(mnist), config), models_dir=models)
+    try:
+        at.radio(key="data_source").set_value("MNIST")
+        at.button(key="start").click().run()
+        assert not at.exception
+        assert any("already running" in e.value for e in at.error), [e.value for e in at.error]
+        assert jobs.current_job() is job
+    finally:
+        job.stop()
+        job.wait(TIMEOUT)
 
 
 def test_fine_tune_button_appears_with_feedback(app_dirs, mnist):

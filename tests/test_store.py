@@ -66,12 +66,48 @@ def test_missing_or_corrupt_model_file(tmp_path, content, message):
     assert "\n" not in str(err.value)
 
 
-def test_corrupt_card(saved):
+@pytest.mark.parametrize(
+    "text", ["{not json", "[1, 2]", '{"name": "m1", "arch": "x", "config": {}, "data": {}, "metrics": "99%"}', '{"name": "m1", "arch": "x", "config": {}, "data": {}, "created": null}']
+)  # fmt: skip
+def test_corrupt_card_is_listed_as_damaged_not_dropped(saved, text):
     folder, _ = saved
-    (folder / "m1.json").write_text("{not json")
-    with pytest.raises(ModelStoreError, match="corrupt model card"):
+    (folder / "m1.json").write_text(text)
+    with pytest.raises(ModelStoreError, match="corrupt model card") as err:
         store.read_card("m1", folder)
-    assert store.list_models(folder) == []
+    assert "\n" not in str(err.value)
+    [listed] = store.list_models(folder)
+    assert listed.name == "m1" and "corrupt model card" in listed.problem and listed.metrics == {}
+
+
+def test_the_problem_note_is_never_saved(saved, tiny_model):
+    folder, card = saved
+    card.problem = "noted while listing"
+    store.update_card(card, folder)
+    assert "problem" not in json.loads((folder / "m1.json").read_text())
+    assert store.read_card("m1", folder).problem == ""
+
+
+@pytest.mark.parametrize("name", ["../m1", "/etc/passwd", "m1/../../x", "..", "m1\x00"])
+@pytest.mark.parametrize("action", [store.set_active_model, store.delete_model, store.read_card])
+def test_client_supplied_model_names_never_leave_the_folder(saved, name, action):
+    folder, _ = saved
+    with pytest.raises(ModelStoreError, match="invalid model name"):
+        action(name, folder)
+    assert (folder / "m1.keras").is_file() and not (folder / "active.json").exists()
+
+
+def test_a_read_only_folder_is_a_one_line_store_error(saved, monkeypatch):
+    folder, _ = saved
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(store, "_atomic_write_text", refuse)
+    monkeypatch.setattr(type(folder), "unlink", refuse)
+    with pytest.raises(ModelStoreError, match="cannot activate m1: .* not writable \\(Permission denied\\)"):
+        store.set_active_model("m1", folder)
+    with pytest.raises(ModelStoreError, match="cannot delete m1: Permission denied"):
+        store.delete_model("m1", folder)
 
 
 def test_active_model_defaults_and_switches(saved, tiny_model):
@@ -95,7 +131,11 @@ def test_delete_falls_back_to_default_and_never_deletes_default(saved, tiny_mode
 
 
 def test_list_models_default_first_then_newest(tmp_path, tiny_model):
-    for name, created in [("old", "2026-01-01T00:00:00+00:00"), ("default", "2025-01-01T00:00:00+00:00"), ("new", "2026-06-01T00:00:00+00:00")]:
+    for name, created in [
+        ("old", "2026-01-01T00:00:00+00:00"),
+        ("default", "2025-01-01T00:00:00+00:00"),
+        ("new", "2026-06-01T00:00:00+00:00"),
+    ]:
         card = _card(name)
         card.created = created
         store.save_model(tiny_model, card, tmp_path)
@@ -115,5 +155,9 @@ def test_shipped_default_has_a_complete_card():
     assert card.params == 2 * 326_826 and card.file_size == keras_file.stat().st_size
     members = card.config["members"]
     assert [m["arch"] for m in members] == ["hdrnet", "hdrnet"]
-    assert all(m["command"].startswith("python -m hdr train") and m["config"]["seed"] == card.config["seed"] for m in members)
-    assert card.metrics["test_accuracy"] >= SHIPPED_MIN_ACCURACY and card.metrics["val_accuracy"] >= max(m["val_accuracy"] for m in members)
+    assert all(
+        m["command"].startswith("python -m hdr train") and m["config"]["seed"] == card.config["seed"] for m in members
+    )
+    assert card.metrics["test_accuracy"] >= SHIPPED_MIN_ACCURACY and card.metrics["val_accuracy"] >= max(
+        m["val_accuracy"] for m in members
+    )
