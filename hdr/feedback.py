@@ -59,7 +59,8 @@ def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike =
         ValueError: ``label`` is not a digit, or the picture holds no digit.
         hdr.preprocess.ImageError: The picture cannot be read.
     """
-    if not (isinstance(label, (int, np.integer)) and 0 <= int(label) < NUM_CLASSES):
+    # An int and nothing else: the label names the sample's folder, so a string must never pass.
+    if isinstance(label, bool) or not (isinstance(label, (int, np.integer)) and 0 <= int(label) < NUM_CLASSES):
         raise ValueError(f"label must be a digit 0-9, got {label!r}")
     if not to_mnist(image).found:
         raise ValueError("no digit found in the picture; nothing saved")

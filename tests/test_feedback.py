@@ -53,3 +53,11 @@ def test_large_photo_is_stored_reduced(tmp_path):
 
     assert max(Image.open(path).size) <= 1024
     assert load_feedback(tmp_path)[1].tolist() == [1]
+
+
+@pytest.mark.parametrize("label", ["../../outside", "/tmp/outside", "7/../../outside", "7", 7.0, True])
+def test_a_label_is_only_ever_a_digit_never_a_path(tmp_path, mnist, label):
+    root = tmp_path / "feedback"
+    with pytest.raises(ValueError, match="label must be a digit"):
+        save_sample(mnist_digit_rgba(mnist.x_test[0]), label, root)
+    assert not list(tmp_path.rglob("*.png"))
