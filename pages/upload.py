@@ -52,4 +52,4 @@ for index, (name, data) in enumerate(pictures):
     left.image(charts.draw_boxes(photo, boxes), caption=f"{photo.width}x{photo.height}")
     with right:
         widgets.show_prediction(prediction, key=f"upload-{index}", blank_message="No digit found in this picture.")
-        widgets.feedback_control(photo, prediction, key=f"upload-{index}-{name}", feedback_dir=state.feedback_dir())
+        widgets.feedback_control(photo, prediction, key=f"upload-{index}", sample_id=widgets.picture_id(name, data), feedback_dir=state.feedback_dir())

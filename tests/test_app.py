@@ -19,6 +19,7 @@ from hdr.read import read_digits
 from hdr.store import DEFAULT_NAME, active_model, list_models
 from hdr.train import TrainConfig
 from tests.app_support import copy_models, mnist_digit_rgba, small
+from ui.canvas import CanvasClear
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120  # seconds per script run: the first one loads TensorFlow and the model on busy cores
@@ -55,7 +56,21 @@ def test_draw_page_starts_blank(app_dirs):
     assert at.metric[0].label == "Prediction" and at.metric[0].value == "—"
     assert "Draw a digit" in [i.value for i in at.info]
     at.button(key="clear").click().run()
-    assert not at.exception and at.session_state.canvas_generation == 1
+    assert not at.exception and at.session_state.canvas_clear == CanvasClear()  # nothing to clear
+
+
+def test_clear_hands_back_a_stroke_drawn_before_the_empty_canvas_arrived():
+    old, new = [{"path": "old stroke"}], {"path": "stroke drawn just after Clear"}
+    cleared = CanvasClear().clear(old)
+    assert cleared.seed["objects"] == [] and cleared.pending(old)
+    assert cleared.update(old) == cleared  # the browser has not loaded the empty canvas yet
+    landed = cleared.update([])
+    assert landed.cleared is None and landed.seed == cleared.seed and not landed.pending([new])
+    kept = cleared.update([*old, new])  # the new stroke reached the server before the clear reached the browser
+    assert cleared.pending([*old, new]) and kept.seed["objects"] == [new] and kept.seed != cleared.seed
+    assert kept.update([]) == kept and kept.update([new]) == kept  # the empty load, then the stroke given back
+    again = kept.clear([new])
+    assert again.seed["objects"] == [] and again.seed != cleared.seed  # a new generation: the canvas loads it
 
 
 def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
@@ -98,12 +113,15 @@ def test_upload_feedback_saves_a_sample(app_dirs, mnist):
         ("digit.png", _png(255 - np.kron(mnist.x_test[1], np.ones((8, 8), np.uint8))), "image/png")
     )
     at.run()
-    at.selectbox(key="upload-0-digit.png-label").set_value(5)
-    at.button[-1].click()  # the form's "Save sample"
-    at.run()
-    assert not at.exception
-    assert count_samples(feedback_dir)[5] == 1
-    assert any("Saved as a 5" in s.value for s in at.success)
+    [label] = [s for s in at.selectbox if s.label.startswith("Wrong?")]
+    label.set_value(5)
+    for _ in range(10):  # ten quick clicks on "Save sample": one sample, and the page says which
+        at.button[-1].click()
+        at.run()
+        assert not at.exception
+        assert count_samples(feedback_dir)[5] == 1
+        [saved] = [s.value for s in at.success if "Saved as a 5" in s.value]
+        assert next((feedback_dir / "5").glob("*.png")).name in saved
 
 
 @pytest.mark.parametrize("hostile", ["absolute", "relative"])

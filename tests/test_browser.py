@@ -30,7 +30,14 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it with apt-get
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1280, "height": 900}
 SERVER_START_S = 90  # TensorFlow imports slowly on two busy cores
 PAGE_S = 60_000  # ms: first render of a page loads the model
@@ -42,6 +49,7 @@ SCREENSHOT_COLOURS = 128  # palette PNGs keep each screenshot well under 300 KB
 # Pen paths in a unit square (y down), drawn into a box on the canvas.
 STROKES = {
     1: [[(0.5, 0.05), (0.5, 0.95)]],
+    4: [[(0.6, 0.05), (0.1, 0.65), (0.9, 0.65)], [(0.6, 0.3), (0.6, 0.95)]],
     7: [[(0.1, 0.08), (0.9, 0.08), (0.4, 0.95)]],
     0: [[(0.5 + 0.32 * np.sin(a), 0.5 - 0.45 * np.cos(a)) for a in np.linspace(0, 2 * np.pi, 36)]],
 }
@@ -109,18 +117,19 @@ def _screenshot(page: Page, name: str) -> None:
 
 
 def _prediction(page: Page):
-    return page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").locator('[data-testid="stMetricValue"]')
+    return (
+        page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").locator('[data-testid="stMetricValue"]')
+    )
 
 
 def _draw(page: Page, digit: int) -> None:
-    """Draws ``digit`` on the canvas with mouse moves, stroke by stroke."""
+    """Draws ``digit`` on the canvas with mouse moves, stroke by stroke, as soon as the canvas is on screen."""
     canvas = page.locator("canvas.upper-canvas")
     box = None
-    for _ in range(CANVAS_SETTLE_TRIES):  # after Clear the old canvas lingers while the new one mounts
+    for _ in range(CANVAS_SETTLE_TRIES):  # the first time, the canvas may still be laying itself out
         if canvas.count() == 1 and canvas.is_visible():
             box = canvas.bounding_box()
-            page.wait_for_timeout(300)
-            if canvas.count() == 1 and canvas.bounding_box() == box:
+            if box and box["width"] > 0:
                 break
         page.wait_for_timeout(300)
     assert box is not None, "the canvas never settled"
@@ -140,16 +149,18 @@ def _go(page: Page, title: str) -> None:
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
 
 
-def test_draw_1_7_0(page):
+def test_draw_1_7_0_each_drawn_as_soon_as_clear_answers(page):
     expect(page.get_by_text("Draw a digit")).to_be_visible()
+    _draw(page, 4)
+    expect(_prediction(page)).not_to_have_text("—", timeout=PREDICT_S)
+    canvas = page.locator("canvas.upper-canvas").element_handle()
     for digit in (1, 7, 0):
-        old_canvas = page.locator("canvas.upper-canvas").element_handle()
         page.get_by_role("button", name="Clear").click()
-        # A stroke on the old canvas would be lost: wait until the cleared one replaces it.
-        page.wait_for_function("el => !el.isConnected", arg=old_canvas, timeout=PAGE_S)
         expect(_prediction(page)).to_have_text("—")
-        _draw(page, digit)
+        _draw(page, digit)  # at once: the canvas is emptied in place, nothing remounts under the pen
         expect(_prediction(page)).to_have_text(str(digit), timeout=PREDICT_S)
+        expect(page.get_by_text("Number")).to_have_count(0)  # the old strokes are gone, not read beside it
+        assert page.evaluate("el => el.isConnected", canvas), "Clear remounted the canvas"
         if digit == 7:
             page.wait_for_timeout(1000)  # let the bars finish their transition
             _screenshot(page, "draw")

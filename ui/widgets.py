@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -14,6 +16,7 @@ from hdr.preprocess import ImageError, ImageInput
 from ui import charts
 
 BLANK_MESSAGE = "Draw a digit"
+SAMPLE_ID_CHARS = 16  # hex digits of a picture's id: 64 bits, no collision among a session's pictures
 
 
 def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BLANK_MESSAGE) -> None:
@@ -24,8 +27,18 @@ def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BL
         return
     left, right = st.columns([1, 2])
     with left:
-        st.metric("Prediction", str(prediction.digit), f"{prediction.confidence:.1%} confident", delta_color="off", delta_arrow="off")
-        st.image(charts.enlarge(prediction.preprocessed.image), caption="What the model saw (28x28)", width=charts.INPUT_ZOOM * 28)
+        st.metric(
+            "Prediction",
+            str(prediction.digit),
+            f"{prediction.confidence:.1%} confident",
+            delta_color="off",
+            delta_arrow="off",
+        )
+        st.image(
+            charts.enlarge(prediction.preprocessed.image),
+            caption="What the model saw (28x28)",
+            width=charts.INPUT_ZOOM * 28,
+        )
     with right:
         if prediction.unsure:
             runner_up = prediction.runner_up
@@ -33,18 +46,43 @@ def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BL
                 f"The model is unsure: {prediction.digit} at {prediction.confidence:.0%}, "
                 f"or maybe {runner_up} ({prediction.probabilities[runner_up]:.0%})."
             )
-        st.plotly_chart(charts.probability_bars(prediction.probabilities, prediction.digit), key=f"{key}-bars", config={"displayModeBar": False})
+        st.plotly_chart(
+            charts.probability_bars(prediction.probabilities, prediction.digit),
+            key=f"{key}-bars",
+            config={"displayModeBar": False},
+        )
 
 
-def feedback_control(image: ImageInput, prediction: Prediction | None, *, key: str, feedback_dir: Path) -> None:
-    """"Wrong? The right digit is ..." — saves the picture with the corrected label as a feedback sample."""
+def picture_id(*parts: object) -> str:
+    """A short stable id for a picture: the same drawing or file gives the same id, another a new one."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:SAMPLE_ID_CHARS]
+
+
+def feedback_control(
+    image: ImageInput, prediction: Prediction | None, *, key: str, sample_id: str, feedback_dir: Path
+) -> None:
+    """ "Wrong? The right digit is ..." — saves the picture with the corrected label as a feedback sample.
+
+    Saving is idempotent per picture (``sample_id``): however often Save is clicked, one sample is
+    written, and the page says which.
+    """
     if prediction is None or prediction.digit is None:
         return
-    with st.form(key=f"{key}-feedback", border=False, enter_to_submit=False):
+    saved = st.session_state.setdefault("saved_samples", {})
+    with st.form(key=f"{key}-{sample_id}-feedback", border=False, enter_to_submit=False):
         choice, button = st.columns([3, 1], vertical_alignment="bottom")
-        label = choice.selectbox("Wrong? The right digit is", range(NUM_CLASSES), index=None, placeholder="choose a digit", key=f"{key}-label")
+        label = choice.selectbox(
+            "Wrong? The right digit is",
+            range(NUM_CLASSES),
+            index=None,
+            placeholder="choose a digit",
+            key=f"{key}-{sample_id}-label",
+        )
         submitted = button.form_submit_button("Save sample")
-    if submitted:
+    if submitted and sample_id not in saved:
         if label is None:
             st.warning("Choose the right digit first.")
             return
@@ -53,7 +91,12 @@ def feedback_control(image: ImageInput, prediction: Prediction | None, *, key: s
         except (ValueError, OSError) as exc:  # ImageError is a ValueError
             st.error(f"Not saved: {exc}")
             return
-        st.success(f"Saved as a {label} ({path.name}). Fine-tune on the Train page to teach the model your hand.")
+        saved[sample_id] = (int(label), path.name)
+    if sample_id in saved:
+        digit, name = saved[sample_id]
+        st.success(
+            f"Saved as a {digit} ({name}), once for this picture. Fine-tune on the Train page to teach the model your hand."
+        )
 
 
 def error_message(exc: Exception, name: str) -> str:
