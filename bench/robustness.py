@@ -29,11 +29,12 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from hdr.data import IMAGE_SIZE, load_mnist
+from hdr.data import IMAGE_SIZE, load_mnist, split_validation
 from hdr.degrade import CONDITIONS, PAPER, degrade
 from hdr.predict import Predictor
 from hdr.preprocess import preprocess_many
 
+VAL_FRACTION = 0.1  # the shipped models' validation share (see their cards)
 UCI_LEVELS = 16  # scikit-learn's 8x8 digits count ink in 4x4 blocks: 0..16
 
 
@@ -64,15 +65,26 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model name or .keras path (default: the active model)")
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: $HDR_DATA_DIR, else download)")
     parser.add_argument("--seed", type=int, default=0, help="which digits and which damage (default: 0)")
+    parser.add_argument(
+        "--split",
+        choices=("test", "val"),
+        default="test",
+        help="MNIST test digits (the README table), or the seed-0 validation split to choose models on (default: test)",
+    )
     args = parser.parse_args()
 
     predictor = Predictor.load(args.model)
     mnist = load_mnist(args.data_dir)
     rng = np.random.default_rng(args.seed)
-    pick = rng.choice(len(mnist.x_test), size=min(args.n, len(mnist.x_test)), replace=False)
-    digits, labels = mnist.x_test[pick], mnist.y_test[pick]
+    if args.split == "val":  # the split every shipped model was validated on: choose models here
+        split = split_validation(mnist.x_train, mnist.y_train, val_fraction=VAL_FRACTION, seed=0)
+        x, y = split.x_val, split.y_val
+    else:
+        x, y = mnist.x_test, mnist.y_test
+    pick = rng.choice(len(x), size=min(args.n, len(x)), replace=False)
+    digits, labels = x[pick], y[pick]
 
-    print(f"model: {predictor.name}; {len(pick)} MNIST test digits per condition, seed {args.seed}\n")
+    print(f"model: {predictor.name}; {len(pick)} MNIST {args.split} digits per condition, seed {args.seed}\n")
     print("| condition | `predict` | naive recipe |")
     print("|---|---|---|")
     ours_all, naive_all = [], []

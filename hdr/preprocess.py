@@ -36,7 +36,8 @@ CENTRE = IMAGE_SIZE / 2  # ... and centred by centre of mass at (14, 14), as mea
 MNIST_STROKE = 2.25  # median stroke width of MNIST test digits, 28x28 pixels (see stroke_width)
 MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of the full range)
 INK_LEVEL = 0.5  # strong ink: at least half as dark (or light) as the strongest ink; every stroke has some
-FAINT_INK = 0.2  # faint ink, kept when it joins strong ink: pencil, a light pen, a blurred or grey scan
+FAINT_INK = 0.2  # faint ink, kept when it joins strong ink: pencil, a light pen, a blurred or grey scan, ...
+STROKE_SHARE = 0.5  # ... and is at least this share of the strokes' width thick (paper lines are thinner)
 MIN_INK_FRACTION = 3e-4  # less ink than this share of the picture counts as blank
 MIN_INK_PIXELS = 3
 MIN_PHOTO_SIDE = 64  # smaller pictures (MNIST-sized, tight crops) have no ruling lines or page edges
@@ -461,11 +462,46 @@ def _max_line_thickness(shape: tuple[int, int]) -> float:
 def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
     """The ink pixels of the digit, faint ones included, without ruling lines, page-edge junk and specks.
 
-    Ink is first taken at the faint level, so a stroke that fades (pencil, a pen running dry, a
-    blurred or grey scan) stays whole; a blob is kept only when some of it is strong ink, so faint
-    smudges and paper texture on their own are not the digit. None when blank.
+    The digit is found in the strong ink (lines, page edges and specks dropped there), then grown
+    into the faint ink joined to it, so a stroke that fades (pencil, a pen running dry, a blurred
+    or grey scan) stays whole. Only faint ink as thick as the strokes counts: the faint, thin lines
+    of ruled or squared paper that touch the digit do not. None when blank.
     """
-    mask = ink >= FAINT_INK
+    strong = _strong_digit_mask(ink)
+    if strong is None:
+        return None
+    faint = (ink >= FAINT_INK).astype(np.uint8)
+    thinner = int(STROKE_SHARE * stroke_width(strong))  # faint ink this much thinner than the strokes is a line
+    if thinner >= 2:
+        faint = cv2.morphologyEx(
+            faint, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thinner, thinner))
+        )
+    return hysteresis(faint.astype(bool) | strong, strong)
+
+
+def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """The weak ink that is connected to strong ink.
+
+    Thin or faint stretches of a stroke keep the strokes of a digit together, while faint
+    smudges on their own are not ink.
+
+    Args:
+        weak: ``bool (H, W)`` ink at a low threshold.
+        strong: ``bool (H, W)`` ink at a high threshold.
+
+    Returns:
+        ``bool (H, W)``.
+    """
+    n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[labels[strong & weak]] = True
+    keep[0] = False
+    return keep[labels]
+
+
+def _strong_digit_mask(ink: np.ndarray) -> np.ndarray | None:
+    """The strong ink pixels of the digit with ruling lines, page-edge junk and specks dropped, or None when blank."""
+    mask = ink >= INK_LEVEL
     box = _inner_box(mask)
     if box is None:  # ink reaches the border or spans the picture: there may be lines and page edges
         mask = remove_lines(mask)
@@ -474,9 +510,7 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(
         (mask if box is None else mask[box]).astype(np.uint8), connectivity=8
     )
-    strong = np.zeros(n, bool)
-    strong[labels[(ink if box is None else ink[box]) >= INK_LEVEL]] = True
-    areas = np.where(strong[1:], stats[1:, cv2.CC_STAT_AREA], 0)
+    areas = stats[1:, cv2.CC_STAT_AREA]
     if box is None:
         areas = np.where(edge_junk(labels, stats)[1:], 0, areas)
     if areas.max() == 0:

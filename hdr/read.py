@@ -33,6 +33,7 @@ from hdr.preprocess import (
     ImageInput,
     Preprocessed,
     edge_junk,
+    hysteresis,
     ink_map,
     open_image,
     remove_lines,
@@ -523,26 +524,6 @@ def _odd_ceil(value: float) -> int:
     """The smallest odd integer at least ``value``."""
     n = int(np.ceil(value))
     return n if n % 2 else n + 1
-
-
-def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
-    """The weak ink that is connected to strong ink.
-
-    Thin or faint stretches of a stroke keep the strokes of a digit together, while faint
-    smudges on their own are not ink.
-
-    Args:
-        weak: ``bool (H, W)`` ink at a low threshold.
-        strong: ``bool (H, W)`` ink at a high threshold.
-
-    Returns:
-        ``bool (H, W)``.
-    """
-    n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[labels[strong & weak]] = True
-    keep[0] = False
-    return keep[labels]
 
 
 def read_digits(source: ImageInput, predictor: Predictor) -> Reading:

@@ -255,3 +255,26 @@ def test_grey_and_thin_strokes_come_out_mnist_wide(condition, mnist):
     ]
     clean = [stroke_width(mnist.x_test[i] >= 128) for i in range(20)]
     assert np.median(widths) == pytest.approx(np.median(clean), rel=0.35), (widths, clean)
+
+
+def test_hysteresis_keeps_faint_links_of_strong_ink_and_drops_faint_smudges():
+    ink = np.zeros((20, 40), np.float32)
+    ink[5, 2:20] = 1.0
+    ink[5, 20:30] = 0.35  # a faint stretch of the same stroke
+    ink[15, 2:30] = 0.35  # a smudge, faint everywhere
+    kept = preprocess.hysteresis(ink >= 0.3, ink >= 0.5)
+    assert kept[5, 2:30].all() and not kept[15].any()
+
+
+# Ruling and grid lines ---------------------------------------------------------------------
+
+
+def test_faint_grid_lines_touching_a_digit_are_not_grown_into_it(mnist):
+    digit = cv2.resize(mnist.x_test[3], (280, 280), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255
+    page = np.zeros((600, 800), np.float32)
+    page[150:430, 250:530] = digit
+    alone = to_mnist(np.round(245 * (1 - page)).astype(np.uint8)).image
+    grid = np.zeros_like(page)
+    grid[::40, :] = grid[:, ::40] = 0.3  # squared paper: thin faint lines every 40 px, through the digit
+    ruled = to_mnist(np.round(245 * (1 - np.maximum(page, grid))).astype(np.uint8)).image
+    assert _similarity(ruled, alone) > 0.97

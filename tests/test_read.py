@@ -23,7 +23,6 @@ from hdr.read import (
     find_blobs,
     find_digits,
     group_blobs,
-    hysteresis,
     order_lines,
     read_digits,
     restore_strokes,
@@ -84,18 +83,6 @@ def test_blank_paper_with_noise_and_shadow_has_no_ink(rng):
     gray = (np.linspace(0.95, 0.6, 400, dtype=np.float32)[None, :] * np.ones((300, 1), np.float32)).astype(np.float32)
     gray += rng.normal(0, 0.01, gray.shape).astype(np.float32)
     assert find_digits(gray)[1] == []
-
-
-def test_hysteresis_keeps_faint_links_of_strong_ink_and_drops_faint_smudges():
-    ink = np.zeros((20, 40), np.float32)
-    ink[5, 2:20] = 1.0
-    ink[5, 20:30] = 0.35  # a faint stretch of the same stroke
-    ink[15, 2:30] = 0.35  # a smudge, faint everywhere
-    kept = hysteresis(ink >= 0.3, ink >= 0.5)
-    assert kept[5, 2:30].all() and not kept[15].any()
-
-
-# Ruling and grid lines ---------------------------------------------------------------------
 
 
 def test_ruled_lines_are_removed_and_the_digit_kept():
