@@ -316,7 +316,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     predictions = iter(predictor.predict_preprocessed(good))  # one forward pass for every file
     for path, item in items:
         if isinstance(item, Exception):
-            _emit(args.json, {"path": path, "error": str(item)}, f"{path}: error: {item}")
+            _emit_error(args.json, path, item)
             continue
         pred = next(predictions)
         text = "no digit found" if pred.digit is None else f"{pred.digit} ({pred.confidence:.1%})"
@@ -334,7 +334,7 @@ def _cmd_read(args: argparse.Namespace) -> int:
         try:
             reading = read_digits(path, predictor)
         except ImageError as exc:
-            _emit(args.json, {"path": path, "error": str(exc)}, f"{path}: error: {exc}")
+            _emit_error(args.json, path, exc)
             status = EXIT_ERROR
             continue
         confidence = min((d.confidence for d in reading.digits), default=0.0)
@@ -347,6 +347,12 @@ def _cmd_read(args: argparse.Namespace) -> int:
 def _emit(as_json: bool, record: dict, line: str) -> None:
     """Prints one result, as a JSON object or a line of text."""
     print(json.dumps(record) if as_json else line)
+
+
+def _emit_error(as_json: bool, path: str, exc: Exception) -> None:
+    """Prints why ``path`` could not be read, naming it once."""
+    reason = str(exc).removeprefix(f"{path}: ")
+    _emit(as_json, {"path": path, "error": reason}, f"{path}: error: {reason}")
 
 
 class _Interrupts:

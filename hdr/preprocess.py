@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -121,8 +121,7 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
                 raise ImageError("empty file")
             img = Image.open(io.BytesIO(source))
         else:
-            if Path(source).is_file() and Path(source).stat().st_size == 0:
-                raise ImageError(f"{name}: empty file")
+            _check_regular_file(source, name)
             img = Image.open(source)
         # The caps are compared with the header's size here, in this thread: no process-wide
         # warning filter, so concurrent decodes cannot change each other's outcome.
@@ -158,6 +157,22 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
         raise ImageError(
             f"{name}: truncated or corrupt image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
         ) from None
+
+
+def _check_regular_file(path: str | os.PathLike, name: str) -> None:
+    """Raises ImageError unless ``path`` is a non-empty regular file (a FIFO would block the read forever)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ImageError(f"{name}: file not found") from None
+    except OSError as exc:  # a symlink loop (ELOOP), a name too long, no permission to look
+        raise ImageError(f"{name}: cannot open ({exc.strerror or type(exc).__name__})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(f"{name}: is a folder, not an image")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageError(f"{name}: not a regular file (a pipe, socket or device), not read")
+    if info.st_size == 0:
+        raise ImageError(f"{name}: empty file")
 
 
 def _draft_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -1,5 +1,6 @@
 import io
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -63,6 +64,30 @@ def test_predict_text_output_and_success_status(files, capsys):
     assert main(["predict", str(files["d7"]), str(files["blank"])]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"{files['d7']}: 7 (") and lines[1] == f"{files['blank']}: no digit found"
+
+
+def test_predict_refuses_what_is_not_a_regular_picture_file_without_hanging(tmp_path, files):
+    fifo, loop = tmp_path / "fifo.png", tmp_path / "loop.png"
+    os.mkfifo(fifo)  # reading it would wait forever for a writer
+    os.symlink(tmp_path / "loop2.png", loop)
+    os.symlink(loop, tmp_path / "loop2.png")
+    proc = subprocess.run(
+        [sys.executable, "-m", "hdr", "predict", str(fifo), str(loop), str(files["d7"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    fifo_line, loop_line, good = proc.stdout.splitlines()
+    assert fifo_line == f"{fifo}: error: not a regular file (a pipe, socket or device), not read"
+    assert loop_line == f"{loop}: error: cannot open (Too many levels of symbolic links)"
+    assert good.startswith(f"{files['d7']}: 7 (")
+
+
+def test_errors_name_the_file_once(files, capsys):
+    assert main(["predict", str(files["text"])]) == 1
+    line = capsys.readouterr().out.strip()
+    assert line.count(str(files["text"])) == 1 and line.startswith(f"{files['text']}: error: not an image")
 
 
 def test_missing_model_is_one_line_error(files, capsys, tmp_path):
