@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,9 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Free space a save needs: the largest zoo model's .keras file (weights and optimizer state) is
 # under 10 MB and its card a few hundred KB; checked before training, so a run is never lost to it.
 MIN_FREE_BYTES = 64 * 1024 * 1024
+# A save takes seconds: a hidden temporary file older than this was left by a crash mid-save.
+STALE_TEMP_SECONDS = 3600
+_TEMP_SUFFIXES = (".keras", ".tmp")  # what save_model and _atomic_write_text leave behind, named ".NAME.*"
 
 
 class ModelStoreError(RuntimeError):
@@ -79,6 +83,23 @@ def model_paths(name: str, models_dir: Path = MODELS_DIR) -> tuple[Path, Path]:
     """The ``.keras`` and ``.json`` paths of model ``name``."""
     _check_name(name)
     return Path(models_dir) / f"{name}.keras", Path(models_dir) / f"{name}.json"
+
+
+def remove_stale_temps(models_dir: Path = MODELS_DIR, *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Deletes hidden temporary files a crashed save left in ``models_dir`` (only ones older than ``older_than`` s).
+
+    Returns:
+        The files removed.
+    """
+    removed, now = [], time.time()
+    for path in Path(models_dir).glob(".*"):
+        try:
+            if path.suffix in _TEMP_SUFFIXES and path.is_file() and now - path.stat().st_mtime > older_than:
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone meanwhile, or a read-only folder: nothing to clean up here
+            continue
+    return removed
 
 
 def check_models_dir(models_dir: Path = MODELS_DIR, *, min_free_bytes: int = MIN_FREE_BYTES) -> Path:
@@ -166,6 +187,7 @@ def save_model(
     """
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(models_dir)
     weights_path, card_path = model_paths(card.name, models_dir)
     if weights_path.exists() and not overwrite:
         raise ModelStoreError(f"model {card.name!r} already exists in {models_dir}")
@@ -248,6 +270,7 @@ def list_models(models_dir: Path = MODELS_DIR) -> list[ModelCard]:
     A model whose card is missing or damaged is listed too, with a bare card whose ``problem``
     says why: the model file may be fine, and it must not vanish from the list.
     """
+    remove_stale_temps(models_dir)
     cards = []
     for weights in Path(models_dir).glob("*.keras"):
         if weights.name.startswith(".") or not _NAME_RE.match(weights.stem):

@@ -161,3 +161,19 @@ def test_shipped_default_has_a_complete_card():
     assert card.metrics["test_accuracy"] >= SHIPPED_MIN_ACCURACY and card.metrics["val_accuracy"] >= max(
         m["val_accuracy"] for m in members
     )
+
+
+def test_stale_temporary_files_of_a_crashed_save_are_cleaned_up(saved):
+    import os
+    import time
+
+    folder, _ = saved
+    stale, fresh, card_tmp = folder / ".m2.x1y2.keras", folder / ".m3.a1b2.keras", folder / ".m2.json.q9.tmp"
+    for path in (stale, fresh, card_tmp):
+        path.write_bytes(b"half a model")
+    old = time.time() - store.STALE_TEMP_SECONDS - 60
+    for path in (stale, card_tmp):
+        os.utime(path, (old, old))
+    assert [c.name for c in store.list_models(folder)] == ["m1"]
+    assert not stale.exists() and not card_tmp.exists()
+    assert fresh.exists() and (folder / "m1.keras").exists()  # a save in progress elsewhere is left alone
