@@ -38,6 +38,9 @@ from hdr.train import Progress, TrainConfig, TrainResult, train_model
 
 PENDING, RUNNING, FINISHED, STOPPED, FAILED = "pending", "running", "finished", "stopped", "failed"
 CARD_MISCLASSIFIED = 100  # mistakes kept in a card: enough for the Models page's gallery
+# Batches after the first (which traces the graph and can take seconds) before a time-left
+# estimate is shown: fewer give figures like "143251 s left" after one batch.
+ETA_MIN_BATCHES = 20
 
 
 class JobBusyError(RuntimeError):
@@ -239,7 +242,7 @@ class JobStatus:
     batch: int
     batches: int
     elapsed: float  # seconds since the job started
-    seconds_left: float | None  # estimate from the pace so far; None before the first batch
+    seconds_left: float | None  # estimate from the pace so far; None until ETA_MIN_BATCHES batches say what it is
     history: dict[str, list[float]]  # per-epoch loss, accuracy, val_loss, val_accuracy
     batch_logs: dict[str, list[float]]  # per-batch loss and accuracy, for a live curve inside an epoch
     message: str  # what is happening, or why it failed
@@ -301,6 +304,7 @@ class TrainingJob:
         self._start = 0.0
         self._elapsed = 0.0
         self._train_elapsed = 0.0  # seconds inside model.fit, as the training callback reports
+        self._pace_origin: tuple[float, int] | None = None  # (elapsed, batches done) at the first report
         self._history: dict[str, list[float]] = {}
         self._batch_logs: dict[str, list[float]] = {"loss": [], "accuracy": []}
         self._card: ModelCard | None = None
@@ -348,19 +352,27 @@ class TrainingJob:
                 card=self._card,
                 comparison=dict(self._comparison),
             )
-        if snapshot.state == RUNNING and 0 < snapshot.fraction < 1:
-            # Time per batch so far, over the batches still to go (evaluation time not included).
-            with self._lock:
-                train_elapsed = self._train_elapsed or elapsed
-            left = train_elapsed / snapshot.fraction * (1 - snapshot.fraction)
-            return JobStatus(**{**snapshot.__dict__, "seconds_left": left})
+        with self._lock:
+            origin, now = self._pace_origin, (self._train_elapsed, self._batches_done())
+        if snapshot.state == RUNNING and origin is not None and now[1] - origin[1] >= ETA_MIN_BATCHES:
+            # The pace since the first batch (which also traced the graph), over the batches still
+            # to go; validation and test evaluation are not included.
+            per_batch = (now[0] - origin[0]) / (now[1] - origin[1])
+            left = per_batch * (snapshot.epochs * snapshot.batches - now[1])
+            return JobStatus(**{**snapshot.__dict__, "seconds_left": max(0.0, left)})
         return snapshot
+
+    def _batches_done(self) -> int:
+        """Training batches done so far, over all epochs (call with the lock held)."""
+        return max(0, self._epoch - 1) * self._batches + self._batch
 
     def _on_progress(self, p: Progress) -> None:
         """Records one report from the training callback."""
         with self._lock:
             self._epoch, self._batch, self._batches = p.epoch, p.batch, p.batches
             self._train_elapsed = p.elapsed
+            if self._pace_origin is None:
+                self._pace_origin = (p.elapsed, self._batches_done())
             self._message = f"epoch {p.epoch}/{p.epochs}"
             if p.epoch_end:
                 for key in ("loss", "accuracy", "val_loss", "val_accuracy"):

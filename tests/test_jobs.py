@@ -9,7 +9,7 @@ from hdr import jobs
 from hdr.feedback import load_feedback, save_sample
 from hdr.models import ModelConfig
 from hdr.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
-from hdr.train import TrainConfig
+from hdr.train import Progress, TrainConfig
 from tests.app_support import copy_models, mnist_digit_rgba, small
 
 TINY = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, batch_size=32, augment=False, limit=200)
@@ -113,3 +113,29 @@ def test_fine_tune_reports_before_and_after(small_mnist, models_copy, tmp_path, 
     assert card.parent == DEFAULT_NAME and card.name.startswith("default-ft")
     assert card.metrics["fine_tune"] == status.comparison
     assert active_model(models_copy) == DEFAULT_NAME
+
+
+class _PacedJob(jobs.TrainingJob):
+    """A job whose "training" reports batches at a steady pace after a slow first one, and records its status."""
+
+    first_batch_s, batch_s, batches = 30.0, 0.5, 1000
+
+    def _train_and_save(self) -> None:
+        self.statuses = []
+        for n in range(1, jobs.ETA_MIN_BATCHES + 2):
+            elapsed = self.first_batch_s + (n - 1) * self.batch_s
+            self._on_progress(Progress(1, self.config.epochs, n, self.batches, False, {"loss": 1.0}, elapsed))
+            if n in (1, jobs.ETA_MIN_BATCHES + 1):
+                self.statuses.append(self.status())
+        self._set(jobs.STOPPED, "done")
+
+
+def test_time_left_is_shown_only_once_the_pace_means_something(small_mnist, models_copy):
+    job = jobs.start_job(
+        TINY, jobs.make_training_data(small_mnist, TINY), models_dir=models_copy, job_factory=_PacedJob
+    )
+    job.wait(TIMEOUT)
+    after_one, after_many = job.statuses
+    assert after_one.seconds_left is None  # one slow batch (graph tracing) says nothing about the pace
+    expected = _PacedJob.batch_s * (TINY.epochs * _PacedJob.batches - (jobs.ETA_MIN_BATCHES + 1))
+    assert after_many.seconds_left == pytest.approx(expected)
