@@ -479,13 +479,17 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
 
     The digit is found in the strong ink (lines, page edges and specks dropped there), then grown
     into the faint ink joined to it, so a stroke that fades (pencil, a pen running dry, a blurred
-    or grey scan) stays whole. Only faint ink as thick as the strokes counts: the faint, thin lines
-    of ruled or squared paper that touch the digit do not. None when blank.
+    or grey scan) stays whole. Faint ruling and grid lines are removed as lines, and only faint ink
+    as thick as the strokes counts, so the lines of ruled or squared paper that touch the digit
+    stay out. None when blank.
     """
     strong = _strong_digit_mask(ink)
     if strong is None:
         return None
-    faint = (ink >= FAINT_INK).astype(np.uint8)
+    faint = ink >= FAINT_INK
+    if _inner_box(faint) is None:  # faint ruling lines as thick as the strokes: found as lines
+        faint = remove_lines(faint)
+    faint = faint.astype(np.uint8)
     thinner = int(STROKE_SHARE * stroke_width(strong))  # faint ink this much thinner than the strokes is a line
     if thinner >= 2:
         faint = cv2.morphologyEx(
