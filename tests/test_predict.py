@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from hdr.degrade import CONDITIONS, degrade
 from hdr.predict import Predictor
 from hdr.preprocess import ImageError
 from tests.conftest import SHIPPED_MIN_ACCURACY
@@ -71,3 +72,12 @@ def test_shipped_model_reads_canvas_drawings_in_every_style(shipped, digit, styl
 def test_shipped_model_reads_awkward_drawings(shipped, digit, variant):
     prediction = shipped.predict(draw_digit(digit, **variant))
     assert prediction.digit == digit, f"read {prediction.digit} ({prediction.confidence:.2f})"
+
+
+@pytest.mark.parametrize("condition", list(CONDITIONS))
+def test_damaged_digits_are_read(condition, mnist, shipped):
+    """The first 20 MNIST test digits, damaged the ways real input is, are read (bench/robustness.py for all)."""
+    pictures = [degrade(mnist.x_test[i], condition, np.random.default_rng(i)) for i in range(20)]
+    read = [p.digit for p in shipped.predict_many(pictures)]
+    right = sum(r == y for r, y in zip(read, mnist.y_test[:20], strict=True))
+    assert right >= 18, f"{condition}: {right} of 20 ({read})"
