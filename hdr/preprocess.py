@@ -43,7 +43,7 @@ MIN_INK_PIXELS = 3
 MIN_PHOTO_SIDE = 64  # smaller pictures (MNIST-sized, tight crops) have no ruling lines or page edges
 SPECK_FRACTION = 0.05  # ink blobs smaller than this share of the largest one are specks
 FINE_SIDE = 56  # a digit smaller than this (a low-resolution scan) is enlarged to it before shaping strokes
-EVEN_REACH = 2.0  # ink is compared with the strongest ink within this many stroke widths (see _even_out)
+EVEN_REACH = 1.5  # ink is compared with the strongest ink within this many stroke widths (see _even_out)
 WORK_SIDE = 1024  # larger pictures are reduced to this longest side before any pixel work
 FULL_SIZE = "hdr_full_size"  # open_image records the upright (width, height) before draft decoding here
 EXIF_ORIENTATION = 0x0112
@@ -486,16 +486,19 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
     strong = _strong_digit_mask(ink)
     if strong is None:
         return None
-    faint = ink >= FAINT_INK
-    if _inner_box(faint) is None:  # faint ruling lines as thick as the strokes: found as lines
-        faint = remove_lines(faint)
-    faint = faint.astype(np.uint8)
-    thinner = int(STROKE_SHARE * stroke_width(strong))  # faint ink this much thinner than the strokes is a line
+    # Faint ink that belongs to the digit lies near its strong ink: grow within a window around it.
+    x, y, w, h = cv2.boundingRect(strong.astype(np.uint8))
+    reach = max(w, h) // 2 + 2
+    window = (slice(max(0, y - reach), y + h + reach), slice(max(0, x - reach), x + w + reach))
+    faint, core = ink[window] >= FAINT_INK, strong[window]
+    if _inner_box(ink >= FAINT_INK) is None:  # faint ruling lines as thick as the strokes: found as lines
+        faint = remove_lines(ink >= FAINT_INK)[window]
+    thinner = int(STROKE_SHARE * stroke_width(core))  # faint ink this much thinner than the strokes is a line
     if thinner >= 2:
-        faint = cv2.morphologyEx(
-            faint, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thinner, thinner))
-        )
-    return hysteresis(faint.astype(bool) | strong, strong)
+        faint = cv2.morphologyEx(faint.astype(np.uint8), cv2.MORPH_OPEN, np.ones((thinner, thinner), np.uint8))
+    grown = np.zeros_like(strong)
+    grown[window] = hysteresis(faint.astype(bool) | core, core)
+    return grown
 
 
 def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
@@ -609,7 +612,7 @@ def _even_out(ink: np.ndarray, width: float) -> np.ndarray:
         width: The strokes' width in pixels (:func:`stroke_width`).
     """
     size = _odd(2 * EVEN_REACH * width) + 2
-    nearby = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    nearby = cv2.dilate(ink, np.ones((size, size), np.uint8))  # a square: separable, fast for wide pens
     return np.clip(ink / np.maximum(nearby, FAINT_INK), 0.0, 1.0)
 
 
