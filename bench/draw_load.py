@@ -46,6 +46,7 @@ MOVE_STEPS = 4  # mouse-move events between two points of a stroke
 # stroke changes the answer.
 STROKES = {"1": [(0.5, 0.05), (0.5, 0.95)], "7": [(0.1, 0.08), (0.9, 0.08), (0.4, 0.95)]}
 # The text of the "Prediction" metric, or null while there is none.
+TOOLBAR_RESET = "Reset canvas & history"  # the canvas toolbar's own reset button
 PREDICTION_JS = """() => {
     const metric = [...document.querySelectorAll('[data-testid="stMetric"]')].find(m => m.textContent.includes("Prediction"));
     return metric ? metric.querySelector('[data-testid="stMetricValue"]').textContent.trim() : null;
@@ -106,7 +107,7 @@ async def _shown(page: Page, text: str, timeout_ms: float) -> bool:
         return False
 
 
-async def _tab(browser, url: str, strokes: int, lost_after_ms: float) -> tuple[list[float], int]:
+async def _tab(browser, url: str, strokes: int, lost_after_ms: float, clear: str) -> tuple[list[float], int]:
     """One tab drawing ``strokes`` digits; returns mouse-up to prediction times (s) and strokes lost."""
     page = await (await browser.new_context(viewport=VIEWPORT)).new_page()
     await page.goto(url)
@@ -117,7 +118,10 @@ async def _tab(browser, url: str, strokes: int, lost_after_ms: float) -> tuple[l
     times, lost = [], 0
     for n in range(strokes):
         digit = "1" if n % 2 == 0 else "7"
-        await page.get_by_role("button", name="Clear").click()
+        if clear == "button":
+            await page.get_by_role("button", name="Clear").click()
+        else:  # the canvas toolbar's reset: emptied in the browser, no server round trip first
+            await page.get_by_role("button", name=TOOLBAR_RESET).click(force=True)
         await _shown(page, "—", lost_after_ms)
         await _stroke(page, digit)
         start = time.perf_counter()
@@ -130,12 +134,12 @@ async def _tab(browser, url: str, strokes: int, lost_after_ms: float) -> tuple[l
     return times, lost
 
 
-async def _measure(url: str, tabs: list[int], strokes: int, lost_after_ms: float) -> list[str]:
+async def _measure(url: str, tabs: list[int], strokes: int, lost_after_ms: float, clear: str) -> list[str]:
     rows = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for n_tabs in tabs:
-            results = await asyncio.gather(*(_tab(browser, url, strokes, lost_after_ms) for _ in range(n_tabs)))
+            results = await asyncio.gather(*(_tab(browser, url, strokes, lost_after_ms, clear) for _ in range(n_tabs)))
             times = [t for tab_times, _ in results for t in tab_times]
             lost = sum(tab_lost for _, tab_lost in results)
             median, p95 = (np.percentile(times, q) * 1000 for q in (50, 95)) if times else (float("nan"),) * 2
@@ -153,13 +157,19 @@ def main() -> None:
     parser.add_argument(
         "--lost-after", type=float, default=10.0, help="seconds before a stroke counts as lost (default: 10)"
     )
+    parser.add_argument(
+        "--clear",
+        choices=["button", "toolbar"],
+        default="button",
+        help="empty the canvas with the page's Clear button or the canvas toolbar's reset (default: button)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
         process, url = _start_server(Path(root))
         try:
             print("| tabs | strokes | mouse-up to prediction, median | p95 | strokes lost |")
             print("|---|---|---|---|---|")
-            asyncio.run(_measure(url, args.tabs, args.strokes, args.lost_after * 1000))
+            asyncio.run(_measure(url, args.tabs, args.strokes, args.lost_after * 1000, args.clear))
         finally:
             process.terminate()
             process.wait(timeout=15)
