@@ -12,7 +12,6 @@ import json
 import shlex
 import signal
 import sys
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -200,16 +199,15 @@ def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
     Raises:
         OSError, ModelStoreError: Not even the temporary folder could hold it.
     """
-    from hdr.store import ModelStoreError, save_model
+    from hdr.store import ModelStoreError, rescue_model, save_model
 
     try:
         save_model(model, card, models_dir, overwrite=overwrite)
         return models_dir / f"{card.name}.keras"
     except (OSError, ModelStoreError) as exc:
-        rescue = Path(tempfile.mkdtemp(prefix="hdr-rescued-"))
-        save_model(model, card, rescue)
-        print(f"error: cannot save in {models_dir} ({exc}); the model is kept in {rescue}", file=sys.stderr)
-        return rescue / f"{card.name}.keras"
+        rescued = rescue_model(model, card)
+        print(f"error: cannot save in {models_dir} ({exc}); the model is kept in {rescued.parent}", file=sys.stderr)
+        return rescued
 
 
 def _cmd_ensemble(args: argparse.Namespace) -> int:

@@ -27,11 +27,13 @@ from hdr.predict import Predictor
 from hdr.store import (
     MODELS_DIR,
     ModelCard,
+    ModelStoreError,
     active_model,
     check_models_dir,
     load_keras_model,
     model_paths,
     new_model_name,
+    rescue_model,
     save_model,
 )
 from hdr.train import Progress, TrainConfig, TrainResult, train_model
@@ -431,7 +433,13 @@ class TrainingJob:
         card = make_card(
             name, config, result, test, data.info, command=self.command, parent=self.base_model, extra_metrics=extra
         )
-        card = save_model(result.model, card, self.models_dir)
+        try:
+            card = save_model(result.model, card, self.models_dir)
+        except (OSError, ModelStoreError) as exc:  # the folder filled up or vanished during training
+            rescued = rescue_model(result.model, card)
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._set(FAILED, f"cannot save in {self.models_dir} ({reason}); the model is kept in {rescued.parent}")
+            return
         with self._lock:
             self._card, self._comparison = card, extra.get("fine_tune", {})
         self._set(FINISHED, f"saved {name}: test accuracy {test.accuracy:.2%}")

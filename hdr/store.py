@@ -208,6 +208,19 @@ def save_model(
     return card
 
 
+def rescue_model(model: keras.Model, card: ModelCard) -> Path:
+    """Saves a trained model that could not be saved where it belonged into a fresh temporary folder.
+
+    Training can take hours; a folder that filled up or vanished meanwhile must not lose the result.
+
+    Returns:
+        The rescued ``.keras`` file, beside its card.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="hdr-rescued-"))
+    save_model(model, card, folder)
+    return folder / f"{card.name}.keras"
+
+
 def read_card(name: str, models_dir: Path = MODELS_DIR) -> ModelCard:
     """Reads the card of model ``name``.
 

@@ -73,6 +73,22 @@ def test_an_unwritable_models_folder_is_refused_before_training(small_mnist, tmp
     assert jobs.current_job() is before
 
 
+def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(small_mnist, models_copy, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jobs, "save_model", disk_full)
+    status = jobs.start_job(TINY, jobs.make_training_data(small_mnist, TINY), models_dir=models_copy).wait(TIMEOUT)
+    assert status.state == jobs.FAILED and "No space left on device" in status.message
+    rescued = Path(status.message.rsplit("the model is kept in ", 1)[1])
+    [weights] = rescued.glob("*.keras")
+    assert weights.with_suffix(".json").is_file()
+    shutil.rmtree(rescued)
+
+
 def test_failure_is_a_message_not_a_crash(small_mnist, models_copy):
     data = jobs.make_training_data(small_mnist, TINY)
     broken = jobs.TrainingData(
