@@ -3,8 +3,9 @@
 The canvas, uploads, the command line and data loaders all call :func:`to_mnist`, so what the
 model sees never depends on where the picture came from. It follows the MNIST recipe: find the
 ink, crop to it, fit it in a 20x20 box keeping its aspect ratio, and centre it by centre of mass
-in a 28x28 field. Stroke width is normalised first, so a 3-pixel pen on a 400-pixel canvas and
-a thick marker both end up with MNIST-like strokes.
+in a 28x28 field. What is cropped is the soft, grey ink, faint strokes included (pencil, a light
+pen, a blurred or low-resolution scan), never a binary mask. Stroke width is normalised first,
+so a 3-pixel pen on a 400-pixel canvas and a thick marker both end up with MNIST-like strokes.
 """
 
 from __future__ import annotations
@@ -490,9 +491,10 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray | None:
     x, y, w, h = cv2.boundingRect(strong.astype(np.uint8))
     reach = max(w, h) // 2 + 2
     window = (slice(max(0, y - reach), y + h + reach), slice(max(0, x - reach), x + w + reach))
-    faint, core = ink[window] >= FAINT_INK, strong[window]
-    if _inner_box(ink >= FAINT_INK) is None:  # faint ruling lines as thick as the strokes: found as lines
-        faint = remove_lines(ink >= FAINT_INK)[window]
+    faint = ink >= FAINT_INK
+    if _inner_box(faint) is None:  # faint ruling lines as thick as the strokes: found as lines
+        faint = remove_lines(faint)
+    faint, core = faint[window], strong[window]
     thinner = int(STROKE_SHARE * stroke_width(core))  # faint ink this much thinner than the strokes is a line
     if thinner >= 2:
         faint = cv2.morphologyEx(faint.astype(np.uint8), cv2.MORPH_OPEN, np.ones((thinner, thinner), np.uint8))
