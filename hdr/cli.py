@@ -1,4 +1,4 @@
-"""Command line: ``python -m hdr {train,evaluate,ensemble,predict,read}``.
+"""Command line: ``python -m hdr {train,evaluate,ensemble,export,predict,read}``.
 
 Bad input never reaches the user as a traceback: each error is one line on stderr (or a JSON
 object with ``--json``), the remaining files are still processed, and the exit status is 1.
@@ -35,7 +35,9 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
 
 def _add_model(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--model", default=None, help="model name in --models-dir or a .keras path (default: the active model)"
+        "--model",
+        default=None,
+        help="model name in --models-dir, a .keras path or (evaluate) a .tflite path (default: the active model)",
     )
     _add_models_dir(p)
 
@@ -94,6 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
     _add_models_dir(n)
     _add_data_dir(n)
+
+    x = sub.add_parser("export", help="export a model for phones and the edge (LiteRT .tflite)")
+    x.add_argument("model", metavar="MODEL", help="model name in --models-dir or a .keras path")
+    x.add_argument("--format", default="tflite", choices=["tflite"], help="file format (default: tflite)")
+    x.add_argument(
+        "--quantize",
+        default=None,
+        choices=["float16", "int8"],
+        help="float16 halves the file; int8 quarters it, calibrated on training images (default: float32)",
+    )
+    x.add_argument("--out", required=True, help="output .tflite path")
+    x.add_argument("--overwrite", action="store_true", help="allow replacing an existing file at --out")
+    _add_models_dir(x)
+    _add_data_dir(x)
 
     for name, helptext in (
         ("predict", "predict the single digit in each image"),
@@ -277,13 +293,31 @@ def _load_predictor(args: argparse.Namespace):
     return Predictor.load(args.model, _models_dir(args))
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from hdr.data import load_mnist
+    from hdr.export import export_tflite, write_tflite
+    from hdr.store import load_keras_model, resolve_model_path
+
+    model = load_keras_model(resolve_model_path(args.model, _models_dir(args)))
+    # int8 activation ranges come from training images, never from the test set it is scored on.
+    calibration = load_mnist(args.data_dir).x_train if args.quantize == "int8" else None
+    content = export_tflite(model, quantize=args.quantize, calibration=calibration)
+    path = write_tflite(content, args.out, overwrite=args.overwrite)
+    print(f"saved {path}: {len(content) / 1024:.0f} KB ({args.quantize or 'float32'})")
+    return EXIT_OK
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from hdr.data import load_mnist
     from hdr.evaluate import evaluate_model
+    from hdr.export import TFLITE_SUFFIX, TFLiteModel
     from hdr.jobs import card_test_metrics
     from hdr.store import read_card, update_card
 
-    predictor = _load_predictor(args)
+    exported = args.model is not None and Path(args.model).suffix == TFLITE_SUFFIX
+    if exported and args.update_card:
+        raise ValueError("--update-card needs a saved .keras model; an exported .tflite file has no card")
+    predictor = TFLiteModel.load(args.model) if exported else _load_predictor(args)
     mnist = load_mnist(args.data_dir)
     metrics = evaluate_model(predictor, mnist.x_test, mnist.y_test)
     if args.update_card:
@@ -422,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": _cmd_train,
         "evaluate": _cmd_evaluate,
         "ensemble": _cmd_ensemble,
+        "export": _cmd_export,
         "predict": _cmd_predict,
         "read": _cmd_read,
     }
