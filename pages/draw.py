@@ -48,6 +48,7 @@ def _draw_and_read(stroke: int) -> None:
             state.predictor()
         return
     from ui import charts, state, widgets  # here, not at the top: TensorFlow loads once the canvas is on screen
+    from ui.attribution import show_explanation
 
     image = canvas.image_data
     reading, prediction = widgets.read_picture(image, state.predictor())
@@ -59,6 +60,7 @@ def _draw_and_read(stroke: int) -> None:
                 st.image(charts.enlarge(read.preprocessed.image, zoom=3))
         return
     widgets.show_prediction(prediction, key="draw")
+    show_explanation(prediction, state.predictor(), key="draw")
     widgets.feedback_control(
         image, prediction, key="draw", sample_id=widgets.picture_id(objects), feedback_dir=state.feedback_dir()
     )

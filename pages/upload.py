@@ -6,6 +6,7 @@ import streamlit as st
 
 from hdr.preprocess import ImageError, open_image
 from ui import charts, state, widgets
+from ui.attribution import show_explanation
 from ui.navigation import ensure_app
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "heic", "heif"]
@@ -52,4 +53,5 @@ for index, (name, data) in enumerate(pictures):
     left.image(charts.draw_boxes(photo, boxes), caption=f"{photo.width}x{photo.height}")
     with right:
         widgets.show_prediction(prediction, key=f"upload-{index}", blank_message="No digit found in this picture.")
+        show_explanation(prediction, predictor, key=f"upload-{index}")
         widgets.feedback_control(photo, prediction, key=f"upload-{index}", sample_id=widgets.picture_id(name, data), feedback_dir=state.feedback_dir())
