@@ -11,6 +11,12 @@ from ui.navigation import ensure_app
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "heic", "heif"]
 
+
+def _size_caption(size: tuple[int, int]) -> str:
+    """The picture's size as the file has it (a large photo is shown and decoded reduced)."""
+    return f"{size[0]}x{size[1]}"
+
+
 ensure_app()
 st.title("Upload")
 predictor = state.predictor()
@@ -42,16 +48,31 @@ for index, (name, data) in enumerate(pictures):
     left, right = st.columns([1, 2])
     if prediction is None:
         boxes = [(read.box, str(read.digit)) for read in reading.digits]
-        left.image(charts.draw_boxes(photo, boxes), caption=f"{photo.width}x{photo.height}")
+        left.image(charts.draw_boxes(photo, boxes, reading.size), caption=_size_caption(reading.size))
         with right:
             st.metric("Number", reading.text)
             cells = st.columns(len(reading.digits))
             for cell, read in zip(cells, reading.digits, strict=True):
-                cell.image(charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})")
+                cell.image(
+                    charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})"
+                )
         continue
-    boxes = [] if prediction.preprocessed.box is None else [(prediction.preprocessed.box, "" if prediction.digit is None else str(prediction.digit))]
-    left.image(charts.draw_boxes(photo, boxes), caption=f"{photo.width}x{photo.height}")
+    boxes = (
+        []
+        if prediction.preprocessed.box is None
+        else [(prediction.preprocessed.box, "" if prediction.digit is None else str(prediction.digit))]
+    )
+    source_size = prediction.preprocessed.source_size  # the boxes' picture: the file's size when the reader ran
+    left.image(
+        charts.draw_boxes(photo, boxes, source_size), caption=_size_caption(reading.size if reading else source_size)
+    )
     with right:
         widgets.show_prediction(prediction, key=f"upload-{index}", blank_message="No digit found in this picture.")
         show_explanation(prediction, predictor, key=f"upload-{index}")
-        widgets.feedback_control(photo, prediction, key=f"upload-{index}", sample_id=widgets.picture_id(name, data), feedback_dir=state.feedback_dir())
+        widgets.feedback_control(
+            photo,
+            prediction,
+            key=f"upload-{index}",
+            sample_id=widgets.picture_id(name, data),
+            feedback_dir=state.feedback_dir(),
+        )

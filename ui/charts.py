@@ -33,7 +33,10 @@ def probability_bars(probabilities: np.ndarray, winner: int | None) -> go.Figure
         )
     )
     fig.update_layout(
-        height=CHART_HEIGHT, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(range=[0, 1.1], tickformat=".0%"), xaxis=dict(type="category")
+        height=CHART_HEIGHT,
+        margin=dict(l=10, r=10, t=10, b=10),
+        yaxis=dict(range=[0, 1.1], tickformat=".0%"),
+        xaxis=dict(type="category"),
     )
     return fig
 
@@ -63,7 +66,9 @@ def training_curves(history: dict[str, list[float]], batch_logs: dict[str, list[
                     row=1, col=col,
                 )  # fmt: skip
     fig.update_xaxes(title_text="epoch")
-    fig.update_layout(height=CHART_HEIGHT + 40, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(
+        height=CHART_HEIGHT + 40, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25)
+    )
     return fig
 
 
@@ -103,16 +108,20 @@ def enlarge(image: np.ndarray, zoom: int = INPUT_ZOOM) -> np.ndarray:
     return np.kron(np.round(image * 255).astype(np.uint8), np.ones((zoom, zoom), np.uint8))
 
 
-def draw_boxes(photo: Image.Image, boxes: list[tuple[tuple[int, int, int, int], str]]) -> Image.Image:
+def draw_boxes(
+    photo: Image.Image, boxes: list[tuple[tuple[int, int, int, int], str]], size: tuple[int, int] | None = None
+) -> Image.Image:
     """A display copy of ``photo`` (at most ``DISPLAY_SIDE``) with labelled boxes.
 
     Args:
-        photo: The upright source picture.
-        boxes: ``((x, y, w, h), label)`` in the source picture's pixels.
+        photo: The upright picture, possibly decoded reduced (a large JPEG).
+        boxes: ``((x, y, w, h), label)`` in the pixels of a picture of ``size``.
+        size: ``(width, height)`` of the picture the boxes refer to: the file's full size when the
+            reader measured them there; by default ``photo``'s own.
     """
     shown = photo.convert("RGB")
     shown.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
-    scale = shown.width / photo.width
+    scale = shown.width / (size or photo.size)[0]
     draw = ImageDraw.Draw(shown)
     line = max(2, round(min(shown.size) / 150))
     font = ImageFont.load_default(size=max(14, round(min(shown.size) / 12)))
