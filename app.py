@@ -1,5 +1,31 @@
-"""HDR, the handwritten digit studio: ``streamlit run app.py``."""
+"""HDR, the handwritten digit studio: ``streamlit run app.py`` serves the pages and the HTTP API.
 
-from ui.navigation import run_app
+Streamlit reads this file twice. The server imports it as the module ``app`` and finds ``app``,
+an ``st.App`` that mounts the API's routes (``/api/...``, see :mod:`hdr.api`) on Streamlit's own
+Starlette server; every browser session then runs it as the page script, named ``__main__``.
+"""
 
-run_app()
+import streamlit as st
+
+if __name__ == "__main__":
+    from ui.navigation import run_app
+
+    run_app()
+else:
+    from pathlib import Path
+
+    from hdr.api import api_routes
+
+    def _shared_predictor():
+        """The pages' cached Predictor (ui.state imports TensorFlow, so only on the first request)."""
+        from ui import state
+
+        return state.shared_predictor()
+
+    def _models_dir() -> Path:
+        """The models folder, as the pages read it."""
+        from ui import state
+
+        return state.models_dir()
+
+    app = st.App(__file__, routes=api_routes(predictor=_shared_predictor, models_dir=_models_dir))

@@ -36,14 +36,23 @@ def predictor(name: str | None = None) -> Predictor:
     On a missing or corrupt model the page shows why and stops.
     """
     try:
-        path = resolve_model_path(name, models_dir())
-        if not path.is_file():
-            raise ModelStoreError(f"{path}: model file not found")
-        return _load_predictor(str(path), path.stat().st_mtime)
+        return shared_predictor(name)
     except ModelStoreError as exc:
         st.error(f"Cannot load the model: {exc}")
         st.info("Train one with `python -m hdr train` or on the Train page, or pick another on the Models page.")
         st.stop()
+
+
+def shared_predictor(name: str | None = None) -> Predictor:
+    """The same cached Predictor as :func:`predictor`, without page output: for the HTTP API's threads.
+
+    Raises:
+        ModelStoreError: The model file is missing or corrupt.
+    """
+    path = resolve_model_path(name, models_dir())
+    if not path.is_file():
+        raise ModelStoreError(f"{path}: model file not found")
+    return _load_predictor(str(path), path.stat().st_mtime)
 
 
 def active_name() -> str:

@@ -1,0 +1,173 @@
+"""The HTTP API, with real requests to a real ``streamlit run app.py`` (the one server serves pages and API).
+
+The command line is the reference: for the same files, ``/api/predict`` and ``/api/read`` must
+answer exactly what ``python -m hdr predict|read --json`` prints.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from hdr.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files
+from hdr.cli import main
+from tests.test_browser import server  # noqa: F401 - the fixture: streamlit run app.py on a free port
+
+TIMEOUT_S = 120  # the first request loads TensorFlow and the model on busy cores
+
+
+def _png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def pictures(mnist, tmp_path_factory):
+    """Real digits as photos of paper, a two-digit number, and bad files, written to a folder."""
+    folder = tmp_path_factory.mktemp("api")
+    paper = lambda digit: 255 - np.kron(digit, np.ones((8, 8), np.uint8))  # noqa: E731 - dark ink on white
+    seven, two = _png(paper(mnist.x_test[0])), _png(paper(mnist.x_test[1]))
+    number = _png(paper(np.concatenate([mnist.x_test[4], mnist.x_test[1]], axis=1)))
+    bomb = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(bomb, format="PNG")  # 144 MP in a few KB
+    files = {
+        "seven.png": seven,
+        "two.png": two,
+        "number.png": number,
+        "notes.txt": b"this is not an image",
+        "empty.png": b"",
+        "truncated.png": seven[: len(seven) // 2],
+        "bomb.png": bomb.getvalue(),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def _post(url: str, folder: Path, names: list[str], route: str = "predict") -> requests.Response:
+    files = [("file", (name, (folder / name).read_bytes())) for name in names]
+    return requests.post(f"{url}/api/{route}", files=files, timeout=TIMEOUT_S)
+
+
+def _cli_json(command: str, folder: Path, names: list[str], capsys) -> list[dict]:
+    """What ``python -m hdr COMMAND --json`` prints for the files, with paths as the API names them."""
+    capsys.readouterr()
+    main([command, *[str(folder / n) for n in names], "--json"])
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return [{**r, "path": Path(r["path"]).name} for r in records]
+
+
+def test_one_image_answers_what_the_command_line_prints(server, pictures, capsys):  # noqa: F811
+    response = _post(server, pictures, ["seven.png"])
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    answer = response.json()
+    assert answer["path"] == "seven.png" and answer["digit"] == 7
+    [expected] = _cli_json("predict", pictures, ["seven.png"], capsys)
+    assert answer.keys() == expected.keys()
+    assert answer["digit"] == expected["digit"]
+    np.testing.assert_allclose(answer["probabilities"], expected["probabilities"], atol=1e-5)
+
+
+def test_bad_files_get_one_line_errors_and_the_others_are_still_answered(server, pictures, capsys):  # noqa: F811
+    names = ["seven.png", "notes.txt", "empty.png", "two.png", "truncated.png", "bomb.png"]
+    response = _post(server, pictures, names)
+    assert response.status_code == 422
+    answers = response.json()
+    assert [a["path"] for a in answers] == names  # in order
+    assert [a.get("digit") for a in answers] == [7, None, None, 2, None, None]
+    expected = _cli_json("predict", pictures, names, capsys)
+    for answer, cli in zip(answers, expected, strict=True):
+        assert ("error" in answer) == ("error" in cli)
+        if "error" in answer:
+            assert answer["error"] == cli["error"] and "\n" not in answer["error"] and "<bytes>" not in answer["error"]
+    assert "not an image" in answers[1]["error"] and "empty" in answers[2]["error"]
+    assert requests.get(f"{server}/api/health", timeout=TIMEOUT_S).status_code == 200  # still serving
+
+
+def test_a_text_file_alone_is_a_4xx_with_an_error_line(server, pictures):  # noqa: F811
+    response = _post(server, pictures, ["notes.txt"])
+    assert response.status_code == 422
+    assert response.json() == {"path": "notes.txt", "error": "not an image (or an unsupported format)"}
+
+
+def test_read_answers_the_number_as_the_command_line_does(server, pictures, capsys):  # noqa: F811
+    response = _post(server, pictures, ["number.png", "notes.txt"], route="read")
+    assert response.status_code == 422
+    number, junk = response.json()
+    [expected, _] = _cli_json("read", pictures, ["number.png", "notes.txt"], capsys)
+    assert number == expected and number["text"] == "42"
+    assert junk["path"] == "notes.txt" and "not an image" in junk["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "kwargs", "status", "message"),
+    [
+        ("GET", "predict", {}, 405, "method GET not allowed: use POST"),
+        ("POST", "models", {}, 405, "method POST not allowed: use GET"),
+        ("POST", "predict", {}, 400, "send images as multipart/form-data"),
+        ("POST", "read", {"data": b"x", "headers": {"content-type": "image/png"}}, 400, "multipart/form-data"),
+        ("POST", "predict", {"files": {"note": (None, "just text")}}, 400, "no file"),
+        ("POST", "predict", {"files": [("f", ("a.png", b"x"))] * (MAX_FILES + 1)}, 413, "too many files"),
+    ],
+)
+def test_requests_wrong_as_a_whole_get_a_4xx_with_one_error_line(server, method, route, kwargs, status, message):  # noqa: F811
+    response = requests.request(method, f"{server}/api/{route}", timeout=TIMEOUT_S, **kwargs)
+    assert response.status_code == status
+    body = response.json()
+    assert list(body) == ["error"] and message in body["error"] and "\n" not in body["error"]
+
+
+def test_a_file_over_the_size_limit_is_refused_and_the_others_answered(server, pictures):  # noqa: F811
+    big = b"\0" * ((MAX_FILE_MB + 1) * 1024 * 1024)
+    files = [("file", ("big.png", big)), ("file", ("seven.png", (pictures / "seven.png").read_bytes()))]
+    response = requests.post(f"{server}/api/predict", files=files, timeout=TIMEOUT_S)
+    assert response.status_code == 422
+    big_answer, seven = response.json()
+    assert big_answer["error"].startswith("file too large") and seven["digit"] == 7
+
+
+def test_a_request_over_the_limit_is_refused_before_its_body_is_read(server):  # noqa: F811
+    host, port = urlparse(server).hostname, urlparse(server).port
+    with socket.create_connection((host, port), timeout=TIMEOUT_S) as conn:
+        conn.sendall(
+            b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            + f"Content-Length: {(MAX_REQUEST_MB + 1) * 1024 * 1024}\r\n\r\n".encode()
+        )
+        reply = conn.recv(65536).decode()
+    assert reply.startswith("HTTP/1.1 413")
+    assert '{"error":"request too large' in reply
+
+
+def test_models_and_health(server):  # noqa: F811
+    models = requests.get(f"{server}/api/models", timeout=TIMEOUT_S)
+    assert models.status_code == 200
+    by_name = {m["name"]: m for m in models.json()}
+    default = json.loads((Path(__file__).resolve().parent.parent / "models" / "default.json").read_text())
+    assert by_name["default"] == {"name": "default", "accuracy": default["metrics"]["test_accuracy"], "active": True}
+    assert requests.get(f"{server}/api/health", timeout=TIMEOUT_S).json() == {"status": "ok", "model": "default"}
+    page = requests.get(server, timeout=TIMEOUT_S)  # the same server still serves the app
+    assert page.status_code == 200 and "<html" in page.text.lower()
+
+
+def test_all_readable_files_of_a_request_go_through_one_forward_pass(shipped, pictures):
+    calls = []
+
+    class CountingPredictor:
+        def predict_preprocessed(self, items):
+            calls.append(len(items))
+            return shipped.predict_preprocessed(items)
+
+    files = [(n, (pictures / n).read_bytes()) for n in ["seven.png", "notes.txt", "two.png", "seven.png"]]
+    records = _predict_files(files, CountingPredictor())
+    assert calls == [3]
+    assert [r.get("digit") for r in records] == [7, None, 2, 7]
