@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from hdr.predict import Predictor
-from tests.drawings import STYLES, draw_digit
+from synth.canvas import STYLES, draw_digit
 
 SEED_RECIPE_SAMPLE = 100  # the per-image recipe is slow; time this many and scale
 

@@ -1,6 +1,6 @@
 """Scores reading photos: single digits and whole numbers on generated photos, and speed.
 
-For each kind of photo in :data:`bench.synth.KINDS` it makes N photos of one digit and N of a
+For each kind of photo in :data:`synth.photos.KINDS` it makes N photos of one digit and N of a
 number (2-6 digits) from MNIST test digits, then reports:
 
 - ``predict``: single-digit accuracy of ``Predictor.predict`` (the one-digit path, ``to_mnist``);
@@ -26,11 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.synth import KINDS, PhotoMaker, compose_number, encode_jpeg, photograph
 from hdr.data import load_mnist
 from hdr.predict import Predictor
 from hdr.read import read_digits
 from hdr.store import MODELS_DIR
+from synth.photos import KINDS, PhotoMaker, compose_number, encode_jpeg, photograph
 
 TIMING_SIZE = (4000, 3000)  # a 12-megapixel phone photo
 TIMING_QUALITY = 90

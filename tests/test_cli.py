@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from hdr.cli import main
+from synth.canvas import draw_digit
 from tests.conftest import SHIPPED_MIN_ACCURACY
-from tests.drawings import draw_digit
 
 
 @pytest.fixture(scope="module")

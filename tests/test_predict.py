@@ -4,8 +4,8 @@ import pytest
 from hdr.degrade import CONDITIONS, degrade
 from hdr.predict import Predictor
 from hdr.preprocess import ImageError
+from synth.canvas import STYLES, draw_digit
 from tests.conftest import SHIPPED_MIN_ACCURACY
-from tests.drawings import STYLES, draw_digit
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from PIL import Image
 from hdr import preprocess
 from hdr.degrade import degrade
 from hdr.preprocess import CENTRE, ImageError, Preprocessed, open_image, preprocess_many, to_gray, to_mnist
-from tests.drawings import STYLES, draw_digit
+from synth.canvas import STYLES, draw_digit
 
 
 def _png(array: np.ndarray, mode: str | None = None) -> bytes:

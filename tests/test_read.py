@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.synth import PhotoMaker, compose_number, encode_jpeg
 from hdr.cli import main
 from hdr.preprocess import ImageError, ink_map, remove_lines, stroke_width
 from hdr.read import (
@@ -29,7 +28,8 @@ from hdr.read import (
     typical_width,
     working_gray,
 )
-from tests.drawings import draw_digit
+from synth.canvas import draw_digit
+from synth.photos import PhotoMaker, compose_number, encode_jpeg
 
 
 def _ring(shape: tuple[int, int], centre: tuple[int, int], radius: int, width: int = 6) -> np.ndarray:
