@@ -2,7 +2,7 @@
 PYTHON ?= python
 export HDR_DATA_DIR ?= ../shared/mnist
 
-.PHONY: install install-dev app test test-fast lint format bench train-default
+.PHONY: install install-dev app test test-fast lint format bench screenshots train-default
 
 install:  ## runtime packages: the library, CLI and app
 	$(PYTHON) -m pip install -r requirements.txt
@@ -18,6 +18,9 @@ test:  ## every test, browser tests included (needs Chromium at /usr/bin/chromiu
 
 test-fast:  ## everything but the real-browser tests
 	$(PYTHON) -m pytest -m "not browser"
+
+screenshots:  ## the README's screenshots, taken by the browser tests in docs/screenshots/
+	HDR_SCREENSHOTS_DIR=docs/screenshots $(PYTHON) -m pytest -m browser tests/test_browser.py tests/test_attribution.py
 
 lint:
 	ruff check . && ruff format --check hdr

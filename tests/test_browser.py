@@ -1,7 +1,8 @@
 """The app in a real Chromium against a real ``streamlit run app.py``: draw, upload, train, inspect.
 
-Each page's screenshot goes to ``docs/screenshots/`` for the README. The server gets a copy of
-the models folder and an empty feedback folder, so nothing here touches the repo's models.
+Each page's screenshot goes to ``$HDR_SCREENSHOTS_DIR`` (``make screenshots`` puts them in
+``docs/screenshots/`` for the README). The server gets a copy of the models folder and an empty
+feedback folder, so nothing here touches the repo's models.
 Playwright and Chromium are required: without them these tests fail rather than skip.
 """
 
@@ -13,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -28,7 +30,9 @@ from tests.app_support import copy_models
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# Screenshots go where $HDR_SCREENSHOTS_DIR says (`make screenshots` points it at docs/screenshots for
+# the README); by default to a temporary folder, so that running the tests leaves the checkout clean.
+SCREENSHOTS = Path(os.environ.get("HDR_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "hdr-screenshots")
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it with apt-get
 CHROMIUM_ARGS = [
     "--no-sandbox",
