@@ -29,10 +29,11 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from hdr.data import IMAGE_SIZE, load_mnist, split_validation
+from hdr.data import load_mnist, split_validation
 from hdr.degrade import CONDITIONS, PAPER, degrade
 from hdr.predict import Predictor
 from hdr.preprocess import preprocess_many
+from hdr.settings import IMAGE_SIZE
 
 VAL_FRACTION = 0.1  # the shipped models' validation share (see their cards)
 UCI_LEVELS = 16  # scikit-learn's 8x8 digits count ink in 4x4 blocks: 0..16

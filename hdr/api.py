@@ -29,7 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hdr.preprocess import ImageError, preprocess_many
+from hdr.decode import ImageError
+from hdr.preprocess import preprocess_many
 
 if TYPE_CHECKING:
     from hdr.predict import Predictor

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from hdr.data import DATA_DIR_ENV, DataError
+from hdr.data import DataError
+from hdr.settings import DATA_DIR_ENV
 
 EXIT_OK, EXIT_ERROR = 0, 1
 EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
@@ -357,7 +358,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_read(args: argparse.Namespace) -> int:
-    from hdr.preprocess import ImageError
+    from hdr.decode import ImageError
     from hdr.read import read_digits
 
     predictor = _load_predictor(args)

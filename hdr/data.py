@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR_ENV = "HDR_DATA_DIR"
-IMAGE_SIZE = 28  # MNIST images are 28x28
-NUM_CLASSES = 10
+from hdr import settings
+from hdr.preprocess import to_mnist
+from hdr.settings import DATA_DIR_ENV, IMAGE_SIZE, NUM_CLASSES
 
 # IDX magic numbers: 0x0000 then type 0x08 (unsigned byte) then the number of dimensions.
 _IDX_IMAGES_MAGIC = 0x00000803
@@ -60,7 +60,7 @@ class Split:
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
     """Returns the MNIST folder to read: ``data_dir``, else ``$HDR_DATA_DIR``, else None (download)."""
-    chosen = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
+    chosen = data_dir if data_dir is not None else settings.data_dir()
     return Path(chosen).expanduser() if chosen is not None else None
 
 
@@ -261,7 +261,6 @@ def load_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         DataError: The folder does not exist or holds no readable digit image.
     """
-    from hdr.preprocess import to_mnist  # imported here: preprocess imports this module
 
     root = Path(path)
     if not root.is_dir():

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sklearn.metrics import confusion_matrix, log_loss, precision_recall_fscore_support
 
-from hdr.data import NUM_CLASSES
+from hdr.settings import NUM_CLASSES
 
 
 @dataclass(frozen=True)

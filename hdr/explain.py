@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hdr.data import IMAGE_SIZE
+from hdr.settings import IMAGE_SIZE
 
 _LOG_FLOOR = 1e-12  # keeps log p finite where float32 softmax underflows to 0
 IG_STEPS = 64  # trapezoid steps from blank to input: the maps add up within ~2% on the shipped model (32: ~7%)

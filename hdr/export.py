@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hdr.data import IMAGE_SIZE, NUM_CLASSES
+from hdr.settings import IMAGE_SIZE, NUM_CLASSES
 
 TFLITE_SUFFIX = ".tflite"
 QUANTIZATIONS = ("float16", "int8")  # besides None: plain float32

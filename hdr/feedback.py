@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from hdr.data import NUM_CLASSES, load_image_folder
-from hdr.preprocess import WORK_SIDE, ImageInput, open_image, to_mnist
+from hdr.data import load_image_folder
+from hdr.decode import WORK_SIDE, ImageInput, open_image
+from hdr.preprocess import to_mnist
+from hdr.settings import NUM_CLASSES
 
 FEEDBACK_DIR_ENV = "HDR_FEEDBACK_DIR"
 # The repo's feedback/ (gitignored); $HDR_FEEDBACK_DIR points elsewhere (tests, deployments).
@@ -37,7 +39,7 @@ def _to_pil(image: ImageInput) -> Image.Image:
             arr = arr[..., 0]
         pil = Image.fromarray(arr)
     else:
-        pil = open_image(image)
+        pil = open_image(image).image
     pil.thumbnail((WORK_SIDE, WORK_SIDE))  # a 50-megapixel photo is stored at the size it is read at
     if pil.mode not in ("L", "RGB", "RGBA"):
         pil = pil.convert("RGBA" if "A" in pil.mode else "RGB")
@@ -57,7 +59,7 @@ def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike =
 
     Raises:
         ValueError: ``label`` is not a digit, or the picture holds no digit.
-        hdr.preprocess.ImageError: The picture cannot be read.
+        hdr.decode.ImageError: The picture cannot be read.
     """
     # An int and nothing else: the label names the sample's folder, so a string must never pass.
     if isinstance(label, bool) or not (isinstance(label, (int, np.integer)) and 0 <= int(label) < NUM_CLASSES):

@@ -15,8 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hdr.data import IMAGE_SIZE, NUM_CLASSES
 from hdr.preprocess import ImageError, ImageInput, Preprocessed, preprocess_many, to_mnist
+from hdr.settings import IMAGE_SIZE, NUM_CLASSES
 from hdr.store import MODELS_DIR, load_keras_model, resolve_model_path
 
 UNSURE_BELOW = 0.7  # below this confidence the app says the model is unsure and names the runner-up

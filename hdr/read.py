@@ -3,8 +3,8 @@
 The pipeline, each step a small pure function on arrays:
 
 1. :func:`working_gray` opens the picture upright (EXIF) and reduces it to a working size;
-2. :func:`hdr.preprocess.ink_map` separates the ink from paper of any tint, uneven light and
-   shadows, and :func:`hdr.preprocess.remove_lines` drops ruling and grid lines;
+2. :func:`hdr.ink.ink_map` separates the ink from paper of any tint, uneven light and
+   shadows, and :func:`hdr.lines.remove_lines` drops ruling and grid lines;
 3. :func:`find_blobs` labels the ink and drops specks, page-edge junk and wedges of table in a
    corner (:func:`hugs_border`);
 4. :func:`group_blobs` joins the broken strokes of one digit, :func:`order_lines` orders the
@@ -25,21 +25,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hdr.decode import WORK_SIDE, ImageInput, open_image, to_gray
+from hdr.ink import INK_LEVEL, edge_junk, hysteresis, ink_map, stroke_width
+from hdr.lines import remove_lines
 from hdr.predict import Prediction, Predictor
-from hdr.preprocess import (
-    FULL_SIZE,
-    INK_LEVEL,
-    WORK_SIDE,
-    ImageInput,
-    Preprocessed,
-    edge_junk,
-    hysteresis,
-    ink_map,
-    open_image,
-    remove_lines,
-    stroke_width,
-    to_gray,
-)
+from hdr.preprocess import Preprocessed
 
 INK_LOW = 0.3  # faint ink joined to strong ink (see hysteresis) still belongs to the digit
 READ_SIDE = WORK_SIDE  # pictures are read at this longest side: a digit a tenth of the height is still ~75 px
@@ -121,20 +111,20 @@ def working_gray(source: ImageInput) -> tuple[np.ndarray, float, tuple[int, int]
     """Opens a picture upright and reduces it to the working size.
 
     Args:
-        source: A path, file bytes, PIL image or array (see :func:`hdr.preprocess.to_gray`).
+        source: A path, file bytes, PIL image or array (see :func:`hdr.decode.to_gray`).
 
     Returns:
         ``(gray, scale, size)``: ``float32 (h, w)`` in [0, 1] with longest side at most
         :data:`READ_SIDE`; working pixels per source pixel; ``(width, height)`` of the source.
 
     Raises:
-        hdr.preprocess.ImageError: The input cannot be read as an image.
+        hdr.decode.ImageError: The input cannot be read as an image.
     """
     if isinstance(source, np.ndarray):
         gray = to_gray(source)
         return _fit(gray, (gray.shape[1], gray.shape[0]))
-    img = open_image(source)
-    full = img.info.get(FULL_SIZE, img.size)  # a large JPEG is decoded reduced; boxes refer to the file
+    picture = open_image(source)
+    img, full = picture.image, picture.full_size  # a large picture is decoded reduced; boxes refer to the file
     if img.mode not in ("RGB", "L"):  # transparency, 16-bit, palettes: the general path
         gray, _, _ = _fit(to_gray(img), img.size)
     else:  # the common case, kept in 8 bits until reduced: PIL's "L" is the same luma as to_gray
@@ -503,7 +493,7 @@ def restore_strokes(mask: np.ndarray, kept: np.ndarray) -> np.ndarray:
 
     Args:
         mask: ``bool (H, W)`` ink with the lines.
-        kept: ``bool (H, W)``, the same with the lines removed (:func:`hdr.preprocess.remove_lines`).
+        kept: ``bool (H, W)``, the same with the lines removed (:func:`hdr.lines.remove_lines`).
 
     Returns:
         ``bool (H, W)``: ``kept`` and the thick parts of what was removed.
@@ -531,7 +521,7 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
 
     Args:
         source: A path, file bytes, PIL image or array, in any mode and size (see
-            :func:`hdr.preprocess.to_gray`); JPEG EXIF orientation is applied.
+            :func:`hdr.decode.to_gray`); JPEG EXIF orientation is applied.
         predictor: The model to classify with.
 
     Returns:
@@ -539,7 +529,7 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
         and box in the source image.
 
     Raises:
-        hdr.preprocess.ImageError: The input cannot be read as an image.
+        hdr.decode.ImageError: The input cannot be read as an image.
     """
     gray, scale, size = working_gray(source)
     ink, lines = find_digits(gray)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hdr.preprocess import ImageError, open_image
+from hdr.decode import ImageError, open_image
 from ui import charts, state, widgets
 from ui.attribution import show_explanation
 from ui.navigation import ensure_app
@@ -40,15 +40,16 @@ if not pictures:
 for index, (name, data) in enumerate(pictures):
     st.subheader(name, divider="gray")
     try:
-        photo = open_image(data)  # upright: EXIF orientation applied; large JPEGs decoded reduced
-        reading, prediction = widgets.read_picture(photo, predictor)
+        picture = open_image(data)  # upright (EXIF applied); a large photo decoded reduced, its real size beside
+        reading, prediction = widgets.read_picture(picture.image, predictor)  # boxes in the decoded picture's pixels
     except ImageError as exc:
         st.error(widgets.error_message(exc, name))
         continue
+    photo, caption = picture.image, _size_caption(picture.full_size)
     left, right = st.columns([1, 2])
     if prediction is None:
         boxes = [(read.box, str(read.digit)) for read in reading.digits]
-        left.image(charts.draw_boxes(photo, boxes, reading.size), caption=_size_caption(reading.size))
+        left.image(charts.draw_boxes(photo, boxes, reading.size), caption=caption)
         with right:
             st.metric("Number", reading.text)
             cells = st.columns(len(reading.digits))
@@ -62,10 +63,7 @@ for index, (name, data) in enumerate(pictures):
         if prediction.preprocessed.box is None
         else [(prediction.preprocessed.box, "" if prediction.digit is None else str(prediction.digit))]
     )
-    source_size = prediction.preprocessed.source_size  # the boxes' picture: the file's size when the reader ran
-    left.image(
-        charts.draw_boxes(photo, boxes, source_size), caption=_size_caption(reading.size if reading else source_size)
-    )
+    left.image(charts.draw_boxes(photo, boxes, prediction.preprocessed.source_size), caption=caption)
     with right:
         widgets.show_prediction(prediction, key=f"upload-{index}", blank_message="No digit found in this picture.")
         show_explanation(prediction, predictor, key=f"upload-{index}")

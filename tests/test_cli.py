@@ -212,7 +212,7 @@ def test_predict_memory_grows_little_with_pixel_count(files, tmp_path):
 def test_large_pictures_decode_side_by_side_in_threads(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from hdr.preprocess import open_image
+    from hdr.decode import open_image
 
     side = 10_000  # 100 megapixels: under MAX_PIXELS, over Pillow's own warning threshold (89.5)
     picture = Image.new("L", (side, side), 255)
@@ -222,7 +222,8 @@ def test_large_pictures_decode_side_by_side_in_threads(tmp_path):
     del picture
     with ThreadPoolExecutor(4) as pool:
         decoded = list(pool.map(open_image, [large] * 16))
-    assert {img.size for img in decoded} == {(side // 8, side // 8)}  # each decoded reduced, none refused
+    assert {p.image.size for p in decoded} == {(side // 8, side // 8)}  # each decoded reduced, none refused
+    assert {p.full_size for p in decoded} == {(side, side)}
 
 
 def test_training_stop_signal_sets_the_flag_and_restores_handlers():

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from hdr.decode import ImageError
 from hdr.degrade import CONDITIONS, degrade
 from hdr.predict import Predictor
-from hdr.preprocess import ImageError
 from synth.canvas import STYLES, draw_digit
 from tests.conftest import SHIPPED_MIN_ACCURACY
 

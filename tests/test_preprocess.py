@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hdr import preprocess
+from hdr import ink as ink_module
+from hdr.decode import ImageError, open_image, to_gray
 from hdr.degrade import degrade
-from hdr.preprocess import CENTRE, ImageError, Preprocessed, open_image, preprocess_many, to_gray, to_mnist
+from hdr.preprocess import CENTRE, Preprocessed, preprocess_many, to_mnist
 from synth.canvas import STYLES, draw_digit
 
 
@@ -69,7 +70,7 @@ def test_box_locates_the_digit_in_the_source():
 
 @pytest.mark.parametrize("pen", [2, 4, 12, 30, 45])
 def test_thin_and_thick_strokes_come_out_mnist_wide(pen):
-    from hdr.preprocess import INK_LEVEL, stroke_width
+    from hdr.ink import INK_LEVEL, stroke_width
 
     img = to_mnist(draw_digit(2, width=pen)).image[..., 0]
     assert 1.5 <= stroke_width(img >= INK_LEVEL) <= 4.5  # MNIST's 10th-90th percentile is 1.7-3.2
@@ -132,7 +133,7 @@ def test_exif_orientation_is_applied(tmp_path):
     exif[0x0112] = 6  # Orientation: rotate 90 CW to display
     path = tmp_path / "photo.jpg"
     Image.fromarray(stored).save(path, exif=exif, quality=95)
-    assert open_image(path).size == (280, 280)
+    assert open_image(path).image.size == open_image(path).full_size == (280, 280)
     assert _similarity(to_mnist(path).image, to_mnist(upright).image) > 0.95
 
 
@@ -182,23 +183,24 @@ def test_empty_and_folder_paths(tmp_path):
 def test_huge_jpeg_is_decoded_reduced(tmp_path):
     path = tmp_path / "big.jpg"
     Image.new("RGB", (8000, 6000), "white").save(path, quality=70)
-    img = open_image(path)
-    assert max(img.size) <= 2048  # draft decoding: an eighth of the pixels, not 48 megapixels
+    picture = open_image(path)
+    assert max(picture.image.size) <= 2048  # draft decoding: an eighth of the pixels, not 48 megapixels
+    assert picture.full_size == (8000, 6000) and picture.scale == picture.image.width / 8000
 
 
 @pytest.mark.parametrize("style", STYLES)
 def test_flat_backgrounds_take_the_fast_path_with_the_same_result(style, monkeypatch):
     drawing = draw_digit(4, style=style, width=5)
-    assert preprocess._flat_background(to_gray(drawing)) is not None
+    assert ink_module._flat_background(to_gray(drawing)) is not None
     fast = to_mnist(drawing)
-    monkeypatch.setattr(preprocess, "_flat_background", lambda gray: None)  # the photo path
+    monkeypatch.setattr(ink_module, "_flat_background", lambda gray: None)  # the photo path
     np.testing.assert_allclose(fast.image, to_mnist(drawing).image, atol=1e-4)
 
 
 def test_photos_with_uneven_light_are_not_flat():
     gray = to_gray(draw_digit(4, style="black_on_white", width=5))
     shaded = gray * np.linspace(0.55, 1.0, gray.shape[1], dtype=np.float32)[None, :]  # light from one side
-    assert preprocess._flat_background(shaded) is None
+    assert ink_module._flat_background(shaded) is None
     assert to_mnist(shaded).found
 
 
@@ -216,9 +218,9 @@ def test_preprocess_many_keeps_order_and_puts_errors_in_place(tmp_path):
 
 def test_ink_clear_of_the_border_is_worked_on_in_its_box_with_the_same_result(monkeypatch):
     drawings = [draw_digit(d, width=4, height=0.3, centre=(0.3, 0.6)) for d in (1, 5, 8)]
-    assert all(preprocess._inner_box(to_gray(d) < 0.5) is not None for d in drawings)
+    assert all(ink_module._inner_box(to_gray(d) < 0.5) is not None for d in drawings)
     boxed = [to_mnist(d) for d in drawings]
-    monkeypatch.setattr(preprocess, "_inner_box", lambda mask: None)  # the whole picture, lines and edges
+    monkeypatch.setattr(ink_module, "_inner_box", lambda mask: None)  # the whole picture, lines and edges
     for drawing, result in zip(drawings, boxed, strict=True):
         whole = to_mnist(drawing)
         assert result.box == whole.box
@@ -247,7 +249,7 @@ def test_blurred_strokes_are_not_broken_into_pieces(condition, mnist):
 
 @pytest.mark.parametrize("condition", ["faint 30%", "thin pen -0.75 px", "pencil 30-100%", "blur sigma 1.5"])
 def test_grey_and_thin_strokes_come_out_mnist_wide(condition, mnist):
-    from hdr.preprocess import INK_LEVEL, stroke_width
+    from hdr.ink import INK_LEVEL, stroke_width
 
     widths = [
         stroke_width(to_mnist(degrade(mnist.x_test[i], condition, np.random.default_rng(i))).image[..., 0] >= INK_LEVEL)
@@ -262,7 +264,7 @@ def test_hysteresis_keeps_faint_links_of_strong_ink_and_drops_faint_smudges():
     ink[5, 2:20] = 1.0
     ink[5, 20:30] = 0.35  # a faint stretch of the same stroke
     ink[15, 2:30] = 0.35  # a smudge, faint everywhere
-    kept = preprocess.hysteresis(ink >= 0.3, ink >= 0.5)
+    kept = ink_module.hysteresis(ink >= 0.3, ink >= 0.5)
     assert kept[5, 2:30].all() and not kept[15].any()
 
 

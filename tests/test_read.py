@@ -11,7 +11,9 @@ import pytest
 from PIL import Image
 
 from hdr.cli import main
-from hdr.preprocess import ImageError, ink_map, remove_lines, stroke_width
+from hdr.decode import ImageError
+from hdr.ink import ink_map, stroke_width
+from hdr.lines import remove_lines
 from hdr.read import (
     CLEAN_CUT_BONUS,
     Blob,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from hdr.data import NUM_CLASSES
+from hdr.decode import ImageError, ImageInput
 from hdr.feedback import save_sample
 from hdr.predict import Prediction, Predictor
-from hdr.preprocess import ImageError, ImageInput
+from hdr.settings import NUM_CLASSES
 from ui import charts
 
 BLANK_MESSAGE = "Draw a digit"
@@ -113,7 +113,7 @@ def read_picture(image: ImageInput, predictor: Predictor):
         and the single-digit :class:`Prediction` (None when the picture holds several digits).
 
     Raises:
-        hdr.preprocess.ImageError: The picture cannot be read.
+        hdr.decode.ImageError: The picture cannot be read.
     """
     reading = read_number(image, predictor)
     if reading is not None and len(reading.digits) > 1:
@@ -131,7 +131,7 @@ def read_number(image: ImageInput, predictor: Predictor):
         A ``hdr.read.Reading``, or None when the library cannot read multi-digit pictures yet.
 
     Raises:
-        hdr.preprocess.ImageError: The picture cannot be read.
+        hdr.decode.ImageError: The picture cannot be read.
     """
     try:
         read = importlib.import_module("hdr.read")

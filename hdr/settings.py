@@ -1,0 +1,21 @@
+"""What every layer shares: the digits' format and the folders the library reads and writes.
+
+Folders come from the environment at the moment they are needed (never frozen at import), so a
+deployment, a test or a notebook can point them elsewhere just by setting the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+IMAGE_SIZE = 28  # MNIST images are 28x28
+NUM_CLASSES = 10
+MIN_PHOTO_SIDE = 64  # smaller pictures (MNIST-sized, tight crops) have no ruling lines or page edges
+DATA_DIR_ENV = "HDR_DATA_DIR"  # MNIST's IDX files or mnist.npz; unset: the Keras download
+
+
+def data_dir() -> Path | None:
+    """The MNIST folder from ``$HDR_DATA_DIR``, or None (then the Keras download is used)."""
+    value = os.environ.get(DATA_DIR_ENV)
+    return Path(value) if value else None
