@@ -1,7 +1,7 @@
 """How fast the app answers: the Draw page's work per stroke, and the time to the first page.
 
 1. Per stroke, server side: the canvas sends a PNG data URL when a stroke ends; the page decodes
-   it, reads the picture (preprocessing + model, :func:`ui.widgets.read_picture`, exactly what
+   it, reads the picture (preprocessing + model, :func:`hdr.read.read_picture`, exactly what
    the Draw page calls) and builds the bars and the enlarged 28x28 input. Measured on canvas-like
    RGBA images (560x280, MNIST test digits drawn black on white), after one warm-up call.
 2. Start-up: from launching ``streamlit run app.py`` to ``/_stcore/health`` answering, to the
@@ -37,7 +37,14 @@ sys.path.insert(0, str(REPO))
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # pages/draw.py
 DIGIT_ZOOM = 9  # 28 px MNIST digits drawn 252 px tall, as a hand fills the canvas
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 START_TIMEOUT_S = 120
 
 
@@ -62,24 +69,28 @@ def measure_stroke(samples: int) -> dict[str, np.ndarray]:
     """Milliseconds per stroke for the model + preprocessing, and for the whole server-side handler."""
     from hdr.data import load_mnist
     from hdr.predict import Predictor
-    from ui import charts, widgets
+    from hdr.read import read_picture
+    from ui import charts
 
     mnist = load_mnist()
     predictor = Predictor.load()
     urls = [_canvas_png(mnist.x_test[i]) for i in range(samples)]
-    widgets.read_picture(_decode(urls[0]), predictor)  # warm-up: first call pays one-off costs
+    read_picture(_decode(urls[0]), predictor)  # warm-up: first call pays one-off costs
     model_ms, handler_ms = [], []
     for url in urls:
         start = time.perf_counter()
         image = _decode(url)
         begin_model = time.perf_counter()
-        reading, prediction = widgets.read_picture(image, predictor)
+        reading, prediction = read_picture(image, predictor)
         model_ms.append((time.perf_counter() - begin_model) * 1000)
         if prediction is not None:
             charts.probability_bars(prediction.probabilities, prediction.digit).to_plotly_json()
             charts.enlarge(prediction.preprocessed.image)
         handler_ms.append((time.perf_counter() - start) * 1000)
-    return {"preprocessing + model (read_picture)": np.array(model_ms), "whole handler (decode, read, bars)": np.array(handler_ms)}
+    return {
+        "preprocessing + model (read_picture)": np.array(model_ms),
+        "whole handler (decode, read, bars)": np.array(handler_ms),
+    }
 
 
 def _free_port() -> int:
@@ -122,9 +133,15 @@ def measure_startup(browser: bool) -> dict[str, float]:
                 page.mouse.down()
                 page.mouse.move(x, top + box["height"] * 0.8, steps=10)
                 page.mouse.up()
-                metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").locator('[data-testid="stMetricValue"]')
+                metric = (
+                    page.locator('[data-testid="stMetric"]')
+                    .filter(has_text="Prediction")
+                    .locator('[data-testid="stMetricValue"]')
+                )
                 expect(metric).to_have_text(re.compile(r"^\d$"), timeout=START_TIMEOUT_S * 1000)
-                times["`streamlit run` to first prediction (a stroke drawn as soon as the page is ready)"] = time.perf_counter() - start
+                times["`streamlit run` to first prediction (a stroke drawn as soon as the page is ready)"] = (
+                    time.perf_counter() - start
+                )
                 chromium.close()
     finally:
         server.terminate()
@@ -136,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     """Runs both measurements and prints a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=200, help="canvas images to time (default: 200)")
-    parser.add_argument("--no-browser", action="store_true", help="time start-up to the health check only (default: also the page in Chromium)")
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="time start-up to the health check only (default: also the page in Chromium)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     stroke = measure_stroke(args.samples)

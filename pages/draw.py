@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
 
+from hdr.read import read_picture
 from ui.canvas import CanvasClear
 from ui.navigation import ensure_app
 
@@ -51,7 +52,7 @@ def _draw_and_read(stroke: int) -> None:
     from ui.attribution import show_explanation
 
     image = canvas.image_data
-    reading, prediction = widgets.read_picture(image, state.predictor())
+    reading, prediction = read_picture(image, state.predictor())
     if prediction is None:
         st.metric("Number", reading.text)
         for n, (column, read) in enumerate(zip(st.columns(len(reading.digits)), reading.digits, strict=True), start=1):

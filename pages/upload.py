@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hdr.decode import ImageError, open_image
+from hdr.read import read_picture
 from ui import charts, state, widgets
 from ui.attribution import show_explanation
 from ui.navigation import ensure_app
@@ -41,7 +42,7 @@ for index, (name, data) in enumerate(pictures):
     st.subheader(name, divider="gray")
     try:
         picture = open_image(data)  # upright (EXIF applied); a large photo decoded reduced, its real size beside
-        reading, prediction = widgets.read_picture(picture.image, predictor)  # boxes in the decoded picture's pixels
+        reading, prediction = read_picture(picture.image, predictor)  # boxes in the decoded picture's pixels
     except ImageError as exc:
         st.error(widgets.error_message(exc, name))
         continue

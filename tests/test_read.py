@@ -10,26 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hdr.blobs import Blob, find_blobs, find_digits, group_blobs, order_lines, restore_strokes
 from hdr.cli import main
 from hdr.decode import ImageError
 from hdr.ink import ink_map, stroke_width
 from hdr.lines import remove_lines
-from hdr.read import (
-    CLEAN_CUT_BONUS,
-    Blob,
-    Reading,
-    best_segmentation,
-    candidate_pieces,
-    cut_columns,
-    find_blobs,
-    find_digits,
-    group_blobs,
-    order_lines,
-    read_digits,
-    restore_strokes,
-    typical_width,
-    working_gray,
-)
+from hdr.read import Reading, read_digits, working_gray
+from hdr.segment import CLEAN_CUT_BONUS, best_segmentation, candidate_pieces, cut_columns, typical_width
 from synth.canvas import draw_digit
 from synth.photos import PhotoMaker, compose_number, encode_jpeg
 
@@ -351,3 +338,19 @@ def test_cli_read_text_output(tmp_path, capsys, shipped):
     Image.fromarray(_number_canvas([3, 8])).save(good)
     assert main(["read", str(good)]) == 0
     assert capsys.readouterr().out.startswith(f"{good}: 38 (conf ")
+
+
+def test_read_picture_gives_the_number_and_for_one_digit_the_digit(shipped, mnist):
+    from hdr.read import read_picture
+
+    first, second = (int(np.flatnonzero(mnist.y_test == d)[0]) for d in (4, 2))
+    number = 255 - np.kron(
+        np.pad(np.concatenate([mnist.x_test[first], mnist.x_test[second]], axis=1), 6), np.ones((8, 8), np.uint8)
+    )
+    reading, prediction = read_picture(number, shipped)
+    assert reading.text == "42" and prediction is None
+    one = 255 - np.kron(np.pad(mnist.x_test[first], 6), np.ones((8, 8), np.uint8))
+    reading, prediction = read_picture(one, shipped)
+    assert reading.text == "4" and prediction.digit == 4 and prediction.preprocessed.found
+    reading, prediction = read_picture(np.full((200, 200), 255, np.uint8), shipped)
+    assert reading.text == "" and prediction.digit is None  # blank: "no digit", never a guess

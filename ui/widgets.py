@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from pathlib import Path
 
 import streamlit as st
 
-from hdr.decode import ImageError, ImageInput
+from hdr.decode import ImageInput
 from hdr.feedback import save_sample
-from hdr.predict import Prediction, Predictor
+from hdr.predict import Prediction
 from hdr.settings import NUM_CLASSES
 from ui import charts
 
@@ -103,46 +102,3 @@ def error_message(exc: Exception, name: str) -> str:
     """A one-line message for a file that could not be read, naming the file."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"{name}: {text.removeprefix('<bytes>: ')}"
-
-
-def read_picture(image: ImageInput, predictor: Predictor):
-    """Everything a page shows about a picture, with one pass of the reader when it is available.
-
-    Returns:
-        ``(reading, prediction)``: the multi-digit ``hdr.read.Reading`` (None without ``hdr.read``)
-        and the single-digit :class:`Prediction` (None when the picture holds several digits).
-
-    Raises:
-        hdr.decode.ImageError: The picture cannot be read.
-    """
-    reading = read_number(image, predictor)
-    if reading is not None and len(reading.digits) > 1:
-        return reading, None
-    if reading is not None and len(reading.digits) == 1:
-        read = reading.digits[0]  # the reader already ran the model: reuse its answer
-        return reading, Prediction(read.digit, read.confidence, read.probabilities, read.preprocessed)
-    return reading, predictor.predict(image)
-
-
-def read_number(image: ImageInput, predictor: Predictor):
-    """Reads every digit in the picture with ``hdr.read.read_digits`` when that module is available.
-
-    Returns:
-        A ``hdr.read.Reading``, or None when the library cannot read multi-digit pictures yet.
-
-    Raises:
-        hdr.decode.ImageError: The picture cannot be read.
-    """
-    try:
-        read = importlib.import_module("hdr.read")
-    except ImportError:
-        return None
-    reader = getattr(read, "read_digits", None)
-    if reader is None:
-        return None
-    try:
-        return reader(image, predictor)
-    except ImageError:
-        raise
-    except Exception:  # a reader still in development must not break single-digit prediction
-        return None
