@@ -51,11 +51,21 @@ def _compare(a: ModelCard, b: ModelCard) -> None:
             acc, other_acc = card.metrics.get("test_accuracy"), other.metrics.get("test_accuracy") if other else None
             delta = None if acc is None or other_acc is None else f"{acc - other_acc:+.2%}"
             st.metric("Test accuracy", "—" if acc is None else f"{acc:.2%}", delta)
-            st.metric("Parameters", f"{card.params:,}", None if other is None else f"{card.params - other.params:+,}", delta_color="inverse")
+            st.metric(
+                "Parameters",
+                f"{card.params:,}",
+                None if other is None else f"{card.params - other.params:+,}",
+                delta_color="inverse",
+            )
             st.metric("Training time", f"{card.train_seconds:.0f} s")
     recalls = {card.name: _recalls(card) for card in (a, b)}
     if all(len(r) == 10 for r in recalls.values()):
-        st.bar_chart(pd.DataFrame(recalls, index=[str(d) for d in range(10)]), stack=False, y_label="recall per digit", height=240)
+        st.bar_chart(
+            pd.DataFrame(recalls, index=[str(d) for d in range(10)]),
+            stack=False,
+            y_label="recall per digit",
+            height=240,
+        )
 
 
 def _gallery(test: dict, predicted: np.ndarray | None) -> None:
@@ -66,7 +76,9 @@ def _gallery(test: dict, predicted: np.ndarray | None) -> None:
         st.info("No misclassified test digits recorded for this model.")
         return
     if predicted is None:
-        predicted = state.predictor().probabilities(data.x_test[indices].astype(np.float32)[..., None] / 255.0).argmax(axis=1)
+        predicted = (
+            state.predictor().probabilities(data.x_test[indices].astype(np.float32)[..., None] / 255.0).argmax(axis=1)
+        )
         predicted = dict(zip(indices, predicted.tolist(), strict=True))
     else:
         predicted = {i: int(predicted[i]) for i in indices}
@@ -88,7 +100,10 @@ active = state.active_name()
 st.dataframe(
     pd.DataFrame([_row(c, active) for c in cards]),
     hide_index=True,
-    column_config={"test accuracy": st.column_config.NumberColumn(format="percent"), "size (MB)": st.column_config.NumberColumn(format="%.2f")},
+    column_config={
+        "test accuracy": st.column_config.NumberColumn(format="percent"),
+        "size (MB)": st.column_config.NumberColumn(format="%.2f"),
+    },
     key="models-table",
 )
 
@@ -105,7 +120,13 @@ if act.button("Activate", disabled=chosen == active, key="activate", use_contain
         st.rerun()
     except ModelStoreError as exc:
         st.error(str(exc))
-if delete.button("Delete", disabled=chosen == DEFAULT_NAME, help="the shipped default cannot be deleted", key="delete", use_container_width=True):
+if delete.button(
+    "Delete",
+    disabled=chosen == DEFAULT_NAME,
+    help="the shipped default cannot be deleted",
+    key="delete",
+    use_container_width=True,
+):
     st.session_state.confirm_delete = chosen
 if st.session_state.get("confirm_delete") == chosen:
     st.warning(f"Delete {chosen} and its card for good?")

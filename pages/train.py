@@ -33,11 +33,15 @@ def _start(config: TrainConfig, source: str, upload) -> None:
     try:
         config.validate()
         if source == DATA_FEEDBACK:
-            data = jobs.make_training_data(mnist, config, extra=load_feedback(state.feedback_dir()), extra_name="feedback")
+            data = jobs.make_training_data(
+                mnist, config, extra=load_feedback(state.feedback_dir()), extra_name="feedback"
+            )
         elif source == DATA_CSV:
             if upload is None:
                 raise DataError("upload a Kaggle train.csv first")
-            data = jobs.make_training_data(mnist, config, extra=_read_csv(upload), extra_name=upload.name, replace_mnist=True)
+            data = jobs.make_training_data(
+                mnist, config, extra=_read_csv(upload), extra_name=upload.name, replace_mnist=True
+            )
         else:
             data = jobs.make_training_data(mnist, config)
         jobs.start_job(config, data, models_dir=state.models_dir(), command=f"Train page: {source}")
@@ -48,7 +52,9 @@ def _start(config: TrainConfig, source: str, upload) -> None:
 def _fine_tune(config: jobs.FineTuneConfig) -> None:
     """Starts fine-tuning the active model on the feedback samples."""
     try:
-        jobs.start_fine_tune(state.mnist_or_stop(), load_feedback(state.feedback_dir()), config, models_dir=state.models_dir())
+        jobs.start_fine_tune(
+            state.mnist_or_stop(), load_feedback(state.feedback_dir()), config, models_dir=state.models_dir()
+        )
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:
         st.error(str(exc).splitlines()[0])
 
@@ -66,7 +72,10 @@ def _show_result(status: jobs.JobStatus) -> None:
             col.metric(label, f"{after[key]:.2%}", f"{after[key] - before[key]:+.2%} (was {before[key]:.2%})")
     left, right = st.columns(2)
     left.plotly_chart(charts.confusion_heatmap(test["confusion_matrix"]), key="job-confusion")
-    right.dataframe(pd.DataFrame(test["per_class"]).set_index("digit"), column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")})
+    right.dataframe(
+        pd.DataFrame(test["per_class"]).set_index("digit"),
+        column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")},
+    )
     if state.active_name() == card.name:
         st.info(f"{card.name} is the active model.")
     elif st.button(f"Activate {card.name}", type="primary", key="activate-new"):
@@ -103,12 +112,20 @@ running = job is not None and job.running
 with st.form("train-form"):
     st.subheader("New model")
     arch_col, data_col = st.columns(2)
-    arch = arch_col.selectbox("Architecture", list(ARCHITECTURES), index=list(ARCHITECTURES).index(DEFAULTS.model.arch), format_func=lambda a: f"{a} — {ARCHITECTURE_NOTES.get(a, '')}", key="arch")
+    arch = arch_col.selectbox(
+        "Architecture",
+        list(ARCHITECTURES),
+        index=list(ARCHITECTURES).index(DEFAULTS.model.arch),
+        format_func=lambda a: f"{a} — {ARCHITECTURE_NOTES.get(a, '')}",
+        key="arch",
+    )
     source = data_col.radio("Data", [DATA_MNIST, DATA_FEEDBACK, DATA_CSV], key="data_source")
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.number_input("Epochs", 1, 1000, 5, key="epochs")
     batch_size = c2.number_input("Batch size", 1, 8192, DEFAULTS.batch_size, key="batch_size")
-    learning_rate = c3.number_input("Learning rate", 1e-6, 1.0, DEFAULTS.learning_rate, format="%.5f", step=1e-4, key="learning_rate")
+    learning_rate = c3.number_input(
+        "Learning rate", 1e-6, 1.0, DEFAULTS.learning_rate, format="%.5f", step=1e-4, key="learning_rate"
+    )
     limit = c4.number_input("Use only N images (0 = all)", 0, 1_000_000, 0, step=1000, key="limit")
     augment = st.checkbox("Augment (random rotation, shift and zoom)", DEFAULTS.augment, key="augment")
     upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv")
@@ -124,7 +141,9 @@ with st.expander(f"Fine-tune the active model ({state.active_name()}) on your fe
     counts = count_samples(state.feedback_dir())
     st.caption(f"{sum(counts.values())} samples saved: " + ", ".join(f"{d}: {n}" for d, n in counts.items() if n))
     tune = jobs.FineTuneConfig()
-    st.write(f"{tune.epochs} epochs at learning rate {tune.learning_rate}, each sample seen {tune.feedback_repeat}x per epoch, mixed with {tune.mnist_images:,} MNIST images so the rest is not forgotten.")
+    st.write(
+        f"{tune.epochs} epochs at learning rate {tune.learning_rate}, each sample seen {tune.feedback_repeat}x per epoch, mixed with {tune.mnist_images:,} MNIST images so the rest is not forgotten."
+    )
     if st.button("Fine-tune", disabled=not sum(counts.values()), key="fine_tune"):
         _fine_tune(tune)
 

@@ -25,7 +25,13 @@ def mnist_digit_rgba(image: np.ndarray, scale: int = 10) -> np.ndarray:
 
 def small(mnist: Mnist) -> Mnist:
     """A few hundred MNIST images: tests train on this in seconds."""
-    return Mnist(mnist.x_train[:SMALL_TRAIN], mnist.y_train[:SMALL_TRAIN], mnist.x_test[:SMALL_TEST], mnist.y_test[:SMALL_TEST], "small")
+    return Mnist(
+        mnist.x_train[:SMALL_TRAIN],
+        mnist.y_train[:SMALL_TRAIN],
+        mnist.x_test[:SMALL_TEST],
+        mnist.y_test[:SMALL_TEST],
+        "small",
+    )
 
 
 def copy_models(dest: Path) -> Path:
