@@ -18,7 +18,9 @@ PAGES = [
 def run_app() -> None:
     """Sets up the page, the navigation and the sidebar, then runs the chosen page."""
     st.set_page_config(page_title="HDR digit studio", page_icon=":material/draw:", layout="wide")
-    navigation = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)])
+    navigation = st.navigation(
+        [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
+    )
     navigation.run()
     # After the page, so that a page may show itself before TensorFlow loads (see pages/draw.py).
     if "ui.state" in sys.modules:
