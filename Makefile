@@ -22,11 +22,11 @@ test-fast:  ## everything but the real-browser tests
 screenshots:  ## the README's screenshots, taken by the browser tests in docs/screenshots/
 	HDR_SCREENSHOTS_DIR=docs/screenshots $(PYTHON) -m pytest -m browser tests/test_browser.py tests/test_attribution.py
 
-lint:
-	ruff check . && ruff format --check hdr
+lint:  ## what CI checks: lint and format over the whole repository
+	ruff check . && ruff format --check .
 
 format:
-	ruff format hdr && ruff check --fix .
+	ruff format . && ruff check --fix .
 
 bench:  ## the benchmarks whose tables are in the README
 	$(PYTHON) -m bench.predict_speed --n 1000
