@@ -12,9 +12,8 @@ if __name__ == "__main__":
 
     run_app()
 else:
-    from pathlib import Path
-
     from hdr.api import api_routes
+    from hdr.settings import models_dir
 
     def _shared_predictor():
         """The pages' cached Predictor (ui.state imports TensorFlow, so only on the first request)."""
@@ -22,10 +21,4 @@ else:
 
         return state.shared_predictor()
 
-    def _models_dir() -> Path:
-        """The models folder, as the pages read it."""
-        from ui import state
-
-        return state.models_dir()
-
-    app = st.App(__file__, routes=api_routes(predictor=_shared_predictor, models_dir=_models_dir))
+    app = st.App(__file__, routes=api_routes(predictor=_shared_predictor, models_dir=models_dir))

@@ -29,7 +29,6 @@ from pathlib import Path
 from hdr.data import load_mnist
 from hdr.predict import Predictor
 from hdr.read import read_digits
-from hdr.store import MODELS_DIR
 from synth.photos import KINDS, PhotoMaker, compose_number, encode_jpeg, photograph
 
 TIMING_SIZE = (4000, 3000)  # a 12-megapixel phone photo
@@ -139,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n, runs = (3, 2) if args.dry_run else (args.n, args.timing_runs)
 
-    predictor = Predictor.load(args.model, Path(args.models_dir) if args.models_dir else MODELS_DIR)
+    predictor = Predictor.load(args.model, args.models_dir)
     mnist = load_mnist(args.data_dir)
     maker = PhotoMaker(mnist.x_test, mnist.y_test, seed=args.seed)  # test digits only, never train
     save = Path(args.save_failures) if args.save_failures else None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from hdr.data import DataError
-from hdr.settings import DATA_DIR_ENV
+from hdr.settings import DATA_DIR_ENV, MODELS_DIR_ENV
 
 EXIT_OK, EXIT_ERROR = 0, 1
 EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
@@ -44,7 +44,11 @@ def _add_model(p: argparse.ArgumentParser) -> None:
 
 
 def _add_models_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--models-dir", default=None, help="folder of saved models (default: the repo's models/)")
+    p.add_argument(
+        "--models-dir",
+        default=None,
+        help=f"folder of saved models (default: ${MODELS_DIR_ENV}, else the repo's models/)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--init", default=None, help="start from this saved model (name or .keras path) instead of from scratch"
     )
-    t.add_argument("--out", default=None, help="output .keras path (default: models/ARCH-TIMESTAMP.keras)")
+    t.add_argument("--out", default=None, help="output .keras path (default: --models-dir/ARCH-TIMESTAMP.keras)")
     t.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
+    _add_models_dir(t)
     _add_data_dir(t)
 
     e = sub.add_parser("evaluate", help="score a model on the 10,000 MNIST test images")
@@ -154,7 +159,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     mnist = load_mnist(args.data_dir)
     split = split_validation(mnist.x_train, mnist.y_train, val_fraction=config.val_fraction, seed=config.seed)
     x_val, y_val = (split.x_val[:512], split.y_val[:512]) if args.dry_run else (split.x_val, split.y_val)
-    initial = load_keras_model(resolve_model_path(args.init)) if args.init else None
+    initial = load_keras_model(resolve_model_path(args.init, _models_dir(args))) if args.init else None
 
     bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
 
@@ -199,12 +204,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _train_destination(args: argparse.Namespace) -> tuple[Path, str]:
     """The folder and model name ``train`` saves to: ``--out``, else a fresh name in the models folder."""
-    from hdr.store import MODELS_DIR, new_model_name
+    from hdr.store import new_model_name
 
     if args.out:
         out = Path(args.out)
         return out.parent, out.stem
-    return MODELS_DIR, new_model_name(args.arch)
+    models_dir = _models_dir(args)
+    return models_dir, new_model_name(args.arch, models_dir)
 
 
 def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
@@ -281,10 +287,10 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
 
 
 def _models_dir(args: argparse.Namespace) -> Path:
-    """--models-dir, or the default models folder."""
-    from hdr.store import MODELS_DIR
+    """--models-dir, or the settings' models folder ($HDR_MODELS_DIR or models/), read now."""
+    from hdr.store import models_folder
 
-    return Path(args.models_dir) if args.models_dir else MODELS_DIR
+    return models_folder(args.models_dir)
 
 
 def _load_predictor(args: argparse.Namespace):

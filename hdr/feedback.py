@@ -1,9 +1,11 @@
 """Feedback samples: pictures the model got wrong, saved with the digit the user says is right.
 
-Samples live in ``FEEDBACK_DIR/<digit>/<name>.png``, the layout :func:`hdr.data.load_image_folder`
+Samples live in ``<feedback folder>/<digit>/<name>.png``, the layout :func:`hdr.data.load_image_folder`
 reads, so a fine-tuning run sees them through the same preprocessing as everything else. Each
 file gets a unique name and is written to a temporary file first, then moved into place, so two
-sessions saving at the same moment never overwrite or half-write each other's samples.
+sessions saving at the same moment never overwrite or half-write each other's samples. Every
+``feedback_dir`` argument defaults to None: the folder :func:`hdr.settings.feedback_dir` names at
+the moment of the call.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from hdr import settings
 from hdr.data import load_image_folder
 from hdr.decode import WORK_SIDE, ImageInput, open_image
 from hdr.preprocess import to_mnist
 from hdr.settings import NUM_CLASSES
 
-FEEDBACK_DIR_ENV = "HDR_FEEDBACK_DIR"
-# The repo's feedback/ (gitignored); $HDR_FEEDBACK_DIR points elsewhere (tests, deployments).
-FEEDBACK_DIR = Path(os.environ.get(FEEDBACK_DIR_ENV) or Path(__file__).resolve().parent.parent / "feedback")
 _SUFFIX = ".png"  # lossless, keeps the canvas's transparency
+
+
+def _folder(feedback_dir: str | os.PathLike | None) -> Path:
+    """``feedback_dir`` as a path; None means the settings' folder, read now."""
+    return settings.feedback_dir() if feedback_dir is None else Path(feedback_dir)
 
 
 def _to_pil(image: ImageInput) -> Image.Image:
@@ -46,13 +51,13 @@ def _to_pil(image: ImageInput) -> Image.Image:
     return pil
 
 
-def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> Path:
+def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike | None = None) -> Path:
     """Saves a picture and its correct digit as a feedback sample.
 
     Args:
         image: The drawing or photo (anything :func:`hdr.preprocess.to_mnist` accepts).
         label: The right digit, 0-9.
-        feedback_dir: Root folder of the samples (created if missing).
+        feedback_dir: Root folder of the samples (created if missing); None: the settings' folder.
 
     Returns:
         The path of the new sample.
@@ -66,7 +71,7 @@ def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike =
         raise ValueError(f"label must be a digit 0-9, got {label!r}")
     if not to_mnist(image).found:
         raise ValueError("no digit found in the picture; nothing saved")
-    folder = Path(feedback_dir) / str(int(label))
+    folder = _folder(feedback_dir) / str(int(label))
     folder.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     _to_pil(image).save(buffer, format="PNG")
@@ -84,15 +89,15 @@ def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike =
     return path
 
 
-def count_samples(feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> dict[int, int]:
+def count_samples(feedback_dir: str | os.PathLike | None = None) -> dict[int, int]:
     """How many samples are saved for each digit (0 for digits without any)."""
-    root = Path(feedback_dir)
+    root = _folder(feedback_dir)
     return {
         d: len(list((root / str(d)).glob(f"*{_SUFFIX}"))) if (root / str(d)).is_dir() else 0 for d in range(NUM_CLASSES)
     }
 
 
-def load_feedback(feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> tuple[np.ndarray, np.ndarray]:
+def load_feedback(feedback_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Loads every sample, preprocessed the MNIST way.
 
     Returns:
@@ -101,4 +106,4 @@ def load_feedback(feedback_dir: str | os.PathLike = FEEDBACK_DIR) -> tuple[np.nd
     Raises:
         hdr.data.DataError: There are no samples.
     """
-    return load_image_folder(feedback_dir)
+    return load_image_folder(_folder(feedback_dir))

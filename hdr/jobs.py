@@ -25,13 +25,13 @@ from hdr.evaluate import Metrics, evaluate_model
 from hdr.models import build_model
 from hdr.predict import Predictor
 from hdr.store import (
-    MODELS_DIR,
     ModelCard,
     ModelStoreError,
     active_model,
     check_models_dir,
     load_keras_model,
     model_paths,
+    models_folder,
     new_model_name,
     rescue_model,
     save_model,
@@ -279,7 +279,7 @@ class TrainingJob:
         config: TrainConfig,
         data: TrainingData,
         *,
-        models_dir: str | Path = MODELS_DIR,
+        models_dir: str | Path | None = None,
         base_model: str | None = None,
         command: str = "",
     ):
@@ -288,7 +288,7 @@ class TrainingJob:
         Args:
             config: Training settings (validated here).
             data: What to train, validate and test on.
-            models_dir: Where the finished model is saved.
+            models_dir: Where the finished model is saved (None: the settings' models folder, read now).
             base_model: A model name to fine-tune; None trains ``config.model`` from scratch.
             command: How the job was started, for the card.
 
@@ -297,7 +297,7 @@ class TrainingJob:
         """
         config.validate()
         self.config, self.data = config, data
-        self.models_dir, self.base_model, self.command = Path(models_dir), base_model, command
+        self.models_dir, self.base_model, self.command = models_folder(models_dir), base_model, command
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -486,7 +486,7 @@ def start_job(
     config: TrainConfig,
     data: TrainingData,
     *,
-    models_dir: str | Path = MODELS_DIR,
+    models_dir: str | Path | None = None,
     base_model: str | None = None,
     command: str = "",
     job_factory: Callable[..., TrainingJob] = TrainingJob,
@@ -496,7 +496,7 @@ def start_job(
     Args:
         config: Training settings.
         data: The data.
-        models_dir: Where the finished model is saved.
+        models_dir: Where the finished model is saved (None: the settings' models folder, read now).
         base_model: A model to fine-tune, or None to train from scratch.
         command: How the job was started, for the card.
         job_factory: Builds the job (tests pass a subclass).
@@ -514,7 +514,7 @@ def start_job(
     with _registry_lock:
         if _current is not None and _current.running:
             raise JobBusyError("a training job is already running: stop it or wait for it to finish")
-        check_models_dir(models_dir)
+        models_dir = check_models_dir(models_dir)
         job = job_factory(config, data, models_dir=models_dir, base_model=base_model, command=command)
         job.start()
         _current = job
@@ -526,7 +526,7 @@ def start_fine_tune(
     feedback: tuple[np.ndarray, np.ndarray],
     config: FineTuneConfig = FineTuneConfig(),
     *,
-    models_dir: str | Path = MODELS_DIR,
+    models_dir: str | Path | None = None,
 ) -> TrainingJob:
     """Fine-tunes the active model on feedback samples mixed with MNIST, in the background.
 
@@ -538,6 +538,7 @@ def start_fine_tune(
     from hdr.store import read_card
 
     config.validate()
+    models_dir = models_folder(models_dir)
     base = active_model(models_dir)
     arch = read_card(base, models_dir).arch
     data = make_fine_tune_data(mnist, feedback, config)

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from hdr.preprocess import ImageError, ImageInput, Preprocessed, preprocess_many, to_mnist
 from hdr.settings import IMAGE_SIZE, NUM_CLASSES
-from hdr.store import MODELS_DIR, load_keras_model, resolve_model_path
+from hdr.store import load_keras_model, resolve_model_path
 
 UNSURE_BELOW = 0.7  # below this confidence the app says the model is unsure and names the runner-up
 _MAX_BATCH = 1024  # images per forward pass: bounds memory on large batches
@@ -68,8 +68,10 @@ class Predictor:
         self.probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))  # trace now, not on first use
 
     @classmethod
-    def load(cls, model: str | os.PathLike | None = None, models_dir: str | os.PathLike = MODELS_DIR) -> Predictor:
+    def load(cls, model: str | os.PathLike | None = None, models_dir: str | os.PathLike | None = None) -> Predictor:
         """Loads a model by name or path; None loads the active model.
+
+        ``models_dir`` None means the settings' models folder (``$HDR_MODELS_DIR`` or models/).
 
         Raises:
             hdr.store.ModelStoreError: The model file is missing or corrupt.

@@ -3,6 +3,8 @@
 A model ``NAME`` is ``NAME.keras`` beside ``NAME.json`` in a models folder. Both are written to
 temporary files first and moved into place with ``os.replace``, so a crash or a cancelled
 training never leaves a half-written model, and the shipped ``default`` is never overwritten.
+Every ``models_dir`` argument defaults to None: the folder :func:`hdr.settings.models_dir` names
+at the moment of the call.
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ from pathlib import Path
 
 import keras
 
+from hdr import settings
+
 DEFAULT_NAME = "default"
-MODELS_DIR_ENV = "HDR_MODELS_DIR"
-# The repo's models/, holding the shipped default; $HDR_MODELS_DIR points elsewhere (tests, deployments).
-MODELS_DIR = Path(os.environ.get(MODELS_DIR_ENV) or Path(__file__).resolve().parent.parent / "models")
 _ACTIVE_FILE = "active.json"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Free space a save needs: the largest zoo model's .keras file (weights and optimizer state) is
@@ -79,20 +80,28 @@ def _check_name(name: str) -> str:
     return name
 
 
-def model_paths(name: str, models_dir: Path = MODELS_DIR) -> tuple[Path, Path]:
-    """The ``.keras`` and ``.json`` paths of model ``name``."""
+def models_folder(models_dir: str | os.PathLike | None = None) -> Path:
+    """``models_dir`` as a path; None means the settings' folder, read now (``$HDR_MODELS_DIR`` or models/)."""
+    return settings.models_dir() if models_dir is None else Path(models_dir)
+
+
+def model_paths(name: str, models_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """The ``.keras`` and ``.json`` paths of model ``name`` (in the settings' models folder by default)."""
     _check_name(name)
-    return Path(models_dir) / f"{name}.keras", Path(models_dir) / f"{name}.json"
+    folder = models_folder(models_dir)
+    return folder / f"{name}.keras", folder / f"{name}.json"
 
 
-def remove_stale_temps(models_dir: Path = MODELS_DIR, *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+def remove_stale_temps(
+    models_dir: str | os.PathLike | None = None, *, older_than: float = STALE_TEMP_SECONDS
+) -> list[Path]:
     """Deletes hidden temporary files a crashed save left in ``models_dir`` (only ones older than ``older_than`` s).
 
     Returns:
         The files removed.
     """
     removed, now = [], time.time()
-    for path in Path(models_dir).glob(".*"):
+    for path in models_folder(models_dir).glob(".*"):
         try:
             if path.suffix in _TEMP_SUFFIXES and path.is_file() and now - path.stat().st_mtime > older_than:
                 path.unlink()
@@ -102,7 +111,7 @@ def remove_stale_temps(models_dir: Path = MODELS_DIR, *, older_than: float = STA
     return removed
 
 
-def check_models_dir(models_dir: Path = MODELS_DIR, *, min_free_bytes: int = MIN_FREE_BYTES) -> Path:
+def check_models_dir(models_dir: str | os.PathLike | None = None, *, min_free_bytes: int = MIN_FREE_BYTES) -> Path:
     """Checks that a model could be saved in ``models_dir`` now: it exists (or can be made), is writable, has room.
 
     Called before training starts, so an unwritable or full folder is found before the run, not after.
@@ -113,7 +122,7 @@ def check_models_dir(models_dir: Path = MODELS_DIR, *, min_free_bytes: int = MIN
     Raises:
         ModelStoreError: The folder cannot be created or written to, or has too little free space.
     """
-    models_dir = Path(models_dir)
+    models_dir = models_folder(models_dir)
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=models_dir, prefix=".write-check.", suffix=".tmp")
@@ -129,7 +138,7 @@ def check_models_dir(models_dir: Path = MODELS_DIR, *, min_free_bytes: int = MIN
     return models_dir
 
 
-def check_can_save(name: str, models_dir: Path = MODELS_DIR, *, overwrite: bool = False) -> Path:
+def check_can_save(name: str, models_dir: str | os.PathLike | None = None, *, overwrite: bool = False) -> Path:
     """Checks that model ``name`` could be saved in ``models_dir``: a valid, free name in a writable folder with room.
 
     Returns:
@@ -138,6 +147,7 @@ def check_can_save(name: str, models_dir: Path = MODELS_DIR, *, overwrite: bool 
     Raises:
         ModelStoreError: The name is invalid or taken (without ``overwrite``), or the folder is unusable.
     """
+    models_dir = models_folder(models_dir)
     weights, _ = model_paths(name, models_dir)
     if weights.exists() and not overwrite:
         raise ModelStoreError(f"{weights} already exists: choose another name or overwrite it")
@@ -158,10 +168,10 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def new_model_name(arch: str, models_dir: Path = MODELS_DIR) -> str:
+def new_model_name(arch: str, models_dir: str | os.PathLike | None = None) -> str:
     """A fresh, sortable name such as ``hdrnet-20261121-224501``."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    name, n = f"{arch}-{stamp}", 1
+    name, n, models_dir = f"{arch}-{stamp}", 1, models_folder(models_dir)
     while model_paths(name, models_dir)[0].exists():
         n += 1
         name = f"{arch}-{stamp}-{n}"
@@ -169,7 +179,7 @@ def new_model_name(arch: str, models_dir: Path = MODELS_DIR) -> str:
 
 
 def save_model(
-    model: keras.Model, card: ModelCard, models_dir: Path = MODELS_DIR, *, overwrite: bool = False
+    model: keras.Model, card: ModelCard, models_dir: str | os.PathLike | None = None, *, overwrite: bool = False
 ) -> ModelCard:
     """Saves a model and its card atomically.
 
@@ -185,7 +195,7 @@ def save_model(
     Raises:
         ModelStoreError: The name is taken and ``overwrite`` is False.
     """
-    models_dir = Path(models_dir)
+    models_dir = models_folder(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(models_dir)
     weights_path, card_path = model_paths(card.name, models_dir)
@@ -221,7 +231,7 @@ def rescue_model(model: keras.Model, card: ModelCard) -> Path:
     return folder / f"{card.name}.keras"
 
 
-def read_card(name: str, models_dir: Path = MODELS_DIR) -> ModelCard:
+def read_card(name: str, models_dir: str | os.PathLike | None = None) -> ModelCard:
     """Reads the card of model ``name``.
 
     Raises:
@@ -245,7 +255,7 @@ def read_card(name: str, models_dir: Path = MODELS_DIR) -> ModelCard:
         raise ModelStoreError(f"{card_path}: corrupt model card ({str(exc).splitlines()[0]})") from None
 
 
-def update_card(card: ModelCard, models_dir: Path = MODELS_DIR) -> None:
+def update_card(card: ModelCard, models_dir: str | os.PathLike | None = None) -> None:
     """Rewrites the card of an existing model (e.g. after evaluating it)."""
     _, card_path = model_paths(card.name, models_dir)
     _atomic_write_text(card_path, card.to_json())
@@ -267,8 +277,9 @@ def load_keras_model(path: str | os.PathLike) -> keras.Model:
         raise ModelStoreError(f"{path}: corrupt or unreadable model file ({reason[:200]})") from None
 
 
-def resolve_model_path(model: str | os.PathLike | None, models_dir: Path = MODELS_DIR) -> Path:
+def resolve_model_path(model: str | os.PathLike | None, models_dir: str | os.PathLike | None = None) -> Path:
     """Turns a model name, a path, or None (the active model) into a ``.keras`` path."""
+    models_dir = models_folder(models_dir)
     if model is None:
         return model_paths(active_model(models_dir), models_dir)[0]
     as_path = Path(model)
@@ -277,15 +288,16 @@ def resolve_model_path(model: str | os.PathLike | None, models_dir: Path = MODEL
     return model_paths(str(model), models_dir)[0]
 
 
-def list_models(models_dir: Path = MODELS_DIR) -> list[ModelCard]:
+def list_models(models_dir: str | os.PathLike | None = None) -> list[ModelCard]:
     """Cards of every saved model, the default first, then the newest first.
 
     A model whose card is missing or damaged is listed too, with a bare card whose ``problem``
     says why: the model file may be fine, and it must not vanish from the list.
     """
+    models_dir = models_folder(models_dir)
     remove_stale_temps(models_dir)
     cards = []
-    for weights in Path(models_dir).glob("*.keras"):
+    for weights in models_dir.glob("*.keras"):
         if weights.name.startswith(".") or not _NAME_RE.match(weights.stem):
             continue
         try:
@@ -296,10 +308,11 @@ def list_models(models_dir: Path = MODELS_DIR) -> list[ModelCard]:
     return sorted(newest_first, key=lambda c: c.name != DEFAULT_NAME)  # stable: newest first after the default
 
 
-def active_model(models_dir: Path = MODELS_DIR) -> str:
+def active_model(models_dir: str | os.PathLike | None = None) -> str:
     """The name of the active model: the one chosen last, or the default."""
+    models_dir = models_folder(models_dir)
     try:
-        name = json.loads((Path(models_dir) / _ACTIVE_FILE).read_text(encoding="utf-8"))["name"]
+        name = json.loads((models_dir / _ACTIVE_FILE).read_text(encoding="utf-8"))["name"]
         if model_paths(name, models_dir)[0].is_file():
             return name
     except (OSError, ValueError, KeyError, TypeError, ModelStoreError):
@@ -307,21 +320,22 @@ def active_model(models_dir: Path = MODELS_DIR) -> str:
     return DEFAULT_NAME
 
 
-def set_active_model(name: str, models_dir: Path = MODELS_DIR) -> None:
+def set_active_model(name: str, models_dir: str | os.PathLike | None = None) -> None:
     """Makes ``name`` the active model.
 
     Raises:
         ModelStoreError: No such model.
     """
+    models_dir = models_folder(models_dir)
     if not model_paths(name, models_dir)[0].is_file():
         raise ModelStoreError(f"no model named {name!r} in {models_dir} (deleted meanwhile?)")
     try:
-        _atomic_write_text(Path(models_dir) / _ACTIVE_FILE, json.dumps({"name": name}) + "\n")
+        _atomic_write_text(models_dir / _ACTIVE_FILE, json.dumps({"name": name}) + "\n")
     except OSError as exc:
         raise ModelStoreError(f"cannot activate {name}: {models_dir} is not writable ({exc.strerror or exc})") from None
 
 
-def delete_model(name: str, models_dir: Path = MODELS_DIR) -> None:
+def delete_model(name: str, models_dir: str | os.PathLike | None = None) -> None:
     """Deletes a saved model and its card; the default cannot be deleted.
 
     Raises:

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
 
 from hdr.read import read_picture
+from hdr.settings import feedback_dir
 from ui.canvas import CanvasClear
 from ui.navigation import ensure_app
 
@@ -63,7 +64,7 @@ def _draw_and_read(stroke: int) -> None:
     widgets.show_prediction(prediction, key="draw")
     show_explanation(prediction, state.predictor(), key="draw")
     widgets.feedback_control(
-        image, prediction, key="draw", sample_id=widgets.picture_id(objects), feedback_dir=state.feedback_dir()
+        image, prediction, key="draw", sample_id=widgets.picture_id(objects), feedback_dir=feedback_dir()
     )
 
 

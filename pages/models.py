@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from hdr.settings import models_dir
 from hdr.store import DEFAULT_NAME, ModelCard, ModelStoreError, delete_model, list_models, model_paths, set_active_model
 from ui import charts, state
 from ui.navigation import ensure_app
@@ -92,9 +93,9 @@ def _gallery(test: dict, predicted: np.ndarray | None) -> None:
 
 ensure_app()
 st.title("Models")
-cards = list_models(state.models_dir())
+cards = list_models(models_dir())
 if not cards:
-    st.info(f"No models in {state.models_dir()}. Train one on the Train page or with `python -m hdr train`.")
+    st.info(f"No models in {models_dir()}. Train one on the Train page or with `python -m hdr train`.")
     st.stop()
 active = state.active_name()
 st.dataframe(
@@ -116,7 +117,7 @@ chosen = st.selectbox("Model", names, index=names.index(active) if active in nam
 act, delete, _ = st.columns([1, 1, 4])
 if act.button("Activate", disabled=chosen == active, key="activate", use_container_width=True):
     try:
-        set_active_model(chosen, state.models_dir())
+        set_active_model(chosen, models_dir())
         st.rerun()
     except ModelStoreError as exc:
         st.error(str(exc))
@@ -134,7 +135,7 @@ if st.session_state.get("confirm_delete") == chosen:
     if yes.button("Yes, delete", type="primary", key="confirm-delete", use_container_width=True):
         del st.session_state.confirm_delete
         try:
-            delete_model(chosen, state.models_dir())
+            delete_model(chosen, models_dir())
             st.rerun()
         except ModelStoreError as exc:
             st.error(str(exc))
@@ -154,7 +155,7 @@ card = next((c for c in cards if c.name == active), None)
 test, predicted = (card.metrics.get("test") if card else None), None
 if not (isinstance(test, dict) and test.keys() >= TEST_KEYS):
     try:
-        mtime = model_paths(active, state.models_dir())[0].stat().st_mtime
+        mtime = model_paths(active, models_dir())[0].stat().st_mtime
     except OSError as exc:
         st.error(f"Cannot read the active model {active}: {exc.strerror or exc}")
         st.stop()

@@ -9,6 +9,7 @@ from hdr import jobs
 from hdr.data import DataError, load_csv
 from hdr.feedback import count_samples, load_feedback
 from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ModelConfig
+from hdr.settings import feedback_dir, models_dir
 from hdr.store import ModelStoreError, set_active_model
 from hdr.train import TrainConfig
 from ui import charts, state
@@ -33,9 +34,7 @@ def _start(config: TrainConfig, source: str, upload) -> None:
     try:
         config.validate()
         if source == DATA_FEEDBACK:
-            data = jobs.make_training_data(
-                mnist, config, extra=load_feedback(state.feedback_dir()), extra_name="feedback"
-            )
+            data = jobs.make_training_data(mnist, config, extra=load_feedback(feedback_dir()), extra_name="feedback")
         elif source == DATA_CSV:
             if upload is None:
                 raise DataError("upload a Kaggle train.csv first")
@@ -44,7 +43,7 @@ def _start(config: TrainConfig, source: str, upload) -> None:
             )
         else:
             data = jobs.make_training_data(mnist, config)
-        jobs.start_job(config, data, models_dir=state.models_dir(), command=f"Train page: {source}")
+        jobs.start_job(config, data, models_dir=models_dir(), command=f"Train page: {source}")
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:  # DataError is a ValueError
         st.error(str(exc).splitlines()[0])
 
@@ -52,9 +51,7 @@ def _start(config: TrainConfig, source: str, upload) -> None:
 def _fine_tune(config: jobs.FineTuneConfig) -> None:
     """Starts fine-tuning the active model on the feedback samples."""
     try:
-        jobs.start_fine_tune(
-            state.mnist_or_stop(), load_feedback(state.feedback_dir()), config, models_dir=state.models_dir()
-        )
+        jobs.start_fine_tune(state.mnist_or_stop(), load_feedback(feedback_dir()), config, models_dir=models_dir())
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:
         st.error(str(exc).splitlines()[0])
 
@@ -80,7 +77,7 @@ def _show_result(status: jobs.JobStatus) -> None:
         st.info(f"{card.name} is the active model.")
     elif st.button(f"Activate {card.name}", type="primary", key="activate-new"):
         try:
-            set_active_model(card.name, state.models_dir())
+            set_active_model(card.name, models_dir())
             st.rerun()
         except ModelStoreError as exc:
             st.error(str(exc))
@@ -138,7 +135,7 @@ with st.form("train-form"):
         _start(config, source, upload)
 
 with st.expander(f"Fine-tune the active model ({state.active_name()}) on your feedback samples"):
-    counts = count_samples(state.feedback_dir())
+    counts = count_samples(feedback_dir())
     st.caption(f"{sum(counts.values())} samples saved: " + ", ".join(f"{d}: {n}" for d, n in counts.items() if n))
     tune = jobs.FineTuneConfig()
     st.write(

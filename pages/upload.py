@@ -6,6 +6,7 @@ import streamlit as st
 
 from hdr.decode import ImageError, open_image
 from hdr.read import read_picture
+from hdr.settings import feedback_dir
 from ui import charts, state, widgets
 from ui.attribution import show_explanation
 from ui.navigation import ensure_app
@@ -73,5 +74,5 @@ for index, (name, data) in enumerate(pictures):
             prediction,
             key=f"upload-{index}",
             sample_id=widgets.picture_id(name, data),
-            feedback_dir=state.feedback_dir(),
+            feedback_dir=feedback_dir(),
         )

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from hdr.data import Mnist
-from hdr.store import DEFAULT_NAME, MODELS_DIR
+from hdr.settings import models_dir
+from hdr.store import DEFAULT_NAME
 
 SMALL_TRAIN = 300  # enough for one epoch to learn something in a few seconds
 SMALL_TEST = 200
@@ -41,9 +42,9 @@ def copy_models(dest: Path) -> Path:
     """
     dest.mkdir(parents=True, exist_ok=True)
     for suffix in (".keras", ".json"):
-        source = Path(MODELS_DIR) / f"{DEFAULT_NAME}{suffix}"
+        source = models_dir() / f"{DEFAULT_NAME}{suffix}"
         if source.is_file():
             shutil.copy2(source, dest / source.name)
     if not (dest / f"{DEFAULT_NAME}.keras").is_file():
-        pytest.fail(f"no default model in {MODELS_DIR}: train one first (see README)")
+        pytest.fail(f"no default model in {models_dir()}: train one first (see README)")
     return dest

@@ -33,9 +33,9 @@ def tiny(mnist):
 def shipped():
     """The shipped default model, loaded once."""
     from hdr.predict import Predictor
-    from hdr.store import DEFAULT_NAME, MODELS_DIR
+    from hdr.store import DEFAULT_NAME
 
-    return Predictor.load(DEFAULT_NAME, MODELS_DIR)
+    return Predictor.load(DEFAULT_NAME)
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,12 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from hdr import feedback, jobs, store
+from hdr import jobs, store
 from hdr.feedback import count_samples, save_sample
 from hdr.models import ModelConfig
 from hdr.predict import Predictor
 from hdr.read import read_digits
+from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.store import DEFAULT_NAME, active_model, list_models
 from hdr.train import TrainConfig
 from tests.app_support import copy_models, mnist_digit_rgba, small
@@ -29,8 +30,8 @@ TIMEOUT = 120  # seconds per script run: the first one loads TensorFlow and the 
 def app_dirs(tmp_path, monkeypatch):
     """Points the app at a copy of the models and an empty feedback folder."""
     models = copy_models(tmp_path / "models")
-    monkeypatch.setattr(store, "MODELS_DIR", models)
-    monkeypatch.setattr(feedback, "FEEDBACK_DIR", tmp_path / "feedback")
+    monkeypatch.setenv(MODELS_DIR_ENV, str(models))
+    monkeypatch.setenv(FEEDBACK_DIR_ENV, str(tmp_path / "feedback"))
     return models, tmp_path / "feedback"
 
 

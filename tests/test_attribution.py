@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
-from hdr import feedback, store
+from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from tests.app_support import copy_models
 from tests.test_browser import PREDICT_S, _draw, _prediction, _screenshot, page, server  # noqa: F401 - fixtures
 from ui.attribution import TOGGLE_LABEL
@@ -24,8 +24,8 @@ TIMEOUT = 120  # seconds per script run: the first one loads TensorFlow and the 
 @pytest.fixture
 def upload_page(tmp_path, monkeypatch, mnist):
     """The Upload page with a photo of MNIST's first test digit (a 7), on a copy of the models."""
-    monkeypatch.setattr(store, "MODELS_DIR", copy_models(tmp_path / "models"))
-    monkeypatch.setattr(feedback, "FEEDBACK_DIR", tmp_path / "feedback")
+    monkeypatch.setenv(MODELS_DIR_ENV, str(copy_models(tmp_path / "models")))
+    monkeypatch.setenv(FEEDBACK_DIR_ENV, str(tmp_path / "feedback"))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     at.switch_page("pages/upload.py").run()

@@ -111,6 +111,12 @@ def test_train_dry_run_writes_model_and_card(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
 
 
+def test_train_saves_a_fresh_name_in_the_models_dir(tmp_path):
+    assert main(["train", "--dry-run", "--arch", "mlp", "--models-dir", str(tmp_path)]) == 0
+    [saved] = tmp_path.glob("*.keras")
+    assert saved.stem.startswith("mlp-") and saved.with_suffix(".json").is_file()
+
+
 def test_train_can_start_from_a_saved_model(tmp_path):
     first, second = tmp_path / "first.keras", tmp_path / "second.keras"
     assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(first)]) == 0

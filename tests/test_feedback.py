@@ -9,6 +9,7 @@ import pytest
 
 from hdr.feedback import count_samples, load_feedback, save_sample
 from hdr.preprocess import to_mnist
+from hdr.settings import FEEDBACK_DIR_ENV
 from tests.app_support import mnist_digit_rgba
 
 
@@ -19,6 +20,13 @@ def test_saved_sample_loads_back_as_the_same_digit(tmp_path, mnist):
     x, y = load_feedback(tmp_path)
     assert y.tolist() == [int(mnist.y_test[0])]
     np.testing.assert_allclose(x[0] / 255.0, to_mnist(canvas).image[..., 0], atol=2 / 255)
+
+
+def test_the_feedback_folder_is_read_from_the_environment_when_used(tmp_path, mnist, monkeypatch):
+    monkeypatch.setenv(FEEDBACK_DIR_ENV, str(tmp_path))  # long after hdr.feedback was imported
+    path = save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]))
+    assert path.parent.parent == tmp_path and count_samples()[int(mnist.y_test[0])] == 1
+    assert load_feedback()[1].tolist() == [int(mnist.y_test[0])]
 
 
 def test_concurrent_saves_keep_every_sample(tmp_path, mnist):

@@ -1,9 +1,11 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hdr import store
+from hdr.settings import MODELS_DIR_ENV
 from hdr.store import ModelCard, ModelStoreError
 from tests.conftest import SHIPPED_MIN_ACCURACY
 
@@ -161,6 +163,16 @@ def test_shipped_default_has_a_complete_card():
     assert card.metrics["test_accuracy"] >= SHIPPED_MIN_ACCURACY and card.metrics["val_accuracy"] >= max(
         m["val_accuracy"] for m in members
     )
+
+
+def test_the_models_folder_is_read_from_the_environment_when_used(tmp_path, tiny_model, monkeypatch):
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))  # long after hdr.store was imported
+    store.save_model(tiny_model, _card())
+    store.set_active_model("m1")
+    assert (tmp_path / "m1.keras").is_file() and [c.name for c in store.list_models()] == ["m1"]
+    assert store.active_model() == "m1" and store.resolve_model_path(None) == tmp_path / "m1.keras"
+    monkeypatch.delenv(MODELS_DIR_ENV)
+    assert store.models_folder() == Path(store.__file__).resolve().parent.parent / "models"
 
 
 def test_stale_temporary_files_of_a_crashed_save_are_cleaned_up(saved):

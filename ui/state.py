@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 
-from hdr import feedback, store
 from hdr.data import DataError, Mnist, load_mnist
 from hdr.evaluate import Metrics, evaluate_probabilities
 from hdr.predict import Predictor
+from hdr.settings import models_dir
 from hdr.store import ModelStoreError, active_model, resolve_model_path
-
-
-def models_dir() -> Path:
-    """The folder of saved models ($HDR_MODELS_DIR or the repo's models/), read at call time so tests can point it elsewhere."""
-    return Path(store.MODELS_DIR)
-
-
-def feedback_dir() -> Path:
-    """The folder of feedback samples ($HDR_FEEDBACK_DIR or the repo's feedback/)."""
-    return Path(feedback.FEEDBACK_DIR)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
