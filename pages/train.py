@@ -12,6 +12,7 @@ from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ModelConfig
 from hdr.settings import feedback_dir, models_dir
 from hdr.store import ModelStoreError, set_active_model
 from hdr.train import TrainConfig
+from hdr.training_data import FineTuneConfig, make_training_data
 from ui import charts, state
 from ui.navigation import ensure_app
 
@@ -34,21 +35,21 @@ def _start(config: TrainConfig, source: str, upload) -> None:
     try:
         config.validate()
         if source == DATA_FEEDBACK:
-            data = jobs.make_training_data(mnist, config, extra=load_feedback(feedback_dir()), extra_name="feedback")
+            data = make_training_data(mnist, config, extra=load_feedback(feedback_dir()), extra_name="feedback")
         elif source == DATA_CSV:
             if upload is None:
                 raise DataError("upload a Kaggle train.csv first")
-            data = jobs.make_training_data(
+            data = make_training_data(
                 mnist, config, extra=_read_csv(upload), extra_name=upload.name, replace_mnist=True
             )
         else:
-            data = jobs.make_training_data(mnist, config)
+            data = make_training_data(mnist, config)
         jobs.start_job(config, data, models_dir=models_dir(), command=f"Train page: {source}")
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:  # DataError is a ValueError
         st.error(str(exc).splitlines()[0])
 
 
-def _fine_tune(config: jobs.FineTuneConfig) -> None:
+def _fine_tune(config: FineTuneConfig) -> None:
     """Starts fine-tuning the active model on the feedback samples."""
     try:
         jobs.start_fine_tune(state.mnist_or_stop(), load_feedback(feedback_dir()), config, models_dir=models_dir())
@@ -137,7 +138,7 @@ with st.form("train-form"):
 with st.expander(f"Fine-tune the active model ({state.active_name()}) on your feedback samples"):
     counts = count_samples(feedback_dir())
     st.caption(f"{sum(counts.values())} samples saved: " + ", ".join(f"{d}: {n}" for d, n in counts.items() if n))
-    tune = jobs.FineTuneConfig()
+    tune = FineTuneConfig()
     st.write(
         f"{tune.epochs} epochs at learning rate {tune.learning_rate}, each sample seen {tune.feedback_repeat}x per epoch, mixed with {tune.mnist_images:,} MNIST images so the rest is not forgotten."
     )

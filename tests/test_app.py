@@ -19,6 +19,7 @@ from hdr.read import read_digits
 from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.store import DEFAULT_NAME, active_model, list_models
 from hdr.train import TrainConfig
+from hdr.training_data import make_training_data
 from tests.app_support import copy_models, mnist_digit_rgba, small
 from ui.canvas import CanvasClear
 
@@ -177,7 +178,7 @@ def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
 def test_models_page_lists_activates_and_deletes(app_dirs, mnist):
     models, _ = app_dirs
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, augment=False, limit=200)
-    status = jobs.start_job(config, jobs.make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
+    status = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
     at = _run("pages/models.py")
     assert at.selectbox(key="chosen").value == DEFAULT_NAME
@@ -203,7 +204,7 @@ def test_models_page_lists_activates_and_deletes(app_dirs, mnist):
 def _finished_job(mnist, models: Path) -> jobs.JobStatus:
     """A tiny training job run to its end, its model saved in ``models``."""
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, augment=False, limit=200)
-    status = jobs.start_job(config, jobs.make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
+    status = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
     return status
 
@@ -258,7 +259,7 @@ def test_a_second_start_from_another_tab_says_a_job_is_running(app_dirs, mnist):
     models, _ = app_dirs
     at = _run("pages/train.py")  # this tab was drawn before the job started
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
-    job = jobs.start_job(config, jobs.make_training_data(small(mnist), config), models_dir=models)
+    job = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models)
     try:
         at.radio(key="data_source").set_value("MNIST")
         at.button(key="start").click().run()

@@ -233,10 +233,10 @@ def test_large_pictures_decode_side_by_side_in_threads(tmp_path):
 
 
 def test_training_stop_signal_sets_the_flag_and_restores_handlers():
-    from hdr.cli import _stop_on_signal
+    from hdr.interrupts import stop_on_signal
 
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    with _stop_on_signal() as interrupts:
+    with stop_on_signal() as interrupts:
         assert not interrupts.stop_requested()
         signal.raise_signal(signal.SIGTERM)
         assert interrupts.stop_requested()

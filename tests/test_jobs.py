@@ -10,6 +10,7 @@ from hdr.feedback import load_feedback, save_sample
 from hdr.models import ModelConfig
 from hdr.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
 from hdr.train import Progress, TrainConfig
+from hdr.training_data import FineTuneConfig, TrainingData, make_training_data
 from tests.app_support import copy_models, mnist_digit_rgba, small
 
 TINY = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, batch_size=32, augment=False, limit=200)
@@ -27,7 +28,7 @@ def models_copy(tmp_path):
 
 
 def test_job_records_progress_and_saves_without_activating(small_mnist, models_copy):
-    data = jobs.make_training_data(small_mnist, TINY)
+    data = make_training_data(small_mnist, TINY)
     job = jobs.start_job(TINY, data, models_dir=models_copy)
     status = job.wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
@@ -44,7 +45,7 @@ def test_job_records_progress_and_saves_without_activating(small_mnist, models_c
 def test_stopped_job_saves_nothing(small_mnist, models_copy):
     before = sorted(p.name for p in models_copy.iterdir())
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
-    job = jobs.start_job(config, jobs.make_training_data(small_mnist, config), models_dir=models_copy)
+    job = jobs.start_job(config, make_training_data(small_mnist, config), models_dir=models_copy)
     job.stop()
     status = job.wait(TIMEOUT)
     assert status.state == jobs.STOPPED and status.done
@@ -53,7 +54,7 @@ def test_stopped_job_saves_nothing(small_mnist, models_copy):
 
 def test_only_one_job_at_a_time(small_mnist, models_copy):
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
-    data = jobs.make_training_data(small_mnist, config)
+    data = make_training_data(small_mnist, config)
     job = jobs.start_job(config, data, models_dir=models_copy)
     try:
         with pytest.raises(jobs.JobBusyError):
@@ -69,7 +70,7 @@ def test_an_unwritable_models_folder_is_refused_before_training(small_mnist, tmp
     not_a_folder.write_text("a file where the models folder should be")
     before = jobs.current_job()
     with pytest.raises(ModelStoreError, match="cannot save models there"):
-        jobs.start_job(TINY, jobs.make_training_data(small_mnist, TINY), models_dir=not_a_folder)
+        jobs.start_job(TINY, make_training_data(small_mnist, TINY), models_dir=not_a_folder)
     assert jobs.current_job() is before
 
 
@@ -81,7 +82,7 @@ def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(small_mnist,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(jobs, "save_model", disk_full)
-    status = jobs.start_job(TINY, jobs.make_training_data(small_mnist, TINY), models_dir=models_copy).wait(TIMEOUT)
+    status = jobs.start_job(TINY, make_training_data(small_mnist, TINY), models_dir=models_copy).wait(TIMEOUT)
     assert status.state == jobs.FAILED and "No space left on device" in status.message
     rescued = Path(status.message.rsplit("the model is kept in ", 1)[1])
     [weights] = rescued.glob("*.keras")
@@ -90,8 +91,8 @@ def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(small_mnist,
 
 
 def test_failure_is_a_message_not_a_crash(small_mnist, models_copy):
-    data = jobs.make_training_data(small_mnist, TINY)
-    broken = jobs.TrainingData(
+    data = make_training_data(small_mnist, TINY)
+    broken = TrainingData(
         data.x_train, data.y_train, data.x_val[:0], data.y_val[:0], data.x_test, data.y_test, data.info
     )
     status = jobs.start_job(TINY, broken, models_dir=models_copy).wait(TIMEOUT)
@@ -103,14 +104,14 @@ def test_failure_is_a_message_not_a_crash(small_mnist, models_copy):
 def test_nonsense_settings_are_refused_before_starting(small_mnist, models_copy, bad):
     config = TrainConfig(**{**TINY.__dict__, **bad})
     with pytest.raises(ValueError):
-        jobs.TrainingJob(config, jobs.make_training_data(small_mnist, TINY), models_dir=models_copy)
+        jobs.TrainingJob(config, make_training_data(small_mnist, TINY), models_dir=models_copy)
 
 
 def test_extra_samples_come_first_and_survive_the_limit(small_mnist):
     extra = (small_mnist.x_test[:5], np.full(5, 7, np.int64))
-    data = jobs.make_training_data(small_mnist, TINY, extra=extra, extra_name="feedback")
+    data = make_training_data(small_mnist, TINY, extra=extra, extra_name="feedback")
     assert data.y_train[:5].tolist() == [7] * 5 and "feedback" in data.info["source"]
-    csv_only = jobs.make_training_data(
+    csv_only = make_training_data(
         small_mnist, TINY, extra=(small_mnist.x_train, small_mnist.y_train), extra_name="train.csv", replace_mnist=True
     )
     assert csv_only.info["source"] == "train.csv"
@@ -119,7 +120,7 @@ def test_extra_samples_come_first_and_survive_the_limit(small_mnist):
 def test_fine_tune_reports_before_and_after(small_mnist, models_copy, tmp_path, mnist):
     for i in range(6):
         save_sample(mnist_digit_rgba(mnist.x_test[i]), int(mnist.y_test[i]), tmp_path / "fb")
-    config = jobs.FineTuneConfig(epochs=1, mnist_images=100, feedback_repeat=2)
+    config = FineTuneConfig(epochs=1, mnist_images=100, feedback_repeat=2)
     job = jobs.start_fine_tune(small_mnist, load_feedback(tmp_path / "fb"), config, models_dir=models_copy)
     status = job.wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
@@ -147,9 +148,7 @@ class _PacedJob(jobs.TrainingJob):
 
 
 def test_time_left_is_shown_only_once_the_pace_means_something(small_mnist, models_copy):
-    job = jobs.start_job(
-        TINY, jobs.make_training_data(small_mnist, TINY), models_dir=models_copy, job_factory=_PacedJob
-    )
+    job = jobs.start_job(TINY, make_training_data(small_mnist, TINY), models_dir=models_copy, job_factory=_PacedJob)
     job.wait(TIMEOUT)
     after_one, after_many = job.statuses
     assert after_one.seconds_left is None  # one slow batch (graph tracing) says nothing about the pace

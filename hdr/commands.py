@@ -1,0 +1,275 @@
+"""The body of each ``python -m hdr`` command: read the arguments, call the library, print.
+
+:mod:`hdr.cli` parses the command line and turns errors into one line each; the functions here
+take the parsed arguments and return the exit status. Library imports are made inside each
+command, so ``python -m hdr predict`` never loads what only ``train`` needs.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def train(args: Namespace) -> int:
+    """``python -m hdr train``: see ``python -m hdr train --help``."""
+    from tqdm import tqdm
+
+    from hdr.cards import make_card
+    from hdr.data import load_mnist
+    from hdr.evaluate import evaluate_model
+    from hdr.interrupts import stop_on_signal
+    from hdr.models import ModelConfig
+    from hdr.predict import Predictor
+    from hdr.store import check_can_save, load_keras_model, resolve_model_path
+    from hdr.train import TrainConfig, train_model
+    from hdr.training_data import make_training_data
+
+    config = TrainConfig(
+        model=ModelConfig(arch=args.arch, dropout=args.dropout),
+        epochs=1 if args.dry_run else args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        lr_decay=args.lr_decay,
+        augment=not args.no_augment,
+        damage=args.damage,
+        val_fraction=args.val_fraction,
+        patience=args.patience,
+        seed=args.seed,
+        limit=512 if args.dry_run else args.limit,
+    )
+    config.validate()
+    # Everything that could make the finished run unsavable is checked before the first epoch.
+    models_dir, name = _train_destination(args)
+    check_can_save(name, models_dir, overwrite=args.overwrite)
+    # The Train page's split and data description. make_training_data caps the validation set at
+    # config.limit, which only --limit and --dry-run (512) set: a full run validates on the whole
+    # split (the shipped model's 5,999 images), a quick one stays quick end to end.
+    data = make_training_data(load_mnist(args.data_dir), config)
+    initial = load_keras_model(resolve_model_path(args.init, _models_dir(args))) if args.init else None
+
+    bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(p) -> None:
+        bar.set_description(f"epoch {p.epoch}/{p.epochs} batch {p.batch}/{p.batches}")
+        bar.set_postfix({k: f"{v:.4f}" for k, v in p.logs.items() if k in ("loss", "accuracy", "val_accuracy")})
+        if p.epoch_end:
+            bar.update(1)
+
+    with stop_on_signal() as interrupts:
+        result = train_model(
+            data.x_train,
+            data.y_train,
+            data.x_val,
+            data.y_val,
+            config,
+            model=initial,
+            progress=progress,
+            should_stop=interrupts.stop_requested,
+        )
+        bar.close()
+        if result.best_epoch == 0:
+            print("stopped before the first epoch ended: nothing to save", file=sys.stderr)
+            return EXIT_ERROR
+        if result.stopped:
+            print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
+        print("scoring on the MNIST test set (Ctrl-C skips this and saves the model)", file=sys.stderr)
+        test = interrupts.skippable(lambda: evaluate_model(Predictor(result.model), data.x_test, data.y_test))
+        card = make_card(name, config, result, test, data.info, command=_command_line(args), parent=args.init)
+        saved = _save_or_rescue(result.model, card, models_dir, overwrite=args.overwrite)
+    score = "test evaluation skipped" if test is None else f"test accuracy {test.accuracy:.4%}"
+    print(f"saved {saved}: {score}, best epoch {result.best_epoch}, {result.seconds:.0f} s")
+    return EXIT_OK if saved == models_dir / f"{name}.keras" else EXIT_ERROR
+
+
+def _train_destination(args: Namespace) -> tuple[Path, str]:
+    """The folder and model name ``train`` saves to: ``--out``, else a fresh name in the models folder."""
+    from hdr.store import new_model_name
+
+    if args.out:
+        out = Path(args.out)
+        return out.parent, out.stem
+    models_dir = _models_dir(args)
+    return models_dir, new_model_name(args.arch, models_dir)
+
+
+def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
+    """Saves a trained model; if its folder fails now (filled up, removed), keeps it in a fresh temporary folder.
+
+    Returns:
+        Where the model was saved.
+
+    Raises:
+        OSError, ModelStoreError: Not even the temporary folder could hold it.
+    """
+    from hdr.store import ModelStoreError, rescue_model, save_model
+
+    try:
+        save_model(model, card, models_dir, overwrite=overwrite)
+        return models_dir / f"{card.name}.keras"
+    except (OSError, ModelStoreError) as exc:
+        rescued = rescue_model(model, card)
+        print(f"error: cannot save in {models_dir} ({exc}); the model is kept in {rescued.parent}", file=sys.stderr)
+        return rescued
+
+
+def ensemble(args: Namespace) -> int:
+    """``python -m hdr ensemble``: see ``python -m hdr ensemble --help``."""
+    from hdr.cards import make_ensemble_card
+    from hdr.data import load_mnist, split_validation
+    from hdr.evaluate import evaluate_model
+    from hdr.models import average_models
+    from hdr.predict import Predictor
+    from hdr.store import load_keras_model, read_card, resolve_model_path, save_model
+
+    out = Path(args.out)
+    if out.with_suffix(".keras").exists() and not args.overwrite:
+        raise ValueError(f"{out.with_suffix('.keras')} exists; pass --overwrite to replace it")
+    paths = [resolve_model_path(member, _models_dir(args)) for member in args.members]
+    cards = [read_card(path.stem, path.parent) for path in paths]
+    splits = {(c.config.get("seed"), c.config.get("val_fraction"), c.data.get("train")) for c in cards}
+    if len(splits) != 1 or None in next(iter(splits)):
+        raise ValueError(
+            "the members were not validated on one common split (seed, validation fraction, training size "
+            f"{sorted(splits, key=str)}): the ensemble could not be judged on data none of them trained on"
+        )
+    seed, val_fraction, _ = splits.pop()
+    mnist = load_mnist(args.data_dir)
+    split = split_validation(mnist.x_train, mnist.y_train, val_fraction=val_fraction, seed=seed)
+    members = [load_keras_model(path) for path in paths]
+    member_val = [evaluate_model(Predictor(member), split.x_val, split.y_val) for member in members]
+    for card, metrics in zip(cards, member_val, strict=True):
+        print(f"member {card.name}: validation accuracy {metrics.accuracy:.4%}, loss {metrics.loss:.4f}")
+    model = average_models(members)
+    predictor = Predictor(model)
+    val = evaluate_model(predictor, split.x_val, split.y_val)
+    test = evaluate_model(predictor, mnist.x_test, mnist.y_test)
+    print(f"ensemble: validation accuracy {val.accuracy:.4%}, loss {val.loss:.4f}")
+    card = make_ensemble_card(
+        out.stem, cards, member_val, val, test, seed=seed, val_fraction=val_fraction, command=_command_line(args)
+    )
+    save_model(model, card, out.parent, overwrite=args.overwrite)
+    print(f"saved {out.with_suffix('.keras')}: test accuracy {test.accuracy:.4%}")
+    return EXIT_OK
+
+
+def _command_line(args: Namespace) -> str:
+    """The command as typed, for the card: a model says how to make it again."""
+    return "python -m hdr " + shlex.join(args.argv)
+
+
+def _models_dir(args: Namespace) -> Path:
+    """--models-dir, or the settings' models folder ($HDR_MODELS_DIR or models/), read now."""
+    from hdr.store import models_folder
+
+    return models_folder(args.models_dir)
+
+
+def _load_predictor(args: Namespace):
+    """The Predictor for --model / --models-dir (default: the active model)."""
+    from hdr.predict import Predictor
+
+    return Predictor.load(args.model, _models_dir(args))
+
+
+def export(args: Namespace) -> int:
+    """``python -m hdr export``: see ``python -m hdr export --help``."""
+    from hdr.data import load_mnist
+    from hdr.export import export_tflite, write_tflite
+    from hdr.store import load_keras_model, resolve_model_path
+
+    model = load_keras_model(resolve_model_path(args.model, _models_dir(args)))
+    # int8 activation ranges come from training images, never from the test set it is scored on.
+    calibration = load_mnist(args.data_dir).x_train if args.quantize == "int8" else None
+    content = export_tflite(model, quantize=args.quantize, calibration=calibration)
+    path = write_tflite(content, args.out, overwrite=args.overwrite)
+    print(f"saved {path}: {len(content) / 1024:.0f} KB ({args.quantize or 'float32'})")
+    return EXIT_OK
+
+
+def evaluate(args: Namespace) -> int:
+    """``python -m hdr evaluate``: see ``python -m hdr evaluate --help``."""
+    from hdr.cards import card_test_metrics
+    from hdr.data import load_mnist
+    from hdr.evaluate import evaluate_model
+    from hdr.export import TFLITE_SUFFIX, TFLiteModel
+    from hdr.store import read_card, update_card
+
+    exported = args.model is not None and Path(args.model).suffix == TFLITE_SUFFIX
+    if exported and args.update_card:
+        raise ValueError("--update-card needs a saved .keras model; an exported .tflite file has no card")
+    predictor = TFLiteModel.load(args.model) if exported else _load_predictor(args)
+    mnist = load_mnist(args.data_dir)
+    metrics = evaluate_model(predictor, mnist.x_test, mnist.y_test)
+    if args.update_card:
+        models_dir = _models_dir(args)
+        card = read_card(predictor.name, models_dir)
+        card.metrics.update(card_test_metrics(metrics))
+        update_card(card, models_dir)
+    if args.json:
+        print(json.dumps({"model": predictor.name, **metrics.to_dict()}))
+        return EXIT_OK
+    print(
+        f"model {predictor.name}: accuracy {metrics.accuracy:.4%} on {metrics.n} MNIST test images, loss {metrics.loss:.4f}"
+    )
+    print(
+        "most confused (true -> predicted): "
+        + ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in metrics.confused_pairs[:5])
+    )
+    return EXIT_OK
+
+
+def predict(args: Namespace) -> int:
+    """``python -m hdr predict``: see ``python -m hdr predict --help``."""
+    from hdr.preprocess import preprocess_many
+
+    predictor = _load_predictor(args)
+    items = list(zip(args.paths, preprocess_many(args.paths), strict=True))
+    good = [item for _, item in items if not isinstance(item, Exception)]
+    status = EXIT_OK if len(good) == len(items) else EXIT_ERROR
+    predictions = iter(predictor.predict_preprocessed(good))  # one forward pass for every file
+    for path, item in items:
+        if isinstance(item, Exception):
+            _emit_error(args.json, path, item)
+            continue
+        pred = next(predictions)
+        text = "no digit found" if pred.digit is None else f"{pred.digit} ({pred.confidence:.1%})"
+        _emit(args.json, {"path": path, **pred.to_dict()}, f"{path}: {text}")
+    return status
+
+
+def read(args: Namespace) -> int:
+    """``python -m hdr read``: see ``python -m hdr read --help``."""
+    from hdr.decode import ImageError
+    from hdr.read import read_digits
+
+    predictor = _load_predictor(args)
+    status = EXIT_OK
+    for path in args.paths:
+        try:
+            reading = read_digits(path, predictor)
+        except ImageError as exc:
+            _emit_error(args.json, path, exc)
+            status = EXIT_ERROR
+            continue
+        confidence = min((d.confidence for d in reading.digits), default=0.0)
+        text = reading.text.replace("\n", " / ")
+        line = f"{path}: {text} (conf {confidence:.1%})" if reading.digits else f"{path}: no digit found"
+        _emit(args.json, {"path": path, **reading.to_dict()}, line)
+    return status
+
+
+def _emit(as_json: bool, record: dict, line: str) -> None:
+    """Prints one result, as a JSON object or a line of text."""
+    print(json.dumps(record) if as_json else line)
+
+
+def _emit_error(as_json: bool, path: str, exc: Exception) -> None:
+    """Prints why ``path`` could not be read, naming it once."""
+    reason = str(exc).removeprefix(f"{path}: ")
+    _emit(as_json, {"path": path, "error": reason}, f"{path}: error: {reason}")

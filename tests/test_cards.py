@@ -1,0 +1,26 @@
+"""Model cards: one writer, so the command line and the app describe a model the same way."""
+
+from __future__ import annotations
+
+from hdr.cards import make_card
+from hdr.cli import main
+from hdr.store import read_card
+from hdr.train import TrainConfig, TrainResult
+from hdr.training_data import make_training_data
+
+HISTORY = {"val_accuracy": [0.5, 0.9, 0.8], "val_loss": [1.0, 0.3, 0.4]}
+
+
+def test_the_cli_describes_its_data_as_the_train_page_does(tmp_path, mnist):
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(tmp_path / "m.keras")]) == 0
+    card = read_card("m", tmp_path)
+    assert card.data == make_training_data(mnist, TrainConfig(limit=512)).info  # --dry-run: 512 images
+    assert card.data["val"] == 512 and card.data["test"] == len(mnist.y_test)
+
+
+def test_a_card_without_a_test_evaluation_counts_no_test_images(tiny_model):
+    result = TrainResult(tiny_model, HISTORY, best_epoch=2, seconds=12.34, stopped=False)
+    info = {"source": "mnist", "train": 100, "val": 10, "test": 10_000}
+    card = make_card("m", TrainConfig(), result, None, info, command="python -m hdr train")
+    assert card.data == {**info, "test": 0} and "test_accuracy" not in card.metrics
+    assert (card.metrics["val_accuracy"], card.metrics["val_loss"], card.train_seconds) == (0.9, 0.3, 12.3)
