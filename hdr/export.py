@@ -20,7 +20,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hdr.settings import IMAGE_SIZE, NUM_CLASSES
+from hdr.predict import batched_probabilities
+from hdr.settings import IMAGE_SIZE
 
 TFLITE_SUFFIX = ".tflite"
 QUANTIZATIONS = ("float16", "int8")  # besides None: plain float32
@@ -163,11 +164,8 @@ class TFLiteModel:
         Returns:
             ``(N, 10)`` float32 probabilities.
         """
-        x = np.asarray(x, dtype=np.float32)
-        if len(x) == 0:
-            return np.zeros((0, NUM_CLASSES), np.float32)
         with self._lock:
-            return np.concatenate([self._invoke(x[i : i + _MAX_BATCH]) for i in range(0, len(x), _MAX_BATCH)])
+            return batched_probabilities(self._invoke, x, _MAX_BATCH)
 
     def _invoke(self, x: np.ndarray) -> np.ndarray:
         """One interpreter call on a batch; tensors are reallocated only when the batch size changes."""

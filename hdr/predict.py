@@ -8,7 +8,7 @@ input signature and calls it directly, so a single image costs the forward pass 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -51,6 +51,25 @@ class Prediction:
         }
 
 
+def batched_probabilities(
+    forward: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch_size: int = _MAX_BATCH
+) -> np.ndarray:
+    """Runs a model's forward pass over MNIST-format inputs a bounded batch at a time.
+
+    Args:
+        forward: ``(B, 28, 28, 1)`` float32 -> ``(B, 10)`` probabilities.
+        x: ``(N, 28, 28, 1)`` in [0, 1], any float dtype.
+        batch_size: Most images per call: bounds the memory of one pass.
+
+    Returns:
+        ``(N, 10)`` float32 probabilities; ``(0, 10)`` for no input.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if len(x) == 0:
+        return np.zeros((0, NUM_CLASSES), np.float32)
+    return np.concatenate([forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]).astype(np.float32)
+
+
 class Predictor:
     """Loads a model once and classifies digits fast.
 
@@ -88,10 +107,7 @@ class Predictor:
         Returns:
             ``(N, 10)`` float32 probabilities.
         """
-        x = np.asarray(x, dtype=np.float32)
-        if len(x) == 0:
-            return np.zeros((0, NUM_CLASSES), np.float32)
-        return np.concatenate([self._forward(x[i : i + _MAX_BATCH]).numpy() for i in range(0, len(x), _MAX_BATCH)])
+        return batched_probabilities(lambda batch: self._forward(batch).numpy(), x)
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Same as :meth:`probabilities`, so a Predictor can stand where a Keras model is called."""
