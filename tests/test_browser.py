@@ -8,6 +8,7 @@ Playwright and Chromium are required: without them these tests fail rather than 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -68,10 +70,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A ``streamlit run app.py`` on a free port, with its own models and feedback folders."""
-    root = tmp_path_factory.mktemp("browser")
+@contextlib.contextmanager
+def _streamlit(root: Path) -> Iterator[str]:
+    """A fresh ``streamlit run app.py`` on a free port, with its own models and feedback folders in ``root``."""
     env = dict(os.environ, HDR_MODELS_DIR=str(copy_models(root / "models")), HDR_FEEDBACK_DIR=str(root / "feedback"))
     port = _free_port()
     log = open(root / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
@@ -99,6 +100,13 @@ def server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The server the module's tests share."""
+    with _streamlit(tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +222,23 @@ def test_train_small_model(page):
     page.mouse.wheel(0, VIEWPORT["height"] * 0.75)  # down to the curves and the confusion matrix
     page.wait_for_timeout(1000)
     _screenshot(page, "train")
+
+
+def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(page, tmp_path):
+    # Before any st.navigation call, Streamlit runs pages/models.py alone for /models (its old
+    # pages/ folder navigation, which would list the files: "app", "draw", ...); the page must
+    # hand over to app.py's navigation: our titles in the sidebar and the active model under them.
+    with _streamlit(tmp_path) as url:
+        tab = page.context.browser.new_page(viewport=VIEWPORT)  # the module's Chromium: one Playwright at a time
+        tab.set_default_timeout(PAGE_S)
+        tab.goto(f"{url}/models")
+        expect(tab.get_by_role("heading", name="Models", exact=True)).to_be_visible()
+        nav = tab.locator('[data-testid="stSidebarNav"]')
+        for title in ("Draw", "Upload", "Train", "Models"):
+            expect(nav.get_by_text(title, exact=True)).to_be_visible()
+        expect(nav.get_by_text("app", exact=True)).to_have_count(0)
+        expect(tab.get_by_text("Active model:")).to_be_visible()
+        tab.close()
 
 
 def test_models_page(page):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
+from contextvars import ContextVar
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 PAGES = [
     ("pages/draw.py", "Draw", ":material/draw:"),
@@ -13,6 +13,8 @@ PAGES = [
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/models.py", "Models", ":material/inventory_2:"),
 ]
+# True while run_app's navigation runs a page: in the script thread of this run only.
+_IN_NAVIGATION: ContextVar[bool] = ContextVar("hdr_in_navigation", default=False)
 
 
 def run_app() -> None:
@@ -21,7 +23,11 @@ def run_app() -> None:
     navigation = st.navigation(
         [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
     )
-    navigation.run()
+    token = _IN_NAVIGATION.set(True)
+    try:
+        navigation.run()
+    finally:
+        _IN_NAVIGATION.reset(token)
     # After the page, so that a page may show itself before TensorFlow loads (see pages/draw.py).
     if "ui.state" in sys.modules:
         with st.sidebar:
@@ -35,12 +41,14 @@ def run_app() -> None:
 def ensure_app() -> None:
     """Runs the page through ``app.py``'s navigation when it was opened without it.
 
-    Streamlit still treats a folder named ``pages/`` as old-style multipage navigation until the
-    first ``st.navigation`` call in the server's life (and on every AppTest run), so a deep link
-    such as ``/train`` opened first on a fresh server would run the page file alone: no sidebar,
-    no page config. Here the page hands over to :func:`run_app`, which runs this same page inside
-    the real navigation (widget values intact, unlike a rerun), and the bare run stops.
+    Streamlit treats a folder named ``pages/`` as old-style multipage navigation until the first
+    ``st.navigation`` call in the server's life, so a deep link such as ``/train`` opened first on
+    a fresh server runs the page file alone, without ``app.py``: no sidebar, no page config.
+    Streamlit has no public switch for that (``st.navigation`` turns it off, but only once
+    ``app.py`` runs), so the page asks the one thing it can know with public means: whether
+    :func:`run_app` is running it. If not, it hands over to :func:`run_app`, which runs this same
+    page inside the real navigation (widget values intact, unlike a rerun), and the bare run stops.
     """
-    if PagesManager.uses_pages_directory:
+    if not _IN_NAVIGATION.get():
         run_app()
         st.stop()
