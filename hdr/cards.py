@@ -8,9 +8,11 @@ through these functions.
 
 from __future__ import annotations
 
+import os
+
 from hdr.evaluate import Metrics
 from hdr.models import ENSEMBLE
-from hdr.store import ModelCard
+from hdr.store import ModelCard, ModelStoreError, read_card, resolve_model_path
 from hdr.train import TrainConfig, TrainResult
 
 CARD_MISCLASSIFIED = 100  # mistakes kept in a card: enough for the Models page's gallery
@@ -79,6 +81,21 @@ def make_card(
     )
 
 
+def recipe(card: ModelCard, models_dir: str | os.PathLike | None = None) -> str:
+    """The commands that made a model, joined by ``&&``: a fine-tuned model's parent's recipe first.
+
+    A parent whose card cannot be read (moved, deleted) ends the chain at ``card.command``.
+    """
+    if not card.parent:
+        return card.command
+    try:
+        path = resolve_model_path(card.parent, models_dir)
+        parent = read_card(path.stem, path.parent)
+    except ModelStoreError:
+        return card.command
+    return f"{recipe(parent, models_dir)} && {card.command}"
+
+
 def make_ensemble_card(
     name: str,
     members: list[ModelCard],
@@ -89,6 +106,7 @@ def make_ensemble_card(
     seed: int,
     val_fraction: float,
     command: str = "",
+    member_commands: list[str] | None = None,
 ) -> ModelCard:
     """The card of an average of trained models (``python -m hdr ensemble``).
 
@@ -102,10 +120,12 @@ def make_ensemble_card(
         seed: The split's seed, shared by every member.
         val_fraction: The split's validation share, shared by every member.
         command: How to reproduce it.
+        member_commands: How to remake each member (:func:`recipe`); default: their ``command``.
 
     Returns:
         The card, ready for :func:`hdr.store.save_model`.
     """
+    member_commands = member_commands or [card.command for card in members]
     rows = [
         {
             "name": card.name,
@@ -113,9 +133,9 @@ def make_ensemble_card(
             "val_accuracy": metrics.accuracy,
             "val_loss": metrics.loss,
             "config": card.config,
-            "command": card.command,
+            "command": remake,
         }
-        for card, metrics in zip(members, member_val, strict=True)
+        for card, metrics, remake in zip(members, member_val, member_commands, strict=True)
     ]
     return ModelCard(
         name=name,

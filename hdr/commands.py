@@ -120,7 +120,7 @@ def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
 
 def ensemble(args: Namespace) -> int:
     """``python -m hdr ensemble``: see ``python -m hdr ensemble --help``."""
-    from hdr.cards import make_ensemble_card
+    from hdr.cards import make_ensemble_card, recipe
     from hdr.data import load_mnist, split_validation
     from hdr.evaluate import evaluate_model
     from hdr.models import average_models
@@ -151,7 +151,15 @@ def ensemble(args: Namespace) -> int:
     test = evaluate_model(predictor, mnist.x_test, mnist.y_test)
     print(f"ensemble: validation accuracy {val.accuracy:.4%}, loss {val.loss:.4f}")
     card = make_ensemble_card(
-        out.stem, cards, member_val, val, test, seed=seed, val_fraction=val_fraction, command=_command_line(args)
+        out.stem,
+        cards,
+        member_val,
+        val,
+        test,
+        seed=seed,
+        val_fraction=val_fraction,
+        command=_command_line(args),
+        member_commands=[recipe(card, _models_dir(args)) for card in cards],
     )
     save_model(model, card, out.parent, overwrite=args.overwrite)
     print(f"saved {out.with_suffix('.keras')}: test accuracy {test.accuracy:.4%}")

@@ -45,7 +45,8 @@ class Mnist:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    source: str  # where the data came from, recorded in model cards
+    # What the data is, recorded in model cards: its format, never a folder (cards travel to other machines).
+    source: str
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> Mnist:
             raise DataError(
                 f"MNIST could not be downloaded ({reason}); give a local copy with --data-dir or {DATA_DIR_ENV}"
             ) from exc
-        return Mnist(x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), "keras download")
+        return Mnist(x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), "MNIST (Keras download)")
     if not folder.is_dir():
         raise DataError(f"{folder}: MNIST folder not found (set --data-dir or {DATA_DIR_ENV})")
     if (folder / "mnist.npz").is_file():
@@ -106,7 +107,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> Mnist:
         arrays["y_train"].astype(np.int64),
         arrays["x_test"],
         arrays["y_test"].astype(np.int64),
-        str(folder),
+        "MNIST (IDX files)",
     )
 
 
@@ -168,7 +169,7 @@ def _load_npz(path: Path) -> Mnist:
         arrays["y_train"].astype(np.int64),
         arrays["x_test"].astype(np.uint8),
         arrays["y_test"].astype(np.int64),
-        str(path),
+        "MNIST (mnist.npz)",
     )
 
 

@@ -24,3 +24,34 @@ def test_a_card_without_a_test_evaluation_counts_no_test_images(tiny_model):
     card = make_card("m", TrainConfig(), result, None, info, command="python -m hdr train")
     assert card.data == {**info, "test": 0} and "test_accuracy" not in card.metrics
     assert (card.metrics["val_accuracy"], card.metrics["val_loss"], card.train_seconds) == (0.9, 0.3, 12.3)
+
+
+def test_an_ensemble_records_how_to_remake_a_fine_tuned_member(tmp_path):
+    for argv in (["--out", "first.keras"], ["--init", "first.keras", "--out", "tuned.keras"], ["--out", "other.keras"]):
+        assert (
+            main(
+                [
+                    "train",
+                    "--dry-run",
+                    "--arch",
+                    "mlp",
+                    *[str(tmp_path / a) if a.endswith(".keras") else a for a in argv],
+                ]
+            )
+            == 0
+        )
+    assert (
+        main(
+            [
+                "ensemble",
+                str(tmp_path / "other.keras"),
+                str(tmp_path / "tuned.keras"),
+                "--out",
+                str(tmp_path / "both.keras"),
+            ]
+        )
+        == 0
+    )
+    first, tuned, other = (read_card(name, tmp_path) for name in ("first", "tuned", "other"))
+    members = read_card("both", tmp_path).config["members"]
+    assert [m["command"] for m in members] == [other.command, f"{first.command} && {tuned.command}"]

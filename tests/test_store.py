@@ -165,6 +165,17 @@ def test_shipped_default_has_a_complete_card():
     )
 
 
+def test_make_train_default_runs_exactly_the_commands_in_the_shipped_card():
+    card = store.read_card(store.DEFAULT_NAME)
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ntrain-default:")[1].split("\n\n")[0].splitlines()[1:]
+    made = [line.strip().replace("$(PYTHON)", "python") for line in recipe]
+    recorded = [c for m in card.config["members"] for c in m["command"].split(" && ")] + [card.command]
+    assert made == recorded
+    assert all(word.startswith("models/") for c in made for word in c.split() if word.endswith(".keras"))
+    assert "/" not in card.data["source"] and "--data-dir" not in " ".join(recorded)
+
+
 def test_the_models_folder_is_read_from_the_environment_when_used(tmp_path, tiny_model, monkeypatch):
     monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))  # long after hdr.store was imported
     store.save_model(tiny_model, _card())
