@@ -28,6 +28,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.app_support import copy_models
+from ui.charts import BOX_COLOUR
 
 pytestmark = pytest.mark.browser
 
@@ -198,6 +199,33 @@ def test_upload_photo_and_junk(page, mnist):
     files.set_input_files([{"name": "broken.png", "mimeType": "image/png", "buffer": b"this is not a picture"}])
     expect(page.get_by_text("broken.png: not an image")).to_be_visible()
     expect(page.get_by_text("Traceback")).to_have_count(0)
+
+
+def _photo_12mp(digit: np.ndarray) -> bytes:
+    """A 12-megapixel phone photo (4000x3000, landscape) of a digit in ink on paper, as JPEG."""
+    height, width, side = 3000, 4000, 1200
+    ink = cv2.resize(digit, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    paper = np.full((height, width), 228.0, np.float32) + np.random.default_rng(0).normal(0, 4, (height, width))
+    top, left = (height - side) // 2, (width - side) // 2
+    paper[top : top + side, left : left + side] -= ink * 190
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).convert("RGB").save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def test_upload_12_megapixel_photo_shows_its_box_on_the_picture(page, mnist):
+    _go(page, "Upload")
+    page.locator('input[type="file"]').set_input_files(
+        [{"name": "phone.jpg", "mimeType": "image/jpeg", "buffer": _photo_12mp(mnist.x_test[0])}]
+    )
+    shown = page.locator('[data-testid="stImage"]').filter(has_text="4000x3000")  # the file's size, not the shown one
+    expect(shown).to_be_visible(timeout=PREDICT_S)
+    pixels = np.asarray(Image.open(io.BytesIO(shown.locator("img").screenshot())).convert("RGB")).astype(int)
+    red = np.argwhere(np.abs(pixels - BOX_COLOUR).max(axis=2) < 40)  # the box's outline and label, as displayed
+    assert len(red) > 100, "no box drawn on the shown picture"
+    (y0, x0), (y1, x1) = red.min(axis=0), red.max(axis=0)
+    height, width = pixels.shape[:2]
+    assert y0 < height / 2 < y1 and x0 < width / 2 < x1, "the box is not around the digit in the middle"
 
 
 def test_train_small_model(page):
