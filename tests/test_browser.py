@@ -213,8 +213,15 @@ def _photo_12mp(digit: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def test_upload_12_megapixel_photo_shows_its_box_on_the_picture(page, mnist):
-    _go(page, "Upload")
+def _settled(page: Page) -> None:
+    """Waits until the app's script run has ended (Streamlit marks it on its root element)."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def test_upload_12_megapixel_photo_shows_its_box_on_the_picture(page, server, mnist):
+    page.goto(f"{server}/upload")  # a fresh session: an empty uploader, whatever ran before
+    expect(page.get_by_role("heading", name="Upload", exact=True)).to_be_visible()
+    _settled(page)  # a file set while the page still reruns can be dropped with the old uploader
     page.locator('input[type="file"]').set_input_files(
         [{"name": "phone.jpg", "mimeType": "image/jpeg", "buffer": _photo_12mp(mnist.x_test[0])}]
     )
