@@ -31,20 +31,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from synth.browser import CHROMIUM_LAUNCH
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # pages/draw.py
 DIGIT_ZOOM = 9  # 28 px MNIST digits drawn 252 px tall, as a hand fills the canvas
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 START_TIMEOUT_S = 120
 
 
@@ -122,7 +115,7 @@ def measure_startup(browser: bool) -> dict[str, float]:
             from playwright.sync_api import expect, sync_playwright
 
             with sync_playwright() as p:
-                chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                chromium = p.chromium.launch(**CHROMIUM_LAUNCH)
                 page = chromium.new_page()
                 page.goto(url)
                 page.get_by_text("Draw a digit").wait_for(timeout=START_TIMEOUT_S * 1000)

@@ -28,16 +28,9 @@ from pathlib import Path
 import numpy as np
 from playwright.async_api import Page, async_playwright
 
+from synth.browser import CHROMIUM_LAUNCH
+
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 SERVER_START_S = 90  # TensorFlow imports slowly on two busy cores
 FIRST_PREDICTION_MS = 90_000  # the first stroke of a tab may wait for the model to load
@@ -137,7 +130,7 @@ async def _tab(browser, url: str, strokes: int, lost_after_ms: float, clear: str
 async def _measure(url: str, tabs: list[int], strokes: int, lost_after_ms: float, clear: str) -> list[str]:
     rows = []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(**CHROMIUM_LAUNCH)
         for n_tabs in tabs:
             results = await asyncio.gather(*(_tab(browser, url, strokes, lost_after_ms, clear) for _ in range(n_tabs)))
             times = [t for tab_times, _ in results for t in tab_times]

@@ -27,6 +27,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
+from synth.browser import CHROMIUM_LAUNCH
 from tests.app_support import copy_models
 from ui.charts import BOX_COLOUR
 
@@ -36,15 +37,6 @@ REPO = Path(__file__).resolve().parent.parent
 # Screenshots go where $HDR_SCREENSHOTS_DIR says (`make screenshots` points it at docs/screenshots for
 # the README); by default to a temporary folder, so that running the tests leaves the checkout clean.
 SCREENSHOTS = Path(os.environ.get("HDR_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "hdr-screenshots")
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it with apt-get
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 SERVER_START_S = 90  # TensorFlow imports slowly on two busy cores
 PAGE_S = 60_000  # ms: first render of a page loads the model
@@ -114,7 +106,7 @@ def server(tmp_path_factory):
 def page(server):
     """One Chromium tab for the whole module, opened on the app's first page."""
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(**CHROMIUM_LAUNCH)
         tab = browser.new_page(viewport=VIEWPORT)
         tab.set_default_timeout(PAGE_S)
         tab.goto(server)
