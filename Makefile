@@ -35,7 +35,7 @@ bench:  ## the benchmarks whose tables are in the README
 	$(PYTHON) -m bench.api_load --workers 1 2 4
 	$(PYTHON) -m bench.score_photos --n 30 --timing-runs 9
 	$(PYTHON) -m bench.robustness --n 1000
-	$(PYTHON) bench/app_latency.py --samples 100
+	$(PYTHON) -m bench.app_latency --samples 100
 
 train-default:  ## how models/default.keras was made: the commands in its card (see the README's "The shipped model")
 	$(PYTHON) -m hdr train --arch hdrnet --epochs 40 --lr-decay 0.92 --patience 15 --seed 0 --out models/long.keras --overwrite

@@ -9,7 +9,7 @@
    drawn right then (it waits for TensorFlow and the model, which load behind the ready page).
 
 Usage:
-    HDR_DATA_DIR=../shared/mnist python bench/app_latency.py [--samples 200] [--no-browser]
+    HDR_DATA_DIR=../shared/mnist python -m bench.app_latency [--samples 200] [--no-browser]
 
 Prints a markdown table.
 """
@@ -34,7 +34,6 @@ from PIL import Image
 from synth.browser import CHROMIUM_LAUNCH
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # pages/draw.py
 DIGIT_ZOOM = 9  # 28 px MNIST digits drawn 252 px tall, as a hand fills the canvas

@@ -6,7 +6,7 @@ shown within ``--lost-after`` seconds counts as lost. The server gets a copy of 
 and an empty feedback folder.
 
 Usage:
-    HDR_DATA_DIR=../shared/mnist python bench/draw_load.py [--strokes 12] [--tabs 1 2 4]
+    HDR_DATA_DIR=../shared/mnist python -m bench.draw_load [--strokes 12] [--tabs 1 2 4]
 
 Prints a markdown table: tabs, strokes, median and p95 mouse-up to prediction, strokes lost.
 """
