@@ -30,7 +30,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from hdr.decode import ImageError
-from hdr.preprocess import preprocess_many
 
 if TYPE_CHECKING:
     from hdr.predict import Predictor
@@ -161,15 +160,10 @@ async def _upload_bytes(upload: UploadFile) -> bytes | ImageError:
 
 def _predict_files(files: list[tuple[str, bytes | ImageError]], predictor: Predictor) -> list[dict]:
     """``predict --json`` objects for each file: every readable one in one forward pass."""
-    items: list = [data for _, data in files]  # refused files keep their error in place
-    readable = [i for i, item in enumerate(items) if not isinstance(item, ImageError)]
-    for i, result in zip(readable, preprocess_many([items[i] for i in readable]), strict=True):
-        items[i] = result
-    good = [item for item in items if not isinstance(item, ImageError)]
-    predictions = iter(predictor.predict_preprocessed(good))
+    results = predictor.predict_each([data for _, data in files])  # refused files keep their error in place
     return [
-        _error(name, item) if isinstance(item, ImageError) else {"path": name, **next(predictions).to_dict()}
-        for (name, _), item in zip(files, items, strict=True)
+        _error(name, result) if isinstance(result, ImageError) else {"path": name, **result.to_dict()}
+        for (name, _), result in zip(files, results, strict=True)
     ]
 
 

@@ -234,18 +234,14 @@ def evaluate(args: Namespace) -> int:
 
 def predict(args: Namespace) -> int:
     """``python -m hdr predict``: see ``python -m hdr predict --help``."""
-    from hdr.preprocess import preprocess_many
+    from hdr.decode import ImageError
 
-    predictor = _load_predictor(args)
-    items = list(zip(args.paths, preprocess_many(args.paths), strict=True))
-    good = [item for _, item in items if not isinstance(item, Exception)]
-    status = EXIT_OK if len(good) == len(items) else EXIT_ERROR
-    predictions = iter(predictor.predict_preprocessed(good))  # one forward pass for every file
-    for path, item in items:
-        if isinstance(item, Exception):
-            _emit_error(args.json, path, item)
+    results = _load_predictor(args).predict_each(args.paths)  # one forward pass for every file
+    status = EXIT_ERROR if any(isinstance(r, ImageError) for r in results) else EXIT_OK
+    for path, pred in zip(args.paths, results, strict=True):
+        if isinstance(pred, ImageError):
+            _emit_error(args.json, path, pred)
             continue
-        pred = next(predictions)
         text = "no digit found" if pred.digit is None else f"{pred.digit} ({pred.confidence:.1%})"
         _emit(args.json, {"path": path, **pred.to_dict()}, f"{path}: {text}")
     return status

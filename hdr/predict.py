@@ -130,6 +130,24 @@ class Predictor:
                 raise item
         return self.predict_preprocessed(items)
 
+    def predict_each(self, images: Iterable[ImageInput | ImageError]) -> list[Prediction | ImageError]:
+        """:meth:`predict_many` that goes past bad pictures: each keeps its :class:`ImageError` in place.
+
+        Args:
+            images: Pictures; an ``ImageError`` given in place of one (a file refused earlier, say as
+                too large) is passed through as it is.
+
+        Returns:
+            One :class:`Prediction` or ``ImageError`` per picture, in order; every readable picture
+            is classified in one forward pass.
+        """
+        items: list = list(images)
+        readable = [i for i, item in enumerate(items) if not isinstance(item, ImageError)]
+        for i, item in zip(readable, preprocess_many([items[i] for i in readable]), strict=True):
+            items[i] = item
+        predictions = iter(self.predict_preprocessed([item for item in items if isinstance(item, Preprocessed)]))
+        return [next(predictions) if isinstance(item, Preprocessed) else item for item in items]
+
     def predict_preprocessed(self, items: Sequence[Preprocessed]) -> list[Prediction]:
         """Classifies already preprocessed images; those without a digit get ``digit=None``."""
         found = [item.image for item in items if item.found]

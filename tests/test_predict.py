@@ -81,3 +81,17 @@ def test_damaged_digits_are_read(condition, mnist, shipped):
     read = [p.digit for p in shipped.predict_many(pictures)]
     right = sum(r == y for r, y in zip(read, mnist.y_test[:20], strict=True))
     assert right >= 18, f"{condition}: {right} of 20 ({read})"
+
+
+def test_predict_each_keeps_bad_pictures_in_place_and_classifies_the_rest_in_one_pass(tiny_predictor, monkeypatch):
+    refused = ImageError("big.png: file too large")
+    images = [draw_digit(3), b"not an image", refused, draw_digit(7)]
+    calls = []
+    forward = tiny_predictor.predict_preprocessed
+    monkeypatch.setattr(
+        tiny_predictor, "predict_preprocessed", lambda items: calls.append(len(items)) or forward(items)
+    )
+    results = tiny_predictor.predict_each(images)
+    assert [type(r).__name__ for r in results] == ["Prediction", "ImageError", "ImageError", "Prediction"]
+    assert results[2] is refused and "not an image" in str(results[1])
+    assert calls == [2]
