@@ -4,8 +4,10 @@ Every architecture in :data:`hdr.models.ARCHITECTURES` is trained with the same 
 (augmentation, Adam, per-epoch LR decay; the epoch chosen on the validation split) for
 ``--epochs`` epochs, or loaded from ``--load DIR`` where ``DIR/ARCH.keras`` exists, and the
 shipped default is loaded as it is. For each: MNIST test accuracy, parameters, seconds per
-training epoch on this machine, and single-image latency (p50/p95) of ``Predictor`` against
-``model.predict``.
+training epoch and training throughput (images per second of the real training step, batch 128,
+with augmentation, as :func:`hdr.presets.measure_throughput` times it) on this machine, and
+single-image latency (p50/p95) of ``Predictor`` against ``model.predict``. Seed 000's recipe
+(its BN-CNN, batch 128) gets a throughput row of its own for comparison.
 
 Usage::
 
@@ -23,10 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from bench.predict_speed import percentiles
+from bench.time_to_accuracy import SEED_000
 from hdr.data import load_mnist, split_validation
 from hdr.evaluate import evaluate_model
 from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ENSEMBLE, ModelConfig
 from hdr.predict import Predictor
+from hdr.presets import measure_throughput
 from hdr.store import DEFAULT_NAME, load_keras_model, read_card
 from hdr.train import TrainConfig, train_model
 
@@ -75,7 +79,7 @@ def main() -> None:
                 args.save.mkdir(parents=True, exist_ok=True)
                 model.save(args.save / f"{arch}.keras")
         predictor = Predictor(model, arch)
-        rows.append((arch, ARCHITECTURE_NOTES[arch], how, predictor, per_epoch))
+        rows.append((arch, ARCHITECTURE_NOTES[arch], how, predictor, per_epoch, measure_throughput(config)))
     card = read_card(DEFAULT_NAME)
     if card.arch == ENSEMBLE:
         members = card.config["members"]
@@ -84,20 +88,24 @@ def main() -> None:
         what = f"{card.arch}, {card.best_epoch} epochs chosen on validation"
     epochs = len(card.history.get("loss", []))
     per_epoch = card.train_seconds / epochs if epochs else float("nan")
-    rows.append((f"{DEFAULT_NAME} (shipped)", what, "loaded", Predictor.load(DEFAULT_NAME), per_epoch))
+    rows.append((f"{DEFAULT_NAME} (shipped)", what, "loaded", Predictor.load(DEFAULT_NAME), per_epoch, None))
 
     print(f"MNIST test set, {len(mnist.y_test)} images; training on {args.limit or len(split.x_train)} images\n")
     print(
-        "| model | what | trained | test accuracy | parameters | s/epoch | Predictor p50 / p95 | model.predict p50 / p95 |"
+        "| model | what | trained | test accuracy | parameters | s/epoch | train images/s "
+        "| Predictor p50 / p95 | model.predict p50 / p95 |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for name, note, how, predictor, per_epoch in rows:
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, note, how, predictor, per_epoch, speed in rows:
         acc = evaluate_model(predictor, mnist.x_test, mnist.y_test).accuracy
         f50, f95, s50, s95 = latency(predictor, x_test)
         print(
             f"| {name} | {note} | {how} | {acc:.2%} | {predictor.model.count_params():,} | {per_epoch:.0f} "
-            f"| {f50:.2f} / {f95:.2f} ms | {s50:.1f} / {s95:.1f} ms |"
+            f"| {'' if speed is None else f'{speed:,.0f}'} | {f50:.2f} / {f95:.2f} ms | {s50:.1f} / {s95:.1f} ms |"
         )
+    print(
+        f"\nSeed 000's recipe (bn_cnn, batch {SEED_000.batch_size}): {measure_throughput(SEED_000):,.0f} training images/s"
+    )
 
 
 if __name__ == "__main__":

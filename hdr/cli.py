@@ -53,24 +53,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model and save it with its card")
-    t.add_argument("--arch", default="hdrnet", choices=sorted(ARCHITECTURES), help="architecture (default: hdrnet)")
-    t.add_argument("--epochs", type=int, default=30, help="maximum epochs (default: 30)")
-    t.add_argument("--batch-size", type=int, default=128, help="batch size (default: 128)")
-    t.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (default: 0.001)")
-    t.add_argument("--lr-decay", type=float, default=0.9, help="per-epoch learning-rate factor (default: 0.9)")
+    t.add_argument(
+        "--preset",
+        default=None,
+        choices=["quick", "standard", "best"],
+        help="a named recipe (quick: ~3 min on 2 cores); the options below replace its settings",
+    )
+    t.add_argument("--arch", default=None, choices=sorted(ARCHITECTURES), help="architecture (default: hdrnet)")
+    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: 30)")
+    t.add_argument("--batch-size", type=int, default=None, help="batch size (default: 128)")
+    t.add_argument("--lr", type=float, default=None, help="initial (one-cycle: peak) learning rate (default: 0.001)")
+    t.add_argument("--lr-decay", type=float, default=None, help="per-epoch learning-rate factor (default: 0.9)")
+    t.add_argument(
+        "--schedule", default=None, choices=["decay", "one-cycle"], help="learning-rate schedule (default: decay)"
+    )
     t.add_argument("--dropout", type=float, default=None, help="dropout rate (default: the architecture's own)")
-    t.add_argument("--no-augment", action="store_true", help="train without rotation/shift/zoom augmentation")
+    t.add_argument(
+        "--no-augment", dest="augment", action="store_false", default=None, help="train without rotation/shift/zoom"
+    )
     t.add_argument(
         "--damage",
         type=float,
-        default=0.0,
+        default=None,
         help="share of training images damaged like real input (faint, blurred, low-res, noisy; default: 0)",
     )
     t.add_argument(
-        "--val-fraction", type=float, default=0.1, help="validation share of the training set (default: 0.1)"
+        "--val-fraction", type=float, default=None, help="validation share of the training set (default: 0.1)"
     )
-    t.add_argument("--patience", type=int, default=8, help="early-stopping patience in epochs (default: 8)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    t.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default: 8)")
+    t.add_argument("--seed", type=int, default=None, help="random seed of weights and augmentation (default: 0)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
     t.add_argument("--dry-run", action="store_true", help="one epoch on 512 images: checks the whole path in seconds")
     t.add_argument(

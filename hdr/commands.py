@@ -24,25 +24,12 @@ def train(args: Namespace) -> int:
     from hdr.data import load_mnist
     from hdr.evaluate import evaluate_model
     from hdr.interrupts import stop_on_signal
-    from hdr.models import ModelConfig
     from hdr.predict import Predictor
     from hdr.store import check_can_save, load_keras_model, resolve_model_path
-    from hdr.train import TrainConfig, train_model
+    from hdr.train import train_model
     from hdr.training_data import make_training_data
 
-    config = TrainConfig(
-        model=ModelConfig(arch=args.arch, dropout=args.dropout),
-        epochs=1 if args.dry_run else args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        lr_decay=args.lr_decay,
-        augment=not args.no_augment,
-        damage=args.damage,
-        val_fraction=args.val_fraction,
-        patience=args.patience,
-        seed=args.seed,
-        limit=512 if args.dry_run else args.limit,
-    )
+    config = train_config(args)
     config.validate()
     # Everything that could make the finished run unsavable is checked before the first epoch.
     models_dir, name = _train_destination(args)
@@ -87,6 +74,35 @@ def train(args: Namespace) -> int:
     return EXIT_OK if saved == models_dir / f"{name}.keras" else EXIT_ERROR
 
 
+# Command-line option -> TrainConfig field, for the options that replace a preset's setting.
+_TRAIN_OPTIONS = {
+    "arch": "arch",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "learning_rate",
+    "lr_decay": "lr_decay",
+    "schedule": "schedule",
+    "dropout": "dropout",
+    "augment": "augment",
+    "damage": "damage",
+    "val_fraction": "val_fraction",
+    "patience": "patience",
+    "seed": "seed",
+    "limit": "limit",
+}
+
+
+def train_config(args: Namespace):
+    """The run ``train`` makes: ``--preset``'s config (or the defaults), with every option given replacing its setting."""
+    from hdr.presets import preset_config
+
+    given = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items()}
+    given = {field: value for field, value in given.items() if value is not None}
+    if args.dry_run:
+        given.update(epochs=1, limit=512)
+    return preset_config(args.preset, **given)
+
+
 def _train_destination(args: Namespace) -> tuple[Path, str]:
     """The folder and model name ``train`` saves to: ``--out``, else a fresh name in the models folder."""
     from hdr.store import new_model_name
@@ -95,7 +111,7 @@ def _train_destination(args: Namespace) -> tuple[Path, str]:
         out = Path(args.out)
         return out.parent, out.stem
     models_dir = _models_dir(args)
-    return models_dir, new_model_name(args.arch, models_dir)
+    return models_dir, new_model_name(train_config(args).model.arch, models_dir)
 
 
 def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
@@ -132,10 +148,10 @@ def ensemble(args: Namespace) -> int:
         raise ValueError(f"{out.with_suffix('.keras')} exists; pass --overwrite to replace it")
     paths = [resolve_model_path(member, _models_dir(args)) for member in args.members]
     cards = [read_card(path.stem, path.parent) for path in paths]
-    splits = {(c.config.get("seed"), c.config.get("val_fraction"), c.data.get("train")) for c in cards}
+    splits = {(_split_seed(c.config), c.config.get("val_fraction"), c.data.get("train")) for c in cards}
     if len(splits) != 1 or None in next(iter(splits)):
         raise ValueError(
-            "the members were not validated on one common split (seed, validation fraction, training size "
+            "the members were not validated on one common split (split seed, validation fraction, training size "
             f"{sorted(splits, key=str)}): the ensemble could not be judged on data none of them trained on"
         )
     seed, val_fraction, _ = splits.pop()
@@ -164,6 +180,11 @@ def ensemble(args: Namespace) -> int:
     save_model(model, card, out.parent, overwrite=args.overwrite)
     print(f"saved {out.with_suffix('.keras')}: test accuracy {test.accuracy:.4%}")
     return EXIT_OK
+
+
+def _split_seed(config: dict) -> int | None:
+    """The seed of a card's validation split (cards from before ``split_seed`` split by ``seed``)."""
+    return config.get("split_seed", config.get("seed"))
 
 
 def _command_line(args: Namespace) -> str:

@@ -73,7 +73,7 @@ def make_training_data(
 
     Args:
         mnist: MNIST; its test set always scores the model.
-        config: Supplies ``val_fraction``, ``seed`` and ``limit``. With a ``limit`` the validation
+        config: Supplies ``val_fraction``, ``split_seed`` and ``limit``. With a ``limit`` the validation
             set is capped at the same size, so a quick run is quick end to end.
         extra: More labelled images (feedback samples, a Kaggle CSV).
         extra_name: How ``extra`` is described in the card.
@@ -88,11 +88,11 @@ def make_training_data(
     if replace_mnist:
         if extra is None or len(extra[0]) < 2:
             raise DataError(f"{extra_name or 'the data'}: need at least 2 labelled images to train")
-        split = split_validation(extra[0], extra[1], val_fraction=config.val_fraction, seed=config.seed)
+        split = split_validation(extra[0], extra[1], val_fraction=config.val_fraction, seed=config.split_seed)
         x_train, y_train = split.x_train, split.y_train
         source = extra_name
     else:
-        split = split_validation(mnist.x_train, mnist.y_train, val_fraction=config.val_fraction, seed=config.seed)
+        split = split_validation(mnist.x_train, mnist.y_train, val_fraction=config.val_fraction, seed=config.split_seed)
         x_train, y_train = split.x_train, split.y_train
         source = mnist.source + (f" + {extra_name}" if extra is not None else "")
         if extra is not None:

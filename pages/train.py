@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
 from hdr import jobs
 from hdr.data import DataError, load_csv
 from hdr.feedback import count_samples, load_feedback
-from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ModelConfig
+from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES
+from hdr.presets import PRESET_NOTES, PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
 from hdr.settings import feedback_dir, models_dir
 from hdr.store import ModelStoreError, set_active_model
 from hdr.train import TrainConfig
@@ -18,7 +21,8 @@ from ui.navigation import ensure_app
 
 POLL_SECONDS = 1.0  # how often the progress fragment reads the job's status
 DATA_MNIST, DATA_FEEDBACK, DATA_CSV = "MNIST", "MNIST + my feedback samples", "Kaggle CSV (upload)"
-DEFAULTS = TrainConfig()
+DEFAULT_PRESET = "quick"
+MNIST_TRAIN_IMAGES = 60_000
 
 
 def _read_csv(upload) -> tuple:
@@ -27,6 +31,42 @@ def _read_csv(upload) -> tuple:
     if labels is None:
         raise DataError(f"{upload.name}: no label column; training needs Kaggle's train.csv, not test.csv")
     return images, labels
+
+
+def _apply_preset() -> None:
+    """Sets the form's widgets to the chosen preset's settings (the preset's other settings apply as they are)."""
+    config = PRESETS[st.session_state.get("preset", DEFAULT_PRESET)]
+    st.session_state.update(
+        arch=config.model.arch,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        augment=config.augment,
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Timing a few training steps on this machine...")
+def _throughput(config: TrainConfig) -> float:
+    """Training images per second of this config here; measured once per network and batch size."""
+    return measure_throughput(config)
+
+
+def _show_estimate(config: TrainConfig, source: str) -> None:
+    """How long the run will take, from the speed of its training step measured on this machine."""
+    speed = _throughput(dataclasses.replace(config, epochs=1, limit=None))
+    n_total = MNIST_TRAIN_IMAGES + (sum(count_samples(feedback_dir()).values()) if source == DATA_FEEDBACK else 0)
+    n_val = round(MNIST_TRAIN_IMAGES * config.val_fraction)
+    n_train = n_total - n_val
+    if source == DATA_CSV:
+        st.caption(f"{config.model.arch} trains at about {speed:,.0f} images/s here; time depends on the CSV's size.")
+        return
+    seconds = estimate_seconds(config, n_train, n_val, speed)
+    st.info(
+        f"Estimated time: **{format_duration(seconds)}** for {config.epochs} epochs of "
+        f"{min(n_train, config.limit or n_train):,} images ({config.model.arch} trains at {speed:,.0f} "
+        "images/s on this machine, timed just now; early stopping can end it sooner).",
+        icon=":material/timer:",
+    )
 
 
 def _start(config: TrainConfig, source: str, upload) -> None:
@@ -107,33 +147,43 @@ st.title("Train")
 job = jobs.current_job()
 running = job is not None and job.running
 
-with st.form("train-form"):
-    st.subheader("New model")
-    arch_col, data_col = st.columns(2)
-    arch = arch_col.selectbox(
-        "Architecture",
-        list(ARCHITECTURES),
-        index=list(ARCHITECTURES).index(DEFAULTS.model.arch),
-        format_func=lambda a: f"{a} — {ARCHITECTURE_NOTES.get(a, '')}",
-        key="arch",
-    )
-    source = data_col.radio("Data", [DATA_MNIST, DATA_FEEDBACK, DATA_CSV], key="data_source")
-    c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input("Epochs", 1, 1000, 5, key="epochs")
-    batch_size = c2.number_input("Batch size", 1, 8192, DEFAULTS.batch_size, key="batch_size")
-    learning_rate = c3.number_input(
-        "Learning rate", 1e-6, 1.0, DEFAULTS.learning_rate, format="%.5f", step=1e-4, key="learning_rate"
-    )
-    limit = c4.number_input("Use only N images (0 = all)", 0, 1_000_000, 0, step=1000, key="limit")
-    augment = st.checkbox("Augment (random rotation, shift and zoom)", DEFAULTS.augment, key="augment")
-    upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv")
-    # Never disabled: a tab drawn before another tab started a job must hear why its Start did nothing.
-    if st.form_submit_button("Start training", type="primary", key="start"):
-        config = TrainConfig(
-            model=ModelConfig(arch=arch), epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-            augment=augment, limit=int(limit) or None,
-        )  # fmt: skip
-        _start(config, source, upload)
+st.subheader("New model")
+preset = st.radio(
+    "Preset",
+    list(PRESETS),
+    format_func=lambda name: f"{name} ({PRESET_NOTES[name]})",
+    horizontal=True,
+    key="preset",
+    on_change=_apply_preset,
+)
+if "arch" not in st.session_state:
+    _apply_preset()  # the first visit: the widgets below start at the quick preset's settings
+arch_col, data_col = st.columns(2)
+arch = arch_col.selectbox(
+    "Architecture", list(ARCHITECTURES), format_func=lambda a: f"{a} — {ARCHITECTURE_NOTES.get(a, '')}", key="arch"
+)
+source = data_col.radio("Data", [DATA_MNIST, DATA_FEEDBACK, DATA_CSV], key="data_source")
+c1, c2, c3, c4 = st.columns(4)
+epochs = c1.number_input("Epochs", 1, 1000, key="epochs")
+batch_size = c2.number_input("Batch size", 1, 8192, key="batch_size")
+learning_rate = c3.number_input("Learning rate", 1e-6, 1.0, format="%.5f", step=1e-4, key="learning_rate")
+limit = c4.number_input("Use only N images (0 = all)", 0, 1_000_000, 0, step=1000, key="limit")
+augment = st.checkbox("Augment (random rotation, shift and zoom)", key="augment")
+upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv")
+try:
+    config = preset_config(
+        preset, arch=arch, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+        augment=augment, limit=int(limit) or None,
+    )  # fmt: skip
+    config.validate()
+except ValueError as exc:
+    config = None
+    st.error(str(exc).splitlines()[0])
+if config is not None and not running:
+    _show_estimate(config, source)
+# Never disabled: a tab drawn before another tab started a job must hear why its Start did nothing.
+if st.button("Start training", type="primary", key="start") and config is not None:
+    _start(config, source, upload)
 
 with st.expander(f"Fine-tune the active model ({state.active_name()}) on your feedback samples"):
     counts = count_samples(feedback_dir())

@@ -18,6 +18,7 @@ from hdr.predict import Predictor
 from hdr.read import read_digits
 from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.store import DEFAULT_NAME, active_model, list_models
+from hdr.presets import PRESETS
 from hdr.train import TrainConfig
 from hdr.training_data import make_training_data
 from tests.app_support import copy_models, mnist_digit_rgba, small
@@ -140,6 +141,20 @@ def test_train_page_never_writes_an_upload_under_its_client_supplied_name(app_di
     errors = [e.value for e in at.error]
     assert any(e.startswith(f"{name}: not a Kaggle digits CSV") for e in errors), errors
     assert not any("/tmp" in e.replace(name, "") for e in errors), errors  # no server path in the message
+
+
+def test_train_page_starts_on_the_quick_preset_with_a_measured_estimate(app_dirs):
+    at = _run("pages/train.py")
+    assert not at.exception
+    assert at.radio(key="preset").value == "quick"
+    assert at.selectbox(key="arch").value == PRESETS["quick"].model.arch
+    assert at.number_input(key="epochs").value == PRESETS["quick"].epochs
+    [estimate] = [i.value for i in at.info if i.value.startswith("Estimated time")]
+    assert f"for {PRESETS['quick'].epochs} epochs of 54,000 images" in estimate and "images/s on this machine" in estimate
+    at.radio(key="preset").set_value("best").run()
+    assert at.selectbox(key="arch").value == "hdrnet" and at.number_input(key="epochs").value == 40
+    at.number_input(key="epochs").set_value(0).run()  # below the widget's minimum: clamped, never a traceback
+    assert not at.exception
 
 
 def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):

@@ -227,20 +227,19 @@ def test_upload_12_megapixel_photo_shows_its_box_on_the_picture(page, server, mn
     assert y0 < height / 2 < y1 and x0 < width / 2 < x1, "the box is not around the digit in the middle"
 
 
-def test_train_small_model(page):
+def test_train_starts_on_the_quick_preset_with_its_estimate_and_finishes(page):
     _go(page, "Train")
-    page.get_by_label("Architecture").click()
-    page.get_by_role("option", name=re.compile(r"^mlp")).click()
-    for label, value in (("Epochs", "1"), ("Use only N images (0 = all)", "500")):
-        field = page.get_by_label(label)
-        field.fill(value)
-        field.press("Tab")
-    page.get_by_text("Augment (random rotation, shift and zoom)").click()
+    expect(page.get_by_text(re.compile(r"Estimated time: \d+"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_label("Architecture")).to_have_value(re.compile(r"^quicknet"))  # the quick preset's
+    field = page.get_by_label("Use only N images (0 = all)")
+    field.fill("500")
+    field.press("Tab")
+    expect(page.get_by_text(re.compile(r"for \d+ epochs of 500 images"))).to_be_visible()
     page.get_by_role("button", name="Start training").click()
     expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=TRAIN_S)
-    expect(page.get_by_text(re.compile(r"saved mlp-.*test accuracy"))).to_be_visible(timeout=TRAIN_S)
+    expect(page.get_by_text(re.compile(r"saved quicknet-.*test accuracy"))).to_be_visible(timeout=TRAIN_S)
     try:
-        expect(page.get_by_role("button", name=re.compile(r"^Activate mlp-"))).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile(r"^Activate quicknet-"))).to_be_visible()
     except AssertionError:
         (REPO / "tests" / "artifacts").mkdir(parents=True, exist_ok=True)  # gitignored
         page.screenshot(path=REPO / "tests" / "artifacts" / "train-failure.png")

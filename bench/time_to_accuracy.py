@@ -1,0 +1,95 @@
+"""Seconds from the first batch to 99.0%, 99.3% and 99.5% validation accuracy, per training recipe.
+
+Each recipe is trained here, on this machine, on MNIST's 54,001 training images (seed 000's
+recipe: its own 48,000) and judged on the held-out validation split after every epoch; the
+MNIST test set is scored once at the end, for the record. A threshold never reached is "-".
+Run it on an idle machine: a second process on these 2 cores doubles every figure.
+
+Usage::
+
+    python -m bench.time_to_accuracy                       # quick, standard and seed 000's recipe
+    python -m bench.time_to_accuracy --recipes quick       # one of them
+    python -m bench.time_to_accuracy --from-card models/default.json  # the shipped members' own runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from hdr.data import load_mnist
+from hdr.evaluate import evaluate_model
+from hdr.models import ModelConfig
+from hdr.predict import Predictor
+from hdr.presets import PRESETS
+from hdr.train import TrainConfig, train_model
+from hdr.training_data import make_training_data
+
+THRESHOLDS = (0.990, 0.993, 0.995)
+# Seed 000's recipe as the seed project ran it: its BN-CNN, Adam at a constant 1e-3, batch 128,
+# rotation/shift/zoom augmentation, an 80/20 split (48,000 training images), 15 epochs.
+SEED_000 = TrainConfig(
+    model=ModelConfig(arch="bn_cnn"), epochs=15, batch_size=128, learning_rate=1e-3, lr_decay=1.0, val_fraction=0.2
+)
+RECIPES = {**PRESETS, "seed 000": SEED_000}
+
+
+def seconds_to(history: dict[str, list[float]], threshold: float) -> float | None:
+    """When validation accuracy first reached ``threshold`` (seconds since training began), or None."""
+    for accuracy, seconds in zip(history["val_accuracy"], history["seconds"], strict=False):
+        if accuracy >= threshold:
+            return seconds
+    return None
+
+
+def row(name: str, history: dict[str, list[float]], test_accuracy: float | None, wall: float | None) -> str:
+    """One Markdown table row."""
+    cells = [seconds_to(history, t) for t in THRESHOLDS]
+    times = " | ".join("-" if s is None else f"{s:.0f}" for s in cells)
+    test = "" if test_accuracy is None else f"{test_accuracy:.2%}"
+    wall_text = "" if wall is None else f"{wall:.0f}"
+    return f"| {name} | {times} | {max(history['val_accuracy']):.2%} | {test} | {wall_text} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--recipes", default="quick,standard,seed 000", help="comma-separated names (default: %(default)s)"
+    )
+    parser.add_argument("--from-card", type=Path, default=None, help="read the runs of an ensemble card instead")
+    parser.add_argument("--data-dir", default=None, help="MNIST folder (default: $HDR_DATA_DIR, else download)")
+    args = parser.parse_args()
+
+    print("| recipe | s to 99.0% val | s to 99.3% val | s to 99.5% val | best val | test | total s |")
+    print("|---|---|---|---|---|---|---|")
+    if args.from_card:
+        card = json.loads(args.from_card.read_text())
+        for member in card["config"]["members"]:
+            print(row(member["name"], _member_history(member, args.from_card.parent), None, None))
+        return
+    mnist = load_mnist(args.data_dir)
+    for name in args.recipes.split(","):
+        config = RECIPES[name.strip()]
+        data = make_training_data(mnist, config)
+        start = time.perf_counter()
+        result = train_model(data.x_train, data.y_train, data.x_val, data.y_val, config)
+        wall = time.perf_counter() - start
+        test = evaluate_model(Predictor(result.model), data.x_test, data.y_test).accuracy
+        print(row(name, result.history, test, wall), flush=True)
+
+
+def _member_history(member: dict, folder: Path) -> dict[str, list[float]]:
+    """A member's per-epoch history from its own card, if it is beside the ensemble's."""
+    path = folder / f"{member['name']}.json"
+    history = json.loads(path.read_text())["history"]
+    if "seconds" not in history:  # cards from before per-epoch times: spread the total evenly
+        total = json.loads(path.read_text())["train_seconds"]
+        n = len(history["val_accuracy"])
+        history["seconds"] = [total * (i + 1) / n for i in range(n)]
+    return history
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from hdr.cli import build_parser
+from hdr.commands import train_config
+from hdr.models import ModelConfig, build_model
+from hdr.presets import PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
+from hdr.train import OneCycle, TrainConfig, train_model
+from hdr.training_data import make_training_data
+
+
+def _cli(*argv: str) -> TrainConfig:
+    return train_config(build_parser().parse_args(["train", *argv]))
+
+
+def test_every_preset_is_a_valid_config_and_quick_is_the_fast_one():
+    for config in PRESETS.values():
+        config.validate()
+    assert PRESETS["quick"].model.arch == "quicknet" and PRESETS["quick"].schedule == "one-cycle"
+    assert PRESETS["quick"].epochs < PRESETS["standard"].epochs
+
+
+def test_explicit_settings_replace_the_presets():
+    assert _cli("--preset", "quick") == PRESETS["quick"]
+    config = _cli("--preset", "quick", "--epochs", "3", "--arch", "mlp", "--lr", "0.01", "--seed", "4")
+    assert config == dataclasses.replace(
+        PRESETS["quick"], epochs=3, learning_rate=0.01, seed=4, model=ModelConfig(arch="mlp")
+    )
+    assert _cli("--preset", "standard", "--no-augment").augment is False
+    assert _cli("--preset", "standard").augment is PRESETS["standard"].augment
+    assert _cli("--preset", "quick", "--dry-run").epochs == 1 and _cli("--preset", "quick", "--dry-run").limit == 512
+
+
+def test_without_a_preset_the_command_line_keeps_its_documented_defaults():
+    """The shipped card's commands name only some options: the rest must still mean what they meant."""
+    assert _cli() == TrainConfig()
+    assert _cli("--arch", "hdrnet", "--epochs", "40", "--lr-decay", "0.92") == TrainConfig(epochs=40, lr_decay=0.92)
+
+
+def test_unknown_presets_and_settings_are_refused():
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset_config("fastest")
+    with pytest.raises(ValueError, match="unknown training setting"):
+        preset_config("quick", epoch=3)
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(schedule="cosine").validate()
+
+
+def test_one_cycle_warms_up_to_its_peak_then_anneals_to_zero():
+    schedule = OneCycle(0.01, total_steps=100)
+    rates = [float(schedule(step)) for step in range(101)]
+    assert rates[0] == pytest.approx(0.0004)
+    assert max(rates) == pytest.approx(0.01) and int(np.argmax(rates)) == 25
+    assert rates[-1] == pytest.approx(0.0, abs=1e-9)
+    assert all(a <= b for a, b in zip(rates[:25], rates[1:26], strict=True))
+    assert all(a >= b for a, b in zip(rates[25:-1], rates[26:], strict=True))
+
+
+def test_one_cycle_training_ends_at_a_low_rate_and_saves(tiny, tmp_path):
+    x, y = tiny
+    config = TrainConfig(
+        model=ModelConfig(arch="quicknet", width=8), epochs=2, batch_size=32, schedule="one-cycle", learning_rate=4e-3
+    )
+    events = []
+    result = train_model(x[:128], y[:128], x[128:160], y[128:160], config, progress=events.append)
+    rates = [e.logs["lr"] for e in events if e.epoch_end]
+    assert rates[0] > rates[1] and rates[1] < 1e-6  # the end of the cycle: the rate is back to ~0
+    path = tmp_path / "m.keras"
+    result.model.save(path)  # the optimizer's schedule serialises with the model
+    assert keras.saving.load_model(path).optimizer.learning_rate is not None
+
+
+def test_quicknet_batch_norm_statistics_follow_training_quickly():
+    model = build_model(ModelConfig(arch="quicknet"))
+    momenta = {layer.momentum for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)}
+    assert momenta == {0.9} and model.output_shape == (None, 10)
+
+
+def test_runs_with_different_seeds_share_one_validation_split(mnist):
+    a = make_training_data(mnist, TrainConfig(seed=0))
+    b = make_training_data(mnist, TrainConfig(seed=7))
+    np.testing.assert_array_equal(a.x_val, b.x_val)
+    other = make_training_data(mnist, TrainConfig(split_seed=1))
+    assert not np.array_equal(a.y_val, other.y_val)
+    # A card written before split_seed existed was split by its seed.
+    old = TrainConfig(seed=3).to_dict()
+    del old["split_seed"]
+    assert TrainConfig.from_dict(old).split_seed == 3
+
+
+def test_throughput_is_measured_on_the_real_training_step():
+    config = TrainConfig(model=ModelConfig(arch="quicknet", width=8), batch_size=16)
+    speed = measure_throughput(config, batches=3, warmup=2)
+    assert 10 < speed < 1e6
+
+
+def test_estimate_and_its_wording():
+    config = dataclasses.replace(PRESETS["quick"], epochs=2)
+    assert estimate_seconds(config, 54_000, 6_000, 1_000.0) == pytest.approx(2 * (54 + 2))
+    assert estimate_seconds(dataclasses.replace(config, limit=1_000), 54_000, 0, 1_000.0) == pytest.approx(2)
+    assert format_duration(42.2) == "43 s"
+    assert format_duration(95) == "1 min 35 s"
+    assert format_duration(4000) == "1 h 6 min"
