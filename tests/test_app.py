@@ -15,10 +15,10 @@ from hdr import jobs, store
 from hdr.feedback import count_samples, save_sample
 from hdr.models import ModelConfig
 from hdr.predict import Predictor
+from hdr.presets import PRESETS
 from hdr.read import read_digits
 from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.store import DEFAULT_NAME, active_model, list_models
-from hdr.presets import PRESETS
 from hdr.train import TrainConfig
 from hdr.training_data import make_training_data
 from tests.app_support import copy_models, mnist_digit_rgba, small
@@ -150,7 +150,9 @@ def test_train_page_starts_on_the_quick_preset_with_a_measured_estimate(app_dirs
     assert at.selectbox(key="arch").value == PRESETS["quick"].model.arch
     assert at.number_input(key="epochs").value == PRESETS["quick"].epochs
     [estimate] = [i.value for i in at.info if i.value.startswith("Estimated time")]
-    assert f"for {PRESETS['quick'].epochs} epochs of 54,000 images" in estimate and "images/s on this machine" in estimate
+    assert (
+        f"for {PRESETS['quick'].epochs} epochs of 54,000 images" in estimate and "images/s on this machine" in estimate
+    )
     at.radio(key="preset").set_value("best").run()
     assert at.selectbox(key="arch").value == "hdrnet" and at.number_input(key="epochs").value == 40
     at.number_input(key="epochs").set_value(0).run()  # below the widget's minimum: clamped, never a traceback
