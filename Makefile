@@ -31,6 +31,7 @@ format:
 bench:  ## the benchmarks whose tables are in the README
 	$(PYTHON) -m bench.predict_speed --n 1000
 	$(PYTHON) -m bench.zoo --epochs 1
+	$(PYTHON) -m bench.time_to_accuracy
 	$(PYTHON) -m bench.export_size
 	$(PYTHON) -m bench.api_load --workers 1 2 4
 	$(PYTHON) -m bench.score_photos --n 30 --timing-runs 9

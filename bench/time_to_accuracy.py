@@ -9,7 +9,7 @@ Usage::
 
     python -m bench.time_to_accuracy                       # quick, standard and seed 000's recipe
     python -m bench.time_to_accuracy --recipes quick       # one of them
-    python -m bench.time_to_accuracy --from-card models/default.json  # the shipped members' own runs
+    python -m bench.time_to_accuracy --cards models/standard-2.json  # a run already made, from its card
 """
 
 from __future__ import annotations
@@ -58,16 +58,16 @@ def main() -> None:
     parser.add_argument(
         "--recipes", default="quick,standard,seed 000", help="comma-separated names (default: %(default)s)"
     )
-    parser.add_argument("--from-card", type=Path, default=None, help="read the runs of an ensemble card instead")
+    parser.add_argument("--cards", type=Path, nargs="*", default=(), help="read these runs' cards instead of training")
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: $HDR_DATA_DIR, else download)")
     args = parser.parse_args()
 
     print("| recipe | s to 99.0% val | s to 99.3% val | s to 99.5% val | best val | test | total s |")
     print("|---|---|---|---|---|---|---|")
-    if args.from_card:
-        card = json.loads(args.from_card.read_text())
-        for member in card["config"]["members"]:
-            print(row(member["name"], _member_history(member, args.from_card.parent), None, None))
+    if args.cards:
+        for path in args.cards:
+            card = json.loads(path.read_text())
+            print(row(card["name"], card["history"], card["metrics"].get("test_accuracy"), card["train_seconds"]))
         return
     mnist = load_mnist(args.data_dir)
     for name in args.recipes.split(","):
@@ -78,17 +78,6 @@ def main() -> None:
         wall = time.perf_counter() - start
         test = evaluate_model(Predictor(result.model), data.x_test, data.y_test).accuracy
         print(row(name, result.history, test, wall), flush=True)
-
-
-def _member_history(member: dict, folder: Path) -> dict[str, list[float]]:
-    """A member's per-epoch history from its own card, if it is beside the ensemble's."""
-    path = folder / f"{member['name']}.json"
-    history = json.loads(path.read_text())["history"]
-    if "seconds" not in history:  # cards from before per-epoch times: spread the total evenly
-        total = json.loads(path.read_text())["train_seconds"]
-        n = len(history["val_accuracy"])
-        history["seconds"] = [total * (i + 1) / n for i in range(n)]
-    return history
 
 
 if __name__ == "__main__":

@@ -74,30 +74,21 @@ def train(args: Namespace) -> int:
     return EXIT_OK if saved == models_dir / f"{name}.keras" else EXIT_ERROR
 
 
-# Command-line option -> TrainConfig field, for the options that replace a preset's setting.
-_TRAIN_OPTIONS = {
-    "arch": "arch",
-    "epochs": "epochs",
-    "batch_size": "batch_size",
-    "lr": "learning_rate",
-    "lr_decay": "lr_decay",
-    "schedule": "schedule",
-    "dropout": "dropout",
-    "augment": "augment",
-    "damage": "damage",
-    "val_fraction": "val_fraction",
-    "patience": "patience",
-    "seed": "seed",
-    "limit": "limit",
-}
+# The options of ``train`` that replace one setting of a preset (or of the defaults), by their
+# TrainConfig field; all but ``--lr`` (``learning_rate``) have the field's name.
+_TRAIN_OPTIONS = (
+    "arch", "epochs", "batch_size", "lr", "lr_decay", "schedule", "dropout", "augment", "damage", "val_fraction",
+    "patience", "seed", "limit",
+)  # fmt: skip
 
 
 def train_config(args: Namespace):
     """The run ``train`` makes: ``--preset``'s config (or the defaults), with every option given replacing its setting."""
     from hdr.presets import preset_config
 
-    given = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items()}
-    given = {field: value for field, value in given.items() if value is not None}
+    given = {option: getattr(args, option) for option in _TRAIN_OPTIONS if getattr(args, option) is not None}
+    if "lr" in given:
+        given["learning_rate"] = given.pop("lr")
     if args.dry_run:
         given.update(epochs=1, limit=512)
     return preset_config(args.preset, **given)

@@ -109,6 +109,7 @@ def estimate_seconds(config: TrainConfig, n_train: int, n_val: int, images_per_s
     image. Early stopping can only make a run shorter.
     """
     n_train = min(n_train, config.limit or n_train)
+    n_val = min(n_val, config.limit or n_val)  # a limited run validates on as many images at most
     per_epoch = (n_train + n_val / 3) / images_per_second
     return config.epochs * per_epoch
 

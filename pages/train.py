@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import streamlit as st
 
@@ -53,7 +51,10 @@ def _throughput(config: TrainConfig) -> float:
 
 def _show_estimate(config: TrainConfig, source: str) -> None:
     """How long the run will take, from the speed of its training step measured on this machine."""
-    speed = _throughput(dataclasses.replace(config, epochs=1, limit=None))
+    # Timed once per network, batch size and input pipeline: the learning rate and epochs change nothing.
+    speed = _throughput(
+        TrainConfig(model=config.model, batch_size=config.batch_size, augment=config.augment, damage=config.damage)
+    )
     n_total = MNIST_TRAIN_IMAGES + (sum(count_samples(feedback_dir()).values()) if source == DATA_FEEDBACK else 0)
     n_val = round(MNIST_TRAIN_IMAGES * config.val_fraction)
     n_train = n_total - n_val
@@ -64,7 +65,7 @@ def _show_estimate(config: TrainConfig, source: str) -> None:
     st.info(
         f"Estimated time: **{format_duration(seconds)}** for {config.epochs} epochs of "
         f"{min(n_train, config.limit or n_train):,} images ({config.model.arch} trains at {speed:,.0f} "
-        "images/s on this machine, timed just now; early stopping can end it sooner).",
+        "images/s, measured on this machine; early stopping can end it sooner).",
         icon=":material/timer:",
     )
 

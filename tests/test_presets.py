@@ -23,6 +23,12 @@ def test_every_preset_is_a_valid_config_and_quick_is_the_fast_one():
     assert PRESETS["quick"].epochs < PRESETS["standard"].epochs
 
 
+def test_the_command_line_offers_every_preset():
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    [preset] = [a for a in train._actions if a.dest == "preset"]
+    assert list(preset.choices) == list(PRESETS)
+
+
 def test_explicit_settings_replace_the_presets():
     assert _cli("--preset", "quick") == PRESETS["quick"]
     config = _cli("--preset", "quick", "--epochs", "3", "--arch", "mlp", "--lr", "0.01", "--seed", "4")
@@ -100,7 +106,7 @@ def test_throughput_is_measured_on_the_real_training_step():
 def test_estimate_and_its_wording():
     config = dataclasses.replace(PRESETS["quick"], epochs=2)
     assert estimate_seconds(config, 54_000, 6_000, 1_000.0) == pytest.approx(2 * (54 + 2))
-    assert estimate_seconds(dataclasses.replace(config, limit=1_000), 54_000, 0, 1_000.0) == pytest.approx(2)
+    assert estimate_seconds(dataclasses.replace(config, limit=1_500), 54_000, 6_000, 1_000.0) == pytest.approx(4)
     assert format_duration(42.2) == "43 s"
     assert format_duration(95) == "1 min 35 s"
     assert format_duration(4000) == "1 h 6 min"
