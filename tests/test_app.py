@@ -151,7 +151,8 @@ def test_train_page_starts_on_the_quick_preset_with_a_measured_estimate(app_dirs
     assert at.number_input(key="epochs").value == PRESETS["quick"].epochs
     [estimate] = [i.value for i in at.info if i.value.startswith("Estimated time")]
     assert (
-        f"for {PRESETS['quick'].epochs} epochs of 54,000 images" in estimate and "images/s on this machine" in estimate
+        f"for {PRESETS['quick'].epochs} epochs of 54,000 images" in estimate
+        and "images/s, measured on this machine" in estimate
     )
     at.radio(key="preset").set_value("best").run()
     assert at.selectbox(key="arch").value == "hdrnet" and at.number_input(key="epochs").value == 40
