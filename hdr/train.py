@@ -189,6 +189,45 @@ class _BestWeights(keras.callbacks.Callback):
             self.model.set_weights(self.weights)
 
 
+PRECISE_BN_IMAGES = 1024  # training images the batch-norm statistics are re-estimated on after each epoch
+
+
+def _batch_norm_layers(layer: keras.layers.Layer) -> list[keras.layers.BatchNormalization]:
+    """Every batch-norm layer in a model, ensemble members included."""
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return [layer]
+    return [bn for sub in getattr(layer, "layers", []) for bn in _batch_norm_layers(sub)]
+
+
+class _PreciseBatchNorm(keras.callbacks.Callback):
+    """Re-estimates batch-norm statistics with the epoch's final weights, before the epoch is validated.
+
+    During training, a batch-norm layer keeps a running average of its batches' statistics, which
+    lags weights that still move: after a short epoch (a few hundred images, a fine-tune) or at a
+    high learning rate, the network scored in inference mode is not the one trained, and can read
+    every digit as a 1. Averaging the statistics of a few batches passed through the final weights
+    ("precise BN") costs a forward pass over :data:`PRECISE_BN_IMAGES` images per epoch.
+    """
+
+    def __init__(self, images: np.ndarray, batches_per_epoch: int, batch_size: int):
+        super().__init__()
+        self.images, self.batches_per_epoch, self.batch_size = images, batches_per_epoch, batch_size
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch + 1 != self.batches_per_epoch:
+            return
+        layers = _batch_norm_layers(self.model)
+        momenta = [bn.momentum for bn in layers]
+        try:
+            for k, start in enumerate(range(0, len(self.images), self.batch_size)):
+                for bn in layers:
+                    bn.momentum = k / (k + 1)  # a plain mean over the batches, the first one replacing the old
+                self.model(self.images[start : start + self.batch_size], training=True)
+        finally:
+            for bn, momentum in zip(layers, momenta, strict=True):
+                bn.momentum = momentum
+
+
 def make_strategy() -> tf.distribute.Strategy:
     """Mirrors training over all GPUs when there are several, else the default (CPU or one GPU)."""
     if len(tf.config.list_logical_devices("GPU")) > 1:
@@ -303,7 +342,9 @@ def train_model(
         compile_model(model, OneCycle(lr0, batches * config.epochs) if one_cycle else lr0)
     reporter = _Reporter(config.epochs, batches, progress, should_stop)
     best = _BestWeights()
+    sample = x_train[: min(len(x_train), PRECISE_BN_IMAGES)].astype(np.float32)[..., None] / 255.0
     callbacks = [
+        _PreciseBatchNorm(sample, batches, config.batch_size),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
         best,
         reporter,
