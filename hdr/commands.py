@@ -32,7 +32,7 @@ def train(args: Namespace) -> int:
     config = train_config(args)
     config.validate()
     # Everything that could make the finished run unsavable is checked before the first epoch.
-    models_dir, name = _train_destination(args)
+    models_dir, name = _train_destination(args, config.model.arch)
     check_can_save(name, models_dir, overwrite=args.overwrite)
     # The Train page's split and data description. make_training_data caps the validation set at
     # config.limit, which only --limit and --dry-run (512) set: a full run validates on the whole
@@ -94,7 +94,7 @@ def train_config(args: Namespace):
     return preset_config(args.preset, **given)
 
 
-def _train_destination(args: Namespace) -> tuple[Path, str]:
+def _train_destination(args: Namespace, arch: str) -> tuple[Path, str]:
     """The folder and model name ``train`` saves to: ``--out``, else a fresh name in the models folder."""
     from hdr.store import new_model_name
 
@@ -102,7 +102,7 @@ def _train_destination(args: Namespace) -> tuple[Path, str]:
         out = Path(args.out)
         return out.parent, out.stem
     models_dir = _models_dir(args)
-    return models_dir, new_model_name(train_config(args).model.arch, models_dir)
+    return models_dir, new_model_name(arch, models_dir)
 
 
 def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
