@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: $HDR_DATA_DIR, else download)")
     args = parser.parse_args()
 
-    print("| recipe | s to 99.0% val | s to 99.3% val | s to 99.5% val | best val | test | total s |")
+    print("| recipe | s to 99.0% val | s to 99.3% val | s to 99.5% val | best val | test | training s |")
     print("|---|---|---|---|---|---|---|")
     if args.cards:
         for path in args.cards:
