@@ -14,6 +14,9 @@ if __name__ == "__main__":
 else:
     from hdr.api import api_routes
     from hdr.settings import models_dir
+    from ui.server import keep_keras_state
+
+    keep_keras_state()  # the server process: a stroke's prediction must not rebuild the model's kernels
 
     def _shared_predictor():
         """The pages' cached Predictor (ui.state imports TensorFlow, so only on the first request)."""
