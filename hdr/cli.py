@@ -82,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default: 8)")
     t.add_argument("--seed", type=int, default=None, help="random seed of weights and augmentation (default: 0)")
+    t.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="one-cycle only: anneal and stop by this many seconds of training, however fast the machine "
+        "(default: none; quick: 150)",
+    )
     t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
     t.add_argument("--dry-run", action="store_true", help="one epoch on 512 images: checks the whole path in seconds")
     t.add_argument(

@@ -78,7 +78,7 @@ def train(args: Namespace) -> int:
 # TrainConfig field; all but ``--lr`` (``learning_rate``) have the field's name.
 _TRAIN_OPTIONS = (
     "arch", "epochs", "batch_size", "lr", "lr_decay", "schedule", "dropout", "augment", "damage", "val_fraction",
-    "patience", "seed", "limit",
+    "patience", "seed", "limit", "time_budget",
 )  # fmt: skip
 
 

@@ -28,11 +28,14 @@ _QUICK = TrainConfig(
     schedule="one-cycle",
     augment=False,
     patience=7,
+    # 7 epochs take ~145 s here at full speed; when the machine is slower (we have seen epochs take
+    # twice as long, nothing else running) the cycle anneals early and the run still ends in time.
+    time_budget=150.0,
 )
 PRESETS: dict[str, TrainConfig] = {
     "quick": _QUICK,
     # The same network, twice as long, with rotation/shift/zoom augmentation.
-    "standard": dataclasses.replace(_QUICK, epochs=15, augment=True, patience=15),
+    "standard": dataclasses.replace(_QUICK, epochs=15, augment=True, patience=15, time_budget=None),
     # The recipe of the shipped default's first member: the largest network, long and slow.
     "best": TrainConfig(
         model=ModelConfig(arch="hdrnet"),
@@ -56,7 +59,8 @@ def preset_config(name: str | None, **overrides) -> TrainConfig:
     Args:
         name: A key of :data:`PRESETS`, or None for :class:`TrainConfig`'s defaults.
         **overrides: :class:`TrainConfig` fields to replace (``epochs=3``); ``arch`` and
-            ``dropout`` replace the model's.
+            ``dropout`` replace the model's. A preset's ``time_budget`` is kept only while the
+            network, epochs, batch size, augmentation, damage and schedule are the preset's.
 
     Raises:
         ValueError: Unknown preset or setting.
@@ -70,7 +74,14 @@ def preset_config(name: str | None, **overrides) -> TrainConfig:
         raise ValueError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
     if model_fields:
         overrides["model"] = dataclasses.replace(config.model, **model_fields)
-    return dataclasses.replace(config, **overrides)
+    changed = dataclasses.replace(config, **overrides)
+    if "time_budget" not in overrides and any(getattr(changed, f) != getattr(config, f) for f in _TIMED):
+        changed = dataclasses.replace(changed, time_budget=None)  # the budget was fitted to the preset's run
+    return changed
+
+
+# What a preset's time budget was fitted to: change one and the budget goes, unless given anew.
+_TIMED = ("model", "epochs", "batch_size", "augment", "damage", "schedule")
 
 
 def measure_throughput(config: TrainConfig, *, batches: int = 8, warmup: int = 3) -> float:
@@ -100,12 +111,12 @@ def estimate_seconds(config: TrainConfig, n_train: int, n_val: int, images_per_s
     """Wall time of a run: every epoch trains on ``n_train`` images and scores ``n_val``.
 
     Scoring needs no backward pass and no augmentation; it is counted at a third of a training
-    image. Early stopping can only make a run shorter.
+    image. Early stopping can only make a run shorter; a time budget bounds it.
     """
     n_train = min(n_train, config.limit or n_train)
     n_val = min(n_val, config.limit or n_val)  # a limited run validates on as many images at most
     per_epoch = (n_train + n_val / 3) / images_per_second
-    return config.epochs * per_epoch
+    return min(config.epochs * per_epoch, config.time_budget or math.inf)
 
 
 def format_duration(seconds: float) -> str:

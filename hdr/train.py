@@ -34,9 +34,14 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, peak: float, total_steps: int, warmup: float = 0.25, start: float = 0.04):
         self.peak, self.total_steps, self.warmup, self.start = peak, total_steps, warmup, start
+        # With a time budget, the share of it spent (a variable in [0, 1] that train_model's
+        # callback advances): the cycle follows whichever of steps and time is further along.
+        self.clock: keras.Variable | None = None
 
     def __call__(self, step):
         t = keras.ops.cast(step, "float32") / float(max(1, self.total_steps))
+        if self.clock is not None:
+            t = keras.ops.maximum(t, self.clock)
         rising = self.peak * (self.start + (1.0 - self.start) * t / self.warmup)
         falling_t = keras.ops.minimum(1.0, (t - self.warmup) / (1.0 - self.warmup))
         falling = self.peak * 0.5 * (1.0 + keras.ops.cos(math.pi * falling_t))
@@ -66,6 +71,7 @@ class TrainConfig:
     seed: int = 0  # initial weights, shuffling, augmentation
     split_seed: int = 0  # which images are held out: fixed, so runs with different seeds share one validation set
     limit: int | None = None  # train on the first N training images only (smoke tests, demos)
+    time_budget: float | None = None  # seconds of training ("one-cycle"): the cycle ends and training stops by then
 
     def validate(self) -> None:
         """Raises ValueError with a one-line reason when a setting is nonsense."""
@@ -82,6 +88,14 @@ class TrainConfig:
             (0 < self.val_fraction < 0.5, f"validation fraction must be in (0, 0.5), got {self.val_fraction}"),
             (self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
             (self.limit is None or self.limit >= 20, f"limit must be at least 20 images, got {self.limit}"),
+            (
+                self.time_budget is None or 1 <= self.time_budget <= 7 * 86400,
+                f"time budget must be 1 s to 7 days, got {self.time_budget}",
+            ),
+            (
+                self.time_budget is None or self.schedule == "one-cycle",
+                "a time budget needs the one-cycle schedule (it anneals the rate to zero by then)",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -167,6 +181,33 @@ class _Reporter(keras.callbacks.Callback):
         logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         self.epoch_ends.append(round(time.perf_counter() - self.start, 2))
         self._report(self.batches, True, logs)
+
+
+class _TimeBudget(keras.callbacks.Callback):
+    """Advances a :class:`OneCycle`'s clock with the wall time spent and stops training when it is up.
+
+    On a machine slower than planned (or slowed down mid-run) the learning rate still anneals to
+    zero in time and the run ends within its budget, with the weights of its best validated epoch,
+    instead of running over; on a machine fast enough the steps finish first and nothing changes.
+    The epoch in progress when time is up ends early and is validated like any other.
+    """
+
+    def __init__(self, seconds: float, clock: keras.Variable):
+        super().__init__()
+        self.seconds, self.clock = seconds, clock
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def _spent(self) -> float:
+        return (time.perf_counter() - self.start) / self.seconds
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.clock.assign(min(1.0, self._spent()))
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._spent() >= 1.0:
+            self.model.stop_training = True
 
 
 class _BestWeights(keras.callbacks.Callback):
@@ -339,10 +380,13 @@ def train_model(
     batches = math.ceil(len(x_train) / config.batch_size)
     lr0, decay = config.learning_rate, config.lr_decay
     one_cycle = config.schedule == "one-cycle"
+    schedule = OneCycle(lr0, batches * config.epochs) if one_cycle else None
     with make_strategy().scope():
         if model is None:
             model = build_model(config.model)
-        compile_model(model, OneCycle(lr0, batches * config.epochs) if one_cycle else lr0)
+        if config.time_budget is not None:
+            schedule.clock = keras.Variable(0.0, trainable=False, name="time_spent")
+        compile_model(model, schedule or lr0)
     reporter = _Reporter(config.epochs, batches, progress, should_stop)
     best = _BestWeights()
     callbacks = [
@@ -355,6 +399,8 @@ def train_model(
         callbacks.insert(0, _PreciseBatchNorm(sample, batches, config.batch_size))
     if not one_cycle:
         callbacks.insert(0, keras.callbacks.LearningRateScheduler(lambda epoch: lr0 * decay**epoch))
+    if config.time_budget is not None:
+        callbacks.insert(0, _TimeBudget(config.time_budget, schedule.clock))
     start = time.perf_counter()
     history = model.fit(
         build_dataset(x_train, y_train, config, train=True),

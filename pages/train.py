@@ -62,10 +62,12 @@ def _show_estimate(config: TrainConfig, source: str) -> None:
         st.caption(f"{config.model.arch} trains at about {speed:,.0f} images/s here; time depends on the CSV's size.")
         return
     seconds = estimate_seconds(config, n_train, n_val, speed)
+    bounded = config.time_budget is not None and seconds >= config.time_budget
     st.info(
-        f"Estimated time: **{format_duration(seconds)}** for {config.epochs} epochs of "
-        f"{min(n_train, config.limit or n_train):,} images ({config.model.arch} trains at {speed:,.0f} "
-        "images/s, measured on this machine; early stopping can end it sooner).",
+        f"Estimated time: **{format_duration(seconds)}** for {'at most ' if bounded else ''}{config.epochs} "
+        f"epochs of {min(n_train, config.limit or n_train):,} images ({config.model.arch} trains at {speed:,.0f} "
+        "images/s, measured on this machine; early stopping can end it sooner"
+        f"{'; the time budget ends it by then' if bounded else ''}).",
         icon=":material/timer:",
     )
 

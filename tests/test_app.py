@@ -150,9 +150,11 @@ def test_train_page_starts_on_the_quick_preset_with_a_measured_estimate(app_dirs
     assert at.selectbox(key="arch").value == PRESETS["quick"].model.arch
     assert at.number_input(key="epochs").value == PRESETS["quick"].epochs
     [estimate] = [i.value for i in at.info if i.value.startswith("Estimated time")]
-    assert (
-        f"for {PRESETS['quick'].epochs} epochs of 54,000 images" in estimate
+    assert (  # the stubbed speed (1,000 images/s) would need 6.5 min: the preset's time budget bounds it
+        estimate.startswith("Estimated time: **2 min 30 s**")
+        and f"for at most {PRESETS['quick'].epochs} epochs of 54,000 images" in estimate
         and "images/s, measured on this machine" in estimate
+        and "the time budget ends it by then" in estimate
     )
     at.radio(key="preset").set_value("best").run()
     assert at.selectbox(key="arch").value == "hdrnet" and at.number_input(key="epochs").value == 40

@@ -33,7 +33,7 @@ def test_explicit_settings_replace_the_presets():
     assert _cli("--preset", "quick") == PRESETS["quick"]
     config = _cli("--preset", "quick", "--epochs", "3", "--arch", "mlp", "--lr", "0.01", "--seed", "4")
     assert config == dataclasses.replace(
-        PRESETS["quick"], epochs=3, learning_rate=0.01, seed=4, model=ModelConfig(arch="mlp")
+        PRESETS["quick"], epochs=3, learning_rate=0.01, seed=4, model=ModelConfig(arch="mlp"), time_budget=None
     )
     assert _cli("--preset", "standard", "--no-augment").augment is False
     assert _cli("--preset", "standard").augment is PRESETS["standard"].augment
@@ -77,6 +77,38 @@ def test_one_cycle_training_ends_at_a_low_rate_and_saves(tiny, tmp_path):
     path = tmp_path / "m.keras"
     result.model.save(path)  # the optimizer's schedule serialises with the model
     assert keras.saving.load_model(path).optimizer.learning_rate is not None
+
+
+def test_a_time_budget_anneals_and_ends_a_run_in_time_however_many_epochs_remain(tiny):
+    x, y = tiny
+    config = TrainConfig(
+        model=ModelConfig(arch="quicknet", width=8),
+        epochs=1000,
+        batch_size=32,
+        schedule="one-cycle",
+        learning_rate=4e-3,
+        patience=1000,
+        time_budget=3.0,
+    )
+    events = []
+    result = train_model(x[:256], y[:256], x[256:], y[256:], config, progress=events.append)
+    rates = [e.logs["lr"] for e in events if e.epoch_end]
+    assert len(rates) < 1000 and not result.stopped  # not a cancellation: the budget's own end
+    assert 3.0 <= result.seconds < 3.0 + 5.0  # the epoch in progress ends and is validated, no more
+    # Annealed to zero by the clock: by its steps (a few of 1000 epochs) the cycle would still be warming up.
+    assert rates[-1] < 1e-6 < OneCycle(4e-3, 1000 * 8)(len(rates) * 8)
+
+
+def test_a_time_budget_needs_one_cycle_and_goes_with_the_run_it_was_fitted_to():
+    with pytest.raises(ValueError, match="one-cycle"):
+        TrainConfig(time_budget=60.0).validate()
+    with pytest.raises(ValueError, match="time budget"):
+        dataclasses.replace(PRESETS["quick"], time_budget=0.0).validate()
+    assert _cli("--preset", "quick").time_budget == PRESETS["quick"].time_budget == 150.0
+    assert _cli("--preset", "quick", "--limit", "500", "--seed", "3").time_budget == 150.0
+    assert _cli("--preset", "quick", "--epochs", "20").time_budget is None  # 20 epochs do not fit in it
+    assert _cli("--preset", "quick", "--epochs", "20", "--time-budget", "600").time_budget == 600.0
+    assert estimate_seconds(PRESETS["quick"], 54_000, 6_000, 100.0) == 150.0  # a slow machine: the budget
 
 
 def test_quicknet_batch_norm_statistics_follow_training_quickly():
