@@ -8,7 +8,8 @@ from hdr.cli import build_parser
 from hdr.commands import train_config
 from hdr.models import ModelConfig, build_model
 from hdr.presets import PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
-from hdr.train import OneCycle, TrainConfig, train_model
+from hdr.schedules import OneCycle
+from hdr.train import TrainConfig, train_model
 from hdr.training_data import make_training_data
 
 
