@@ -4,7 +4,7 @@ After every script run Streamlit calls ``keras.backend.clear_session()`` when Ke
 workaround for the graph sessions of Keras 2). With Keras 3 on TensorFlow that only throws away
 TensorFlow's kernel cache and forces a full garbage collection: the next drawing's prediction
 then rebuilds the model's kernels (about 50 ms instead of 5 on 2 cores), every stroke pays it,
-and a training job running beside the pages pays it at every progress poll. The models this app
+and a training job running beside the pages would pay it at every progress poll. The models this app
 serves are loaded once and shared, never rebuilt per run, so there is no Keras state to clear.
 """
 
@@ -20,7 +20,7 @@ def keep_keras_state() -> bool:
 
     Returns:
         True when the hook was found and replaced; False when this Streamlit has no such hook
-        (then there is nothing to undo; ``tests/test_app.py`` fails on the pinned version if so).
+        (then there is nothing to undo; ``tests/test_server.py`` fails on the pinned version if so).
     """
     if not callable(getattr(script_runner, _STREAMLIT_HOOK, None)):
         return False
