@@ -95,7 +95,7 @@ def test_a_time_budget_anneals_and_ends_a_run_in_time_however_many_epochs_remain
     result = train_model(x[:256], y[:256], x[256:], y[256:], config, progress=events.append)
     rates = [e.logs["lr"] for e in events if e.epoch_end]
     assert len(rates) < 1000 and not result.stopped  # not a cancellation: the budget's own end
-    assert 3.0 <= result.seconds < 3.0 + 5.0  # the epoch in progress ends and is validated, no more
+    assert 3.0 <= result.seconds < 30.0  # then the epoch in progress ends; 1000 epochs would take minutes
     # Annealed to zero by the clock: by its steps (a few of 1000 epochs) the cycle would still be warming up.
     assert rates[-1] < 1e-6 < OneCycle(4e-3, 1000 * 8)(len(rates) * 8)
 
