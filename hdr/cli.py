@@ -47,6 +47,7 @@ def _add_models_dir(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from hdr.degrade import DAMAGE_MIXES
     from hdr.models import ARCHITECTURES
 
     parser = argparse.ArgumentParser(prog="python -m hdr", description="HDR: handwritten digit recognition.")
@@ -76,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="share of training images damaged like real input (faint, blurred, low-res, noisy; default: 0)",
+    )
+    t.add_argument(
+        "--damage-mix",
+        default=None,
+        choices=sorted(DAMAGE_MIXES),
+        help="which damage: basic (every kind alike) or heavy (more low-res, blur and pens, small scans)",
     )
     t.add_argument(
         "--val-fraction", type=float, default=None, help="validation share of the training set (default: 0.1)"

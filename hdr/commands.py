@@ -77,8 +77,8 @@ def train(args: Namespace) -> int:
 # The options of ``train`` that replace one setting of a preset (or of the defaults), by their
 # TrainConfig field; all but ``--lr`` (``learning_rate``) have the field's name.
 _TRAIN_OPTIONS = (
-    "arch", "epochs", "batch_size", "lr", "lr_decay", "schedule", "dropout", "augment", "damage", "val_fraction",
-    "patience", "seed", "limit", "time_budget",
+    "arch", "epochs", "batch_size", "lr", "lr_decay", "schedule", "dropout", "augment", "damage",
+    "damage_mix", "val_fraction", "patience", "seed", "limit", "time_budget",
 )  # fmt: skip
 
 

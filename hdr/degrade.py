@@ -199,17 +199,46 @@ CONDITIONS: dict[str, Condition] = {
 }
 
 
+def scanned_small(side: int, levels: int | None) -> Condition:
+    """The digit scanned on its own at ``side`` pixels, its box filling the frame (as the UCI set's
+    8x8 scans), ink counted in ``levels`` grey steps (``None``: smooth), handed over at that size."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        ink = _unit(digit)
+        ys, xs = np.nonzero(ink > 0.1)
+        if len(ys) == 0:
+            return on_paper(ink, rng)
+        box = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        square = np.zeros((max(box.shape),) * 2, np.float32)
+        top, left = (square.shape[0] - box.shape[0]) // 2, (square.shape[1] - box.shape[1]) // 2
+        square[top : top + box.shape[0], left : left + box.shape[1]] = box
+        small = _resize(square, side, cv2.INTER_AREA)
+        if levels is not None:
+            small = np.round(small * levels) / levels
+        return on_paper(small, rng)
+
+    return condition
+
+
+def _side(rng: np.random.Generator, low: int, high: int) -> int:
+    """A scan's side in pixels, log-uniform in [low, high]: small scans as often as large ones, per octave."""
+    return int(np.clip(round(float(np.exp(rng.uniform(np.log(low - 0.5), np.log(high + 0.5))))), low, high))
+
+
 # Training draws its damage from these families at strengths spread around (and beyond) the
 # benchmark's fixed points, so the model learns the kinds of damage rather than a few settings.
+# "basic" is the first mix (the shipped damage networks learnt from it; kept so their card's
+# commands still make them). "heavy" gives the hardest kinds (low resolution, blur, a thick or
+# thin pen) twice the weight and more of their strongest strengths, pixelated enlargements, and
+# small scans of a digit alone handed over at their own size.
 _INTERPOLATIONS = (cv2.INTER_LINEAR, cv2.INTER_CUBIC)
-DAMAGE: tuple[Callable[[np.random.Generator], Condition], ...] = (
-    lambda rng: low_resolution(int(rng.integers(7, 21)), _INTERPOLATIONS[int(rng.integers(2))]),
-    lambda rng: blurred(float(rng.uniform(0.6, 2.5))),
+_ENLARGE = (cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST)
+_BASIC_PENS = (-1.0, -0.75, -0.5, 0.5, 1.0, 1.5, 2.0, 2.5)
+_COMMON: tuple[Callable[[np.random.Generator], Condition], ...] = (
     lambda rng: faint(float(rng.uniform(0.25, 0.7))),
     lambda rng: pencil(float(rng.uniform(0.2, 0.6))),
     lambda rng: half_faint(float(rng.uniform(0.25, 0.6))),
     lambda rng: broken(int(rng.integers(1, 7))),
-    lambda rng: pen_width(float(rng.choice([-1.0, -0.75, -0.5, 0.5, 1.0, 1.5, 2.0, 2.5]))),
     lambda rng: light_on_dark,
     lambda rng: salt_and_pepper(float(rng.uniform(0.01, 0.08))),
     lambda rng: jpeg(int(rng.integers(5, 41))),
@@ -217,9 +246,47 @@ DAMAGE: tuple[Callable[[np.random.Generator], Condition], ...] = (
 )
 
 
-def random_damage(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One MNIST digit damaged by a random family of :data:`DAMAGE` at a random strength (training)."""
-    return DAMAGE[int(rng.integers(len(DAMAGE)))](rng)(digit, rng)
+def _low_res(rng: np.random.Generator) -> Condition:
+    """Scanned at 7-20 px (log-uniform), enlarged smoothly or pixelated."""
+    return low_resolution(_side(rng, 7, 20), _ENLARGE[int(rng.integers(len(_ENLARGE)))])
+
+
+def _blur(rng: np.random.Generator) -> Condition:
+    """Out of focus by 0.6-2.8 MNIST pixels."""
+    return blurred(float(rng.uniform(0.6, 2.8)))
+
+
+def _pen(rng: np.random.Generator) -> Condition:
+    """A fine pen to a marker 3 MNIST pixels thicker a side."""
+    return pen_width(float(rng.choice([*_BASIC_PENS, 3.0])))
+
+
+DAMAGE_MIXES: dict[str, tuple[Callable[[np.random.Generator], Condition], ...]] = {
+    "basic": (
+        lambda rng: low_resolution(int(rng.integers(7, 21)), _INTERPOLATIONS[int(rng.integers(2))]),
+        lambda rng: blurred(float(rng.uniform(0.6, 2.5))),
+        *_COMMON[:4],
+        lambda rng: pen_width(float(rng.choice(_BASIC_PENS))),
+        *_COMMON[4:],
+    ),
+    "heavy": (
+        _low_res,
+        _low_res,
+        lambda rng: scanned_small(_side(rng, 7, 16), [None, 16][int(rng.integers(2))]),
+        _blur,
+        _blur,
+        _pen,
+        _pen,
+        *_COMMON,
+    ),
+}
+DAMAGE = DAMAGE_MIXES["basic"]
+
+
+def random_damage(digit: np.ndarray, rng: np.random.Generator, mix: str = "basic") -> np.ndarray:
+    """One MNIST digit damaged by a random family of ``DAMAGE_MIXES[mix]`` at a random strength (training)."""
+    families = DAMAGE_MIXES[mix]
+    return families[int(rng.integers(len(families)))](rng)(digit, rng)
 
 
 def degrade(digit: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:

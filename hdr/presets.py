@@ -81,7 +81,7 @@ def preset_config(name: str | None, **overrides) -> TrainConfig:
 
 
 # What a preset's time budget was fitted to: change one and the budget goes, unless given anew.
-_TIMED = ("model", "epochs", "batch_size", "augment", "damage", "schedule")
+_TIMED = ("model", "epochs", "batch_size", "augment", "damage", "damage_mix", "schedule")
 
 
 def measure_throughput(config: TrainConfig, *, batches: int = 8, warmup: int = 3) -> float:

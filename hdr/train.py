@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hdr.degrade import random_damage
+from hdr.degrade import DAMAGE_MIXES, random_damage
 from hdr.models import ModelConfig, build_model
 from hdr.preprocess import to_mnist
 from hdr.schedules import SCHEDULES, OneCycle, TimeBudget
@@ -38,6 +38,7 @@ class TrainConfig:
     shift: float = 0.1  # fraction of the image size
     zoom: float = 0.1  # fraction of the image size
     damage: float = 0.0  # share of training images damaged like real input (hdr.degrade), then preprocessed
+    damage_mix: str = "basic"  # which kinds of damage, how often and how strong: a key of hdr.degrade.DAMAGE_MIXES
     val_fraction: float = 0.1  # share of the training data held out for model selection
     patience: int = 8  # epochs without a better validation loss before stopping
     seed: int = 0  # initial weights, shuffling, augmentation
@@ -57,6 +58,10 @@ class TrainConfig:
             (0 <= self.shift < 0.5, f"shift must be in [0, 0.5), got {self.shift}"),
             (0 <= self.zoom < 0.5, f"zoom must be in [0, 0.5), got {self.zoom}"),
             (0 <= self.damage <= 1, f"damage share must be in [0, 1], got {self.damage}"),
+            (
+                self.damage_mix in DAMAGE_MIXES,
+                f"damage mix must be one of {', '.join(DAMAGE_MIXES)}, got {self.damage_mix!r}",
+            ),
             (0 < self.val_fraction < 0.5, f"validation fraction must be in (0, 0.5), got {self.val_fraction}"),
             (self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
             (self.limit is None or self.limit >= 20, f"limit must be at least 20 images, got {self.limit}"),
@@ -242,8 +247,8 @@ class _Damage:
     blurred, low-resolution or noisy picture, and the damage is new in every epoch.
     """
 
-    def __init__(self, share: float, seed: int):
-        self.share, self.seed, self.calls = share, seed, itertools.count()
+    def __init__(self, share: float, mix: str, seed: int):
+        self.share, self.mix, self.seed, self.calls = share, mix, seed, itertools.count()
 
     def on(self, batch: tf.Tensor) -> tf.Tensor:
         """The same as a step of a ``tf.data`` pipeline."""
@@ -256,7 +261,7 @@ class _Damage:
         rng = np.random.default_rng([self.seed, next(self.calls)])  # tf.data calls this from several threads
         out = batch.astype(np.float32)
         for i in np.flatnonzero(rng.random(len(batch)) < self.share):
-            seen = to_mnist(random_damage(batch[i, ..., 0], rng))
+            seen = to_mnist(random_damage(batch[i, ..., 0], rng, self.mix))
             if seen.found:
                 out[i] = seen.image * 255.0
         return out
@@ -269,7 +274,7 @@ def build_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig, *, train: b
         ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
     ds = ds.batch(config.batch_size)
     if train and config.damage > 0:
-        damage = _Damage(config.damage, config.seed)
+        damage = _Damage(config.damage, config.damage_mix, config.seed)
         ds = ds.map(lambda img, label: (damage.on(img), label), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(lambda img, label: (tf.cast(img, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE)
     if train and config.augment:

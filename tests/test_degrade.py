@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdr.degrade import CONDITIONS, DAMAGE, PAPER, degrade, random_damage
+from hdr.degrade import CONDITIONS, DAMAGE, DAMAGE_MIXES, PAPER, degrade, random_damage, scanned_small
+from hdr.preprocess import to_mnist
 
 
 @pytest.mark.parametrize("condition", list(CONDITIONS))
@@ -42,3 +43,22 @@ def test_training_damage_draws_every_family(mnist):
     pictures = [random_damage(mnist.x_test[0], rng) for _ in range(20 * len(DAMAGE))]
     assert all(p.dtype == np.uint8 and p.ndim == 2 for p in pictures)
     assert len({p.shape for p in pictures}) == 3  # 28 px scans, 56 px JPEGs and the 224 px page
+
+
+def test_the_heavy_mix_also_hands_over_small_scans_of_the_digit_alone(mnist):
+    rng = np.random.default_rng(0)
+    pictures = [random_damage(mnist.x_test[0], rng, "heavy") for _ in range(20 * len(DAMAGE_MIXES["heavy"]))]
+    small = [p for p in pictures if p.shape[0] < 28]
+    assert small and all(7 <= p.shape[0] <= 16 and p.shape[0] == p.shape[1] for p in small)
+    assert {p.shape for p in pictures} >= {(28, 28), (56, 56), (224, 224)}
+
+
+@pytest.mark.parametrize("levels", [None, 16])
+def test_a_small_scan_fills_its_frame_and_is_read_as_the_digit(levels, mnist, shipped):
+    digit = mnist.x_test[0]  # a 7, taller than wide
+    picture = scanned_small(8, levels)(digit, np.random.default_rng(0))
+    ink = picture < PAPER - 40
+    assert picture.shape == (8, 8) and ink[0].any() and ink[-1].any()  # the box spans the frame's height
+    if levels is not None:
+        assert len(np.unique(np.round((1 - picture / PAPER) * levels))) <= levels + 1
+    assert to_mnist(picture).found and shipped.predict(picture).digit == mnist.y_test[0]

@@ -63,6 +63,7 @@ def test_limit_trims_training_data(tiny):
         ({"val_fraction": 0.0}, "validation fraction"),
         ({"limit": 3}, "limit"),
         ({"damage": 1.5}, "damage share"),
+        ({"damage_mix": "extreme"}, "damage mix must be one of basic, heavy"),
     ],
 )
 def test_nonsense_settings_are_refused_in_one_line(change, message):
@@ -80,12 +81,13 @@ def test_damage_augmentation_feeds_what_preprocessing_makes_of_damaged_digits(ti
 
     x, _ = tiny
     batch = x[:64, ..., None]
-    out = _Damage(share=0.5, seed=0)(batch)
+    out = _Damage(share=0.5, mix="basic", seed=0)(batch)
     assert out.shape == batch.shape and out.dtype == np.float32 and out.min() >= 0 and out.max() <= 255
     changed = np.any(out != batch, axis=(1, 2, 3))
     assert 16 <= changed.sum() <= 48  # about half, each new and preprocessed (centred, MNIST-wide strokes)
     np.testing.assert_array_equal(out[~changed], batch[~changed])
-    assert not np.array_equal(_Damage(share=0.5, seed=0)(batch), _Damage(share=0.5, seed=1)(batch))
+    for other in (_Damage(share=0.5, mix="basic", seed=1), _Damage(share=0.5, mix="heavy", seed=0)):
+        assert not np.array_equal(out, other(batch))
     config = TrainConfig(**{**SMOKE.__dict__, "damage": 0.5})
     result = train_model(x[:128], tiny[1][:128], x[128:160], tiny[1][128:160], config)
     assert result.best_epoch == 1
