@@ -135,7 +135,7 @@ class _Reporter(keras.callbacks.Callback):
         self.epoch_ends: list[float] = []  # seconds since the start at the end of each epoch
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch + 1
+        self.epoch, self.done = epoch + 1, 0
 
     def _report(self, batch: int, epoch_end: bool, logs: dict | None) -> None:
         logs = logs or {}
@@ -151,13 +151,14 @@ class _Reporter(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_train_batch_end(self, batch, logs=None):
-        self._report(batch + 1, False, logs)
+        self.done = batch + 1
+        self._report(self.done, False, logs)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
         logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         self.epoch_ends.append(round(time.perf_counter() - self.start, 2))
-        self._report(self.batches, True, logs)
+        self._report(self.done, True, logs)  # fewer than planned when a time budget or a stop ends the epoch
 
 
 class _BestWeights(keras.callbacks.Callback):

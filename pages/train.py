@@ -53,7 +53,13 @@ def _show_estimate(config: TrainConfig, source: str) -> None:
     """How long the run will take, from the speed of its training step measured on this machine."""
     # Timed once per network, batch size and input pipeline: the learning rate and epochs change nothing.
     speed = _throughput(
-        TrainConfig(model=config.model, batch_size=config.batch_size, augment=config.augment, damage=config.damage)
+        TrainConfig(
+            model=config.model,
+            batch_size=config.batch_size,
+            augment=config.augment,
+            damage=config.damage,
+            damage_mix=config.damage_mix,
+        )
     )
     n_total = MNIST_TRAIN_IMAGES + (sum(count_samples(feedback_dir()).values()) if source == DATA_FEEDBACK else 0)
     n_val = round(MNIST_TRAIN_IMAGES * config.val_fraction)

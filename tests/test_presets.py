@@ -100,6 +100,8 @@ def test_a_time_budget_anneals_and_ends_a_run_in_time_however_many_epochs_remain
     assert 3.0 <= result.seconds < 30.0  # then the epoch in progress ends; 1000 epochs would take minutes
     # Annealed to zero by the clock: by its steps (a few of 1000 epochs) the cycle would still be warming up.
     assert rates[-1] < 1e-6 < OneCycle(4e-3, 1000 * 8)(len(rates) * 8)
+    last = [e.batch for e in events if e.epoch == events[-1].epoch]
+    assert last[-1] == max(last[:-1])  # the last epoch's end reports the batches it ran, not the planned 8
 
 
 def test_a_time_budget_needs_one_cycle_and_goes_with_the_run_it_was_fitted_to():
