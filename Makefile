@@ -39,9 +39,7 @@ bench:  ## the benchmarks whose tables are in the README
 	$(PYTHON) -m bench.app_latency --samples 100
 
 train-default:  ## how models/default.keras was made: the commands in its card (see the README's "The shipped model")
-	$(PYTHON) -m hdr train --preset best --damage 0.5 --seed 1 --out models/dmg-1.keras --overwrite
-	$(PYTHON) -m hdr train --preset best --damage 0.5 --seed 2 --out models/dmg-2.keras --overwrite
-	$(PYTHON) -m hdr train --arch hdrnet --epochs 40 --lr-decay 0.92 --patience 15 --seed 0 --out models/long.keras --overwrite
-	$(PYTHON) -m hdr train --arch hdrnet --epochs 30 --lr-decay 0.9 --patience 8 --seed 0 --out models/stage1.keras --overwrite
-	$(PYTHON) -m hdr train --init models/stage1.keras --arch hdrnet --epochs 8 --lr 2e-4 --lr-decay 0.8 --patience 4 --seed 0 --out models/hdrnet_2stage.keras --overwrite
-	$(PYTHON) -m hdr ensemble models/dmg-1.keras models/dmg-2.keras models/long.keras models/hdrnet_2stage.keras --out models/default.keras --overwrite
+	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 5 --out models/heavy-5.keras --overwrite
+	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 6 --out models/heavy-6.keras --overwrite
+	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 7 --out models/heavy-7.keras --overwrite
+	$(PYTHON) -m hdr ensemble models/heavy-5.keras models/heavy-6.keras models/heavy-7.keras --out models/default.keras --overwrite
