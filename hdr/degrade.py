@@ -227,8 +227,8 @@ def _side(rng: np.random.Generator, low: int, high: int) -> int:
 
 # Training draws its damage from these families at strengths spread around (and beyond) the
 # benchmark's fixed points, so the model learns the kinds of damage rather than a few settings.
-# "basic" is the first mix (the shipped damage networks learnt from it; kept so their card's
-# commands still make them). "heavy" gives the hardest kinds (low resolution, blur, a thick or
+# "basic" is the first mix and the default (kept so the commands on the cards of networks
+# trained with it still make them). "heavy" gives the hardest kinds (low resolution, blur, a thick or
 # thin pen) twice the weight and more of their strongest strengths, pixelated enlargements, and
 # small scans of a digit alone handed over at their own size.
 _INTERPOLATIONS = (cv2.INTER_LINEAR, cv2.INTER_CUBIC)

@@ -39,7 +39,7 @@ def test_explicit_settings_replace_the_presets():
     assert _cli("--preset", "standard", "--no-augment").augment is False
     assert _cli("--preset", "standard").augment is PRESETS["standard"].augment
     assert _cli("--preset", "best", "--damage", "0.5", "--damage-mix", "heavy").damage_mix == "heavy"
-    assert _cli("--preset", "best", "--damage", "0.5").damage_mix == "basic"  # what the shipped members learnt from
+    assert _cli("--preset", "best", "--damage", "0.5").damage_mix == "basic"  # older cards' commands keep their meaning
     assert _cli("--preset", "quick", "--dry-run").epochs == 1 and _cli("--preset", "quick", "--dry-run").limit == 512
 
 
