@@ -136,6 +136,10 @@ def _show_result(status: jobs.JobStatus) -> None:
 def _show_job(job: jobs.TrainingJob, polling: bool) -> None:
     """Progress, live curves and, once done, the outcome of the current job."""
     status = job.status()
+    if polling and status.done:
+        # The whole page, before anything of the outcome is drawn here: drawn in the fragment too, it
+        # would show twice while the rerun replaces the fragment. The form comes back and polling ends.
+        st.rerun()
     if status.state == jobs.RUNNING:
         left = "" if status.seconds_left is None else f", about {status.seconds_left:.0f} s left"
         st.progress(status.fraction, text=f"{status.message}, batch {status.batch}/{status.batches}{left}")
@@ -147,8 +151,6 @@ def _show_job(job: jobs.TrainingJob, polling: bool) -> None:
         st.warning(status.message)
     elif status.state == jobs.FAILED:
         st.error(status.message)
-    if polling and status.done:
-        st.rerun()  # the whole page: the form comes back and polling ends
 
 
 ensure_app()
