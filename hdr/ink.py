@@ -14,7 +14,9 @@ import numpy as np
 from hdr.lines import LINE_SPAN, remove_lines
 from hdr.settings import MIN_PHOTO_SIDE
 
-MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of the full range)
+MIN_CONTRAST = 0.10  # ink must differ from the background by this much (of the full range) ...
+MAX_CONTRAST_FLOOR = 0.15  # ... or, on a noisy background, up to this much: ...
+NOISE_SIGMAS = 6  # ... as many robust standard deviations above the background's typical level
 INK_LEVEL = 0.5  # strong ink: at least half as dark (or light) as the strongest ink; every stroke has some
 FAINT_INK = 0.2  # faint ink, kept when it joins strong ink: pencil, a light pen, a blurred or grey scan, ...
 STROKE_SHARE = 0.5  # ... and is at least this share of the strokes' width thick (paper lines are thinner)
@@ -85,13 +87,27 @@ def _ink_against(gray: np.ndarray, background: np.ndarray | np.float32) -> tuple
     ink = (background - gray) / np.maximum(background, MIN_BACKGROUND)
     ink = np.clip(ink, 0.0, 1.0)
     smooth = cv2.blur(ink, (3, 3)) if min(ink.shape) >= 3 else ink  # lone noisy pixels are not ink
-    candidates = smooth[smooth >= MIN_CONTRAST]
+    floor = _contrast_floor(smooth)
+    candidates = smooth[smooth >= floor]
     if candidates.size == 0:
         return np.zeros_like(gray, dtype=np.float32), False
     # The typical strength of the ink rather than its extreme: one very dark blot (a shadowed
     # page edge) must not make a faint pencil digit look like background.
-    strength = max(float(np.percentile(candidates, INK_STRENGTH_PERCENTILE)), MIN_CONTRAST)
+    strength = max(float(np.percentile(candidates, INK_STRENGTH_PERCENTILE)), floor)
     return np.clip(ink / strength, 0.0, 1.0).astype(np.float32), True
+
+
+def _contrast_floor(smooth: np.ndarray) -> float:
+    """How far from the background ink must stand out: above the background's own noise.
+
+    A clean scan or a canvas has almost none, so a faint pencil digit or a grey low-resolution
+    scan (ink 10-15% darker than the paper) is still ink; grainy or textured paper raises the
+    floor (median + :data:`NOISE_SIGMAS` robust deviations of the map, most of which is background),
+    never above :data:`MAX_CONTRAST_FLOOR`, so a blank noisy picture stays blank.
+    """
+    median = float(np.median(smooth))
+    spread = 1.4826 * float(np.median(np.abs(smooth - median)))  # a normal distribution's sigma
+    return float(np.clip(median + NOISE_SIGMAS * spread, MIN_CONTRAST, MAX_CONTRAST_FLOOR))
 
 
 def _flat_background(gray: np.ndarray) -> float | None:

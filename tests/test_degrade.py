@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdr.degrade import CONDITIONS, DAMAGE, DAMAGE_MIXES, PAPER, degrade, random_damage, scanned_small
+from hdr.degrade import COMBINED, CONDITIONS, DAMAGE, DAMAGE_MIXES, PAPER, degrade, random_damage, scanned_small
 from hdr.preprocess import to_mnist
 
 
-@pytest.mark.parametrize("condition", list(CONDITIONS))
+@pytest.mark.parametrize("condition", [*CONDITIONS, *COMBINED])
 def test_each_condition_gives_a_grey_picture_of_the_digit(condition, mnist):
     digit = mnist.x_test[0]
     picture = degrade(digit, condition, np.random.default_rng(0))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from hdr.decode import ImageError
-from hdr.degrade import CONDITIONS, degrade
+from hdr.degrade import COMBINED, CONDITIONS, degrade
 from hdr.predict import Predictor
 from synth.canvas import STYLES, draw_digit
 from tests.conftest import SHIPPED_MIN_ACCURACY
@@ -74,7 +74,7 @@ def test_shipped_model_reads_awkward_drawings(shipped, digit, variant):
     assert prediction.digit == digit, f"read {prediction.digit} ({prediction.confidence:.2f})"
 
 
-@pytest.mark.parametrize("condition", list(CONDITIONS))
+@pytest.mark.parametrize("condition", [*CONDITIONS, *COMBINED])
 def test_damaged_digits_are_read(condition, mnist, shipped):
     """The first 20 MNIST test digits, damaged the ways real input is, are read (bench/robustness.py for all)."""
     pictures = [degrade(mnist.x_test[i], condition, np.random.default_rng(i)) for i in range(20)]

@@ -90,6 +90,16 @@ def test_blank_input_is_no_digit_not_a_guess(blank):
     assert not result.found and result.box is None and result.image.max() == 0
 
 
+@pytest.mark.parametrize("grain", [0.0, 2.0])
+def test_ink_barely_darker_than_clean_paper_is_a_digit(grain, mnist):
+    """A very light pencil on a clean scan: the ink at most 12% darker than the paper is still read as ink."""
+    digit = mnist.x_test[0].astype(np.float32) / 255  # a 7
+    noise = np.random.default_rng(0).normal(0, grain, digit.shape)
+    picture = np.clip(np.round(240 * (1 - 0.12 * digit) + noise), 0, 255).astype(np.uint8)
+    result = to_mnist(picture)
+    assert result.found and _similarity(result.image[..., 0], to_mnist(mnist.x_test[0]).image[..., 0]) > 0.9
+
+
 def test_a_single_speck_is_no_digit():
     canvas = np.zeros((280, 280), np.uint8)
     canvas[100, 100] = 255
