@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from hdr.lines import LINE_SPAN, remove_lines
-from hdr.settings import MIN_PHOTO_SIDE
+from hdr.settings import IMAGE_SIZE, MIN_PHOTO_SIDE
 
 MIN_CONTRAST = 0.10  # ink must differ from the background by this much (of the full range) ...
 MAX_CONTRAST_FLOOR = 0.15  # ... or, on a noisy background, up to this much: ...
@@ -57,9 +57,18 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
         and False when nothing stands out from the background.
     """
     flat = _flat_background(gray)
+    if flat is None and min(gray.shape) < IMAGE_SIZE:  # a scan smaller than MNIST's: paper all around
+        paper = float(np.median(_border(gray)))
+        if _paper_is_dark(gray, paper):  # from here on the ink is dark
+            gray, paper = 1.0 - gray, 1.0 - paper
+        return _ink_against(gray, np.float32(paper))
     if flat is None:
         small = _shrink(gray, BACKGROUND_SIDE)
-        if _ink_is_light(gray, small):  # from here on the ink is dark
+        if min(gray.shape) < MIN_PHOTO_SIDE:
+            light = _paper_is_dark(gray, float(np.median(_border(gray))))
+        else:
+            light = _ink_is_light(gray, small)
+        if light:  # from here on the ink is dark
             gray, small = 1.0 - gray, 1.0 - small
         return _ink_against(gray, _background(small, gray.shape))
     # A canvas or a clean scan: the ink is whatever departs from that one level, and only the
@@ -80,6 +89,21 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     full = np.zeros(gray.shape, np.float32)
     full[box] = ink
     return full, found
+
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    """The picture's outermost pixels, ``(2 * (H + W) - 4,)``."""
+    return np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+
+
+def _paper_is_dark(gray: np.ndarray, paper: float) -> bool:
+    """For a small scan or tight crop of one digit: True when its paper is the dark end (light ink).
+
+    The paper is read on the picture's border, which the digit touches at a few points at most.
+    A bold or blurred digit may cover most of such a picture, which fools the median and the skew
+    of the grey levels that tell the paper from the ink in a photo (:func:`_ink_is_light`).
+    """
+    return paper - float(gray.min()) < float(gray.max()) - paper
 
 
 def _ink_against(gray: np.ndarray, background: np.ndarray | np.float32) -> tuple[np.ndarray, bool]:
@@ -120,7 +144,7 @@ def _flat_background(gray: np.ndarray) -> float | None:
     if min(gray.shape) < 3:
         return None
     level = float(np.median(gray[:: max(1, gray.shape[0] // 64), :: max(1, gray.shape[1] // 64)]))
-    border = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+    border = _border(gray)
     if np.mean(np.abs(border - level) <= FLAT_TOLERANCE) < FLAT_BORDER:
         return None
     if np.count_nonzero(np.abs(gray - level) <= FLAT_TOLERANCE) < FLAT_SHARE * gray.size:
