@@ -10,10 +10,11 @@ the same model:
 - naive: the seeds' recipe, the simplest that could work: grey, resize the whole picture to 28x28,
   invert when the paper is light, run the model.
 
-Two rows after the mean combine faint ink, blur and low resolution, as a real scan of pencil
-does (:data:`hdr.degrade.COMBINED`). A last row reads real handwriting that nobody on this project made: the 1,797 digits of the UCI
-"optical recognition of handwritten digits" set that scikit-learn ships (43 writers, 8x8 pixels
-of 17 grey levels), each handed over as the small grey scan it is.
+Rows after the mean combine kinds of damage, as a real scan does (faint, blurred and low in
+resolution at once; a bold marker cropped tight: :data:`hdr.degrade.COMBINED`). A last row reads
+real handwriting that nobody on this project made: the 1,797 digits of the UCI "optical
+recognition of handwritten digits" set that scikit-learn ships (43 writers, 8x8 pixels of 17
+grey levels), each handed over as the small grey scan it is.
 
 Usage::
 

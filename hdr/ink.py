@@ -47,7 +47,8 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     paper, a black-on-white drawing) or light (chalk on a board, a white-on-black canvas) is
     decided by the skew of the departures from the local median grey. A flat background (a canvas,
     a clean scan) skips that estimate: the ink is measured against its one grey level, which gives
-    the same map for less work.
+    the same map for less work. A small scan or a tight crop of one digit (under
+    ``MIN_PHOTO_SIDE`` a side) reads its paper on its border instead (:func:`_paper_is_dark`).
 
     Args:
         gray: ``float32 (H, W)`` in [0, 1].
@@ -57,18 +58,16 @@ def ink_map(gray: np.ndarray) -> tuple[np.ndarray, bool]:
         and False when nothing stands out from the background.
     """
     flat = _flat_background(gray)
-    if flat is None and min(gray.shape) < IMAGE_SIZE:  # a scan smaller than MNIST's: paper all around
+    if flat is None and min(gray.shape) < MIN_PHOTO_SIDE:  # a small scan or a tight crop: paper all around
         paper = float(np.median(_border(gray)))
         if _paper_is_dark(gray, paper):  # from here on the ink is dark
             gray, paper = 1.0 - gray, 1.0 - paper
-        return _ink_against(gray, np.float32(paper))
+        if min(gray.shape) < IMAGE_SIZE:  # smaller than MNIST's scans: the paper is one level
+            return _ink_against(gray, np.float32(paper))
+        return _ink_against(gray, _background(gray, gray.shape))
     if flat is None:
         small = _shrink(gray, BACKGROUND_SIDE)
-        if min(gray.shape) < MIN_PHOTO_SIDE:
-            light = _paper_is_dark(gray, float(np.median(_border(gray))))
-        else:
-            light = _ink_is_light(gray, small)
-        if light:  # from here on the ink is dark
+        if _ink_is_light(gray, small):  # from here on the ink is dark
             gray, small = 1.0 - gray, 1.0 - small
         return _ink_against(gray, _background(small, gray.shape))
     # A canvas or a clean scan: the ink is whatever departs from that one level, and only the
