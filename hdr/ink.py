@@ -17,6 +17,7 @@ from hdr.settings import IMAGE_SIZE, MIN_PHOTO_SIDE
 MIN_CONTRAST = 0.10  # ink must differ from the background by this much (of the full range) ...
 MAX_CONTRAST_FLOOR = 0.15  # ... or, on a noisy background, up to this much: ...
 NOISE_SIGMAS = 6  # ... as many robust standard deviations above the background's typical level
+NOISE_SAMPLES = 16_384  # pixels sampled to measure that level and spread (a photo's map has millions)
 INK_LEVEL = 0.5  # strong ink: at least half as dark (or light) as the strongest ink; every stroke has some
 FAINT_INK = 0.2  # faint ink, kept when it joins strong ink: pencil, a light pen, a blurred or grey scan, ...
 STROKE_SHARE = 0.5  # ... and is at least this share of the strokes' width thick (paper lines are thinner)
@@ -128,8 +129,10 @@ def _contrast_floor(smooth: np.ndarray) -> float:
     floor (median + :data:`NOISE_SIGMAS` robust deviations of the map, most of which is background),
     never above :data:`MAX_CONTRAST_FLOOR`, so a blank noisy picture stays blank.
     """
-    median = float(np.median(smooth))
-    spread = 1.4826 * float(np.median(np.abs(smooth - median)))  # a normal distribution's sigma
+    step = max(1, int(np.sqrt(smooth.size / NOISE_SAMPLES)))
+    sample = smooth[::step, ::step]
+    median = float(np.median(sample))
+    spread = 1.4826 * float(np.median(np.abs(sample - median)))  # a normal distribution's sigma
     return float(np.clip(median + NOISE_SIGMAS * spread, MIN_CONTRAST, MAX_CONTRAST_FLOOR))
 
 
