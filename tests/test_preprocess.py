@@ -105,7 +105,7 @@ def test_ink_barely_darker_than_clean_paper_is_a_digit(grain, mnist):
 )
 def test_a_bold_digit_filling_a_small_scan_is_read_as_ink_not_paper(condition, mnist, shipped):
     """A thick, blurred digit cropped tight and scanned at 16 px covers much of its picture: the
-    paper is still found on the border, whichever of the two is dark (90 and 95 of 100 before)."""
+    paper is still found on the border, whichever of the two is dark (95 and 90 of 100 before)."""
     rng = np.random.default_rng(0)
     pictures = [degrade(mnist.x_test[i], condition, rng) for i in range(100)]
     read = [p.digit for p in shipped.predict_many(pictures)]
