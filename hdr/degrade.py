@@ -51,13 +51,18 @@ def _resize(image: np.ndarray, side: int, interpolation: int) -> np.ndarray:
     return cv2.resize(image, (side, side), interpolation=interpolation)
 
 
+def _rescan(paper: np.ndarray, side: int, interpolation: int) -> np.ndarray:
+    """A square picture scanned at ``side`` pixels (area averaging), then scaled back to its size
+    with ``interpolation``: ``uint8``, the shape of ``paper``."""
+    small = _resize(paper.astype(np.float32), side, cv2.INTER_AREA)
+    return np.clip(np.round(_resize(small, paper.shape[0], interpolation)), 0, 255).astype(np.uint8)
+
+
 def low_resolution(side: int, interpolation: int) -> Condition:
     """Scanned at ``side`` pixels (area averaging), then scaled back up to 28 with ``interpolation``."""
 
     def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        paper = on_paper(_unit(digit), rng).astype(np.float32)
-        small = _resize(paper, side, cv2.INTER_AREA)
-        return np.clip(np.round(_resize(small, digit.shape[0], interpolation)), 0, 255).astype(np.uint8)
+        return _rescan(on_paper(_unit(digit), rng), side, interpolation)
 
     return condition
 
@@ -204,9 +209,7 @@ def grey_scan(depth: float, sigma: float, side: int) -> Condition:
     black, blurred by ``sigma`` MNIST pixels, scanned at ``side`` pixels and enlarged back (bilinear)."""
 
     def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        paper = on_paper(cv2.GaussianBlur(_unit(digit), (0, 0), sigma), rng, depth).astype(np.float32)
-        small = _resize(paper, side, cv2.INTER_AREA)
-        return np.clip(np.round(_resize(small, digit.shape[0], cv2.INTER_LINEAR)), 0, 255).astype(np.uint8)
+        return _rescan(on_paper(cv2.GaussianBlur(_unit(digit), (0, 0), sigma), rng, depth), side, cv2.INTER_LINEAR)
 
     return condition
 
@@ -232,6 +235,7 @@ COMBINED: dict[str, Condition] = {
     "bold marker cropped tight, 16 px scan": bold_crop(16, light=False),
     "bold marker cropped tight, 16 px scan, light ink on dark": bold_crop(16, light=True),
 }
+_BY_NAME: dict[str, Condition] = {**CONDITIONS, **COMBINED}  # what degrade() looks names up in
 
 
 def scanned_small(side: int, levels: int | None) -> Condition:
@@ -338,4 +342,4 @@ def degrade(digit: np.ndarray, condition: str, rng: np.random.Generator) -> np.n
     Raises:
         KeyError: Unknown condition.
     """
-    return {**CONDITIONS, **COMBINED}[condition](digit, rng)
+    return _BY_NAME[condition](digit, rng)
