@@ -91,3 +91,17 @@ def test_damage_augmentation_feeds_what_preprocessing_makes_of_damaged_digits(ti
     config = TrainConfig(**{**SMOKE.__dict__, "damage": 0.5})
     result = train_model(x[:128], tiny[1][:128], x[128:160], tiny[1][128:160], config)
     assert result.best_epoch == 1
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_the_input_pipeline_is_not_autotuned(tiny, train):
+    # Autotuning keeps a thread per iterator that sleeps up to a minute between rounds, and deleting
+    # the iterator waits for it: Keras deletes one every epoch, and training stalled 0-60 s there.
+    from hdr.train import build_dataset
+
+    x, y = tiny
+    config = TrainConfig(**{**SMOKE.__dict__, "augment": True, "damage": 0.5})
+    ds = build_dataset(x[:100], y[:100], config, train=train)
+    assert ds.options().autotune.enabled is False
+    images, labels = next(iter(ds))
+    assert images.shape == (config.batch_size, 28, 28, 1) and images.dtype == "float32" and len(labels) == config.batch_size
