@@ -104,4 +104,8 @@ def test_the_input_pipeline_is_not_autotuned(tiny, train):
     ds = build_dataset(x[:100], y[:100], config, train=train)
     assert ds.options().autotune.enabled is False
     images, labels = next(iter(ds))
-    assert images.shape == (config.batch_size, 28, 28, 1) and images.dtype == "float32" and len(labels) == config.batch_size
+    assert (
+        images.shape == (config.batch_size, 28, 28, 1)
+        and images.dtype == "float32"
+        and len(labels) == config.batch_size
+    )
