@@ -28,8 +28,8 @@ _QUICK = TrainConfig(
     schedule="one-cycle",
     augment=False,
     patience=7,
-    # 7 epochs take ~145 s here at full speed; when the machine is slower (we have seen epochs take
-    # twice as long, nothing else running) the cycle anneals early and the run still ends in time.
+    # 7 epochs take ~145 s here at full speed; on a slower machine (we have seen one a third as
+    # fast, nothing else running) the cycle anneals early and the run still ends in time.
     time_budget=150.0,
 )
 PRESETS: dict[str, TrainConfig] = {
