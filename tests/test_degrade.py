@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hdr.degrade import COMBINED, CONDITIONS, DAMAGE, DAMAGE_MIXES, PAPER, degrade, random_damage, scanned_small
+from hdr.ink import _border
 from hdr.preprocess import to_mnist
 
 
@@ -17,7 +18,7 @@ def test_each_condition_gives_a_grey_picture_of_the_digit(condition, mnist):
     assert min(picture.shape) >= (16 if "16 px scan" in condition else 28)
     np.testing.assert_array_equal(picture, degrade(digit, condition, np.random.default_rng(0)))
     assert np.ptp(picture) > 40, "the digit must still stand out from the paper"
-    paper = np.median(np.concatenate([picture[0], picture[-1], picture[:, 0], picture[:, -1]]))
+    paper = np.median(_border(picture))
     if "light ink on dark" not in condition:
         assert abs(paper - PAPER) < 10  # dark ink on paper: the paper is all around the digit
 
