@@ -1,4 +1,4 @@
-"""Command line: ``python -m hdr {train,evaluate,ensemble,export,predict,read}``.
+"""Command line: ``python -m hdr {train,evaluate,calibrate,ensemble,export,predict,read}``.
 
 This module parses the arguments; each command's body is in :mod:`hdr.commands`.
 
@@ -15,7 +15,7 @@ import warnings
 from hdr import commands
 from hdr.commands import EXIT_ERROR
 from hdr.data import DataError
-from hdr.settings import DATA_DIR_ENV, MODELS_DIR_ENV
+from hdr.settings import DATA_DIR_ENV, HANDWRITING_DIR_ENV, MODELS_DIR_ENV
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
 
@@ -25,6 +25,15 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
         "--data-dir",
         default=None,
         help=f"MNIST folder (IDX .gz files or mnist.npz); default: ${DATA_DIR_ENV}, else the Keras download",
+    )
+
+
+def _add_handwriting_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--handwriting-dir",
+        default=None,
+        help="folder of real handwriting beside MNIST (usps-zip.train.gz, ardis-train.npz); "
+        f"default: ${HANDWRITING_DIR_ENV}, else none",
     )
 
 
@@ -104,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--out", default=None, help="output .keras path (default: --models-dir/ARCH-TIMESTAMP.keras)")
     t.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
+    _add_handwriting_dir(t)
     _add_models_dir(t)
     _add_data_dir(t)
 
@@ -112,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(e)
     e.add_argument("--json", action="store_true", help="print the full metrics as JSON")
     e.add_argument("--update-card", action="store_true", help="store the test metrics in the model's card")
+
+    c = sub.add_parser(
+        "calibrate",
+        help="fit the model's confidence (temperature scaling) and its 'unsure' threshold on validation data",
+    )
+    _add_model(c)
+    _add_data_dir(c)
+    _add_handwriting_dir(c)
+    c.add_argument("--json", action="store_true", help="print the calibration as JSON")
 
     n = sub.add_parser(
         "ensemble",
@@ -163,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "train": commands.train,
         "evaluate": commands.evaluate,
+        "calibrate": commands.calibrate,
         "ensemble": commands.ensemble,
         "export": commands.export,
         "predict": commands.predict,

@@ -23,6 +23,7 @@ def train(args: Namespace) -> int:
     from hdr.cards import make_card
     from hdr.data import load_mnist
     from hdr.evaluate import evaluate_model
+    from hdr.handwriting import load_handwriting
     from hdr.interrupts import stop_on_signal
     from hdr.predict import Predictor
     from hdr.store import check_can_save, load_keras_model, resolve_model_path
@@ -37,7 +38,8 @@ def train(args: Namespace) -> int:
     # The Train page's split and data description. make_training_data caps the validation set at
     # config.limit, which only --limit and --dry-run (512) set: a full run validates on the whole
     # split (the shipped model's 5,999 images), a quick one stays quick end to end.
-    data = make_training_data(load_mnist(args.data_dir), config)
+    real = load_handwriting(args.handwriting_dir, val_fraction=config.val_fraction, seed=config.split_seed)
+    data = make_training_data(load_mnist(args.data_dir), config, real=real)
     initial = load_keras_model(resolve_model_path(args.init, _models_dir(args))) if args.init else None
 
     bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
@@ -66,8 +68,22 @@ def train(args: Namespace) -> int:
         if result.stopped:
             print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
         print("scoring on the MNIST test set (Ctrl-C skips this and saves the model)", file=sys.stderr)
-        test = interrupts.skippable(lambda: evaluate_model(Predictor(result.model), data.x_test, data.y_test))
-        card = make_card(name, config, result, test, data.info, command=_command_line(args), parent=args.init)
+        predictor = Predictor(result.model)
+        by_source = {k: evaluate_model(predictor, x, y).accuracy for k, (x, y) in data.val_by_source.items()}
+        print(
+            "validation accuracy by source: " + ", ".join(f"{k} {v:.2%}" for k, v in by_source.items()), file=sys.stderr
+        )
+        test = interrupts.skippable(lambda: evaluate_model(predictor, data.x_test, data.y_test))
+        card = make_card(
+            name,
+            config,
+            result,
+            test,
+            data.info,
+            command=_command_line(args),
+            parent=args.init,
+            extra_metrics={"val_accuracy_by_source": by_source},
+        )
         saved = _save_or_rescue(result.model, card, models_dir, overwrite=args.overwrite)
     score = "test evaluation skipped" if test is None else f"test accuracy {test.accuracy:.4%}"
     print(f"saved {saved}: {score}, best epoch {result.best_epoch}, {result.seconds:.0f} s")
@@ -210,6 +226,74 @@ def export(args: Namespace) -> int:
     path = write_tflite(content, args.out, overwrite=args.overwrite)
     print(f"saved {path}: {len(content) / 1024:.0f} KB ({args.quantize or 'float32'})")
     return EXIT_OK
+
+
+MAX_FALSE_ALARMS = 0.025  # calibrate's "unsure" threshold flags at most this share of each source's correct reads
+
+
+def calibrate(args: Namespace) -> int:
+    """``python -m hdr calibrate``: see ``python -m hdr calibrate --help``."""
+    import numpy as np
+
+    from hdr.calibrate import apply_temperature, expected_calibration_error, fit_temperature, flag_rates
+    from hdr.data import load_mnist
+    from hdr.handwriting import load_handwriting
+    from hdr.predict import Predictor
+    from hdr.store import load_keras_model, read_card, resolve_model_path, update_card
+    from hdr.train import TrainConfig
+    from hdr.training_data import make_training_data
+
+    path = resolve_model_path(args.model, _models_dir(args))
+    predictor = Predictor(load_keras_model(path), name=path.stem)  # uncalibrated, whatever its card says
+    config = TrainConfig()
+    real = load_handwriting(args.handwriting_dir, val_fraction=config.val_fraction, seed=config.split_seed)
+    sets = make_training_data(load_mnist(args.data_dir), config, real=real).val_by_source
+    raw = {name: (predictor.probabilities(x.astype(np.float32)[..., None] / 255.0), y) for name, (x, y) in sets.items()}
+    temperature = fit_temperature(
+        np.concatenate([p for p, _ in raw.values()]), np.concatenate([y for _, y in raw.values()])
+    )
+    scaled = {name: (apply_temperature(p, temperature), y) for name, (p, y) in raw.items()}
+    unsure_below = _unsure_threshold(list(scaled.values()), MAX_FALSE_ALARMS)
+    report = {
+        name: {
+            "n": int(len(y)),
+            "accuracy": float((p.argmax(1) == y).mean()),
+            "ece_before": expected_calibration_error(raw[name][0], y),
+            "ece_after": expected_calibration_error(p, y),
+            **dict(zip(("misreads_flagged", "correct_flagged"), flag_rates(p, y, unsure_below), strict=True)),
+        }
+        for name, (p, y) in scaled.items()
+    }
+    card = read_card(path.stem, path.parent)
+    card.calibration = {"temperature": temperature, "unsure_below": unsure_below, "validation": report}
+    update_card(card, path.parent)
+    if args.json:
+        print(json.dumps({"model": predictor.name, **card.calibration}))
+        return EXIT_OK
+    print(f"model {predictor.name}: temperature {temperature:.3f}, unsure below {unsure_below:.1%}")
+    for name, row in report.items():
+        print(
+            f"  {name}: {row['n']} validation digits, accuracy {row['accuracy']:.2%}, ECE {row['ece_before']:.4f} -> "
+            f"{row['ece_after']:.4f}, unsure flags {row['misreads_flagged']:.0%} of misreads and "
+            f"{row['correct_flagged']:.1%} of correct reads"
+        )
+    return EXIT_OK
+
+
+def _unsure_threshold(sets: list[tuple], max_false_alarms: float) -> float:
+    """The highest confidence threshold that flags at most ``max_false_alarms`` of the correct reads of every set.
+
+    Args:
+        sets: ``(probabilities (N, 10), labels (N,))`` per validation source.
+    """
+    import numpy as np
+
+    thresholds = [1.0]
+    for probs, labels in sets:
+        confidence = probs.max(axis=1)[probs.argmax(axis=1) == labels]
+        if len(confidence):  # flagging is ``confidence < threshold``: the quantile keeps that share below it
+            thresholds.append(float(np.quantile(confidence, max_false_alarms, method="lower")))
+    return min(thresholds)
 
 
 def evaluate(args: Namespace) -> int:

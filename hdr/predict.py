@@ -15,11 +15,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hdr.calibrate import apply_temperature
 from hdr.preprocess import ImageError, ImageInput, Preprocessed, preprocess_many, to_mnist
 from hdr.settings import IMAGE_SIZE, NUM_CLASSES
-from hdr.store import load_keras_model, resolve_model_path
+from hdr.store import ModelStoreError, load_keras_model, read_card, resolve_model_path
 
-UNSURE_BELOW = 0.7  # below this confidence the app says the model is unsure and names the runner-up
+UNSURE_BELOW = 0.7  # below this confidence the app says the model is unsure; a calibrated card sets its own
 _MAX_BATCH = 1024  # images per forward pass: bounds memory on large batches
 
 
@@ -31,6 +32,7 @@ class Prediction:
     confidence: float  # probability of ``digit`` (0.0 when none)
     probabilities: np.ndarray  # (10,) float32; all zero when no digit was found
     preprocessed: Preprocessed  # what the model saw, and where in the image the digit is
+    unsure_below: float = UNSURE_BELOW  # the model's threshold for "unsure" (see :class:`Predictor`)
 
     @property
     def runner_up(self) -> int | None:
@@ -40,13 +42,14 @@ class Prediction:
     @property
     def unsure(self) -> bool:
         """True when a digit was found but the model is not confident about it."""
-        return self.digit is not None and self.confidence < UNSURE_BELOW
+        return self.digit is not None and self.confidence < self.unsure_below
 
     def to_dict(self) -> dict:
-        """``{"digit", "confidence", "probabilities"}`` as plain JSON-able values."""
+        """``{"digit", "confidence", "unsure", "probabilities"}`` as plain JSON-able values."""
         return {
             "digit": self.digit,
             "confidence": round(float(self.confidence), 6),
+            "unsure": self.unsure,
             "probabilities": [round(float(p), 6) for p in self.probabilities],
         }
 
@@ -79,9 +82,21 @@ class Predictor:
         7
     """
 
-    def __init__(self, model: keras.Model, name: str = ""):
+    def __init__(
+        self, model: keras.Model, name: str = "", *, temperature: float = 1.0, unsure_below: float = UNSURE_BELOW
+    ):
+        """Wraps a model.
+
+        Args:
+            model: Maps ``(B, 28, 28, 1)`` images to ``(B, 10)`` probabilities.
+            name: How the model is named in answers; default: ``model.name``.
+            temperature: Divides the log-probabilities (:func:`hdr.calibrate.apply_temperature`); 1 keeps them.
+            unsure_below: Confidence under which a prediction is flagged as unsure.
+        """
         self.model = model
         self.name = name or model.name
+        self.temperature = temperature
+        self.unsure_below = unsure_below
         spec = tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)
         self._forward = tf.function(lambda x: model(x, training=False), input_signature=[spec])
         self.probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))  # trace now, not on first use
@@ -96,7 +111,16 @@ class Predictor:
             hdr.store.ModelStoreError: The model file is missing or corrupt.
         """
         path = resolve_model_path(model, models_dir)
-        return cls(load_keras_model(path), name=path.stem)
+        try:
+            calibration = read_card(path.stem, path.parent).calibration
+        except ModelStoreError:  # a model file without a readable card still predicts, uncalibrated
+            calibration = {}
+        return cls(
+            load_keras_model(path),
+            name=path.stem,
+            temperature=float(calibration.get("temperature", 1.0)),
+            unsure_below=float(calibration.get("unsure_below", UNSURE_BELOW)),
+        )
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities of MNIST-format inputs.
@@ -107,7 +131,7 @@ class Predictor:
         Returns:
             ``(N, 10)`` float32 probabilities.
         """
-        return batched_probabilities(lambda batch: self._forward(batch).numpy(), x)
+        return apply_temperature(batched_probabilities(lambda batch: self._forward(batch).numpy(), x), self.temperature)
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Same as :meth:`probabilities`, so a Predictor can stand where a Keras model is called."""
@@ -157,7 +181,7 @@ class Predictor:
             if item.found:
                 p = next(probs)
                 digit = int(p.argmax())
-                results.append(Prediction(digit, float(p[digit]), p, item))
+                results.append(Prediction(digit, float(p[digit]), p, item, self.unsure_below))
             else:
-                results.append(Prediction(None, 0.0, np.zeros(NUM_CLASSES, np.float32), item))
+                results.append(Prediction(None, 0.0, np.zeros(NUM_CLASSES, np.float32), item, self.unsure_below))
         return results

@@ -14,6 +14,7 @@ NUM_CLASSES = 10
 MIN_PHOTO_SIDE = 64  # smaller pictures (MNIST-sized, tight crops) have no ruling lines or page edges
 DATA_DIR_ENV = "HDR_DATA_DIR"  # MNIST's IDX files or mnist.npz; unset: the Keras download
 MODELS_DIR_ENV = "HDR_MODELS_DIR"  # saved models; unset: the repo's models/, holding the shipped default
+HANDWRITING_DIR_ENV = "HDR_HANDWRITING_DIR"  # real handwriting for training (USPS, ARDIS); unset: none
 FEEDBACK_DIR_ENV = "HDR_FEEDBACK_DIR"  # the user's corrections; unset: the repo's feedback/ (not tracked)
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -21,6 +22,12 @@ _REPO = Path(__file__).resolve().parent.parent
 def data_dir() -> Path | None:
     """The MNIST folder from ``$HDR_DATA_DIR``, or None (then the Keras download is used)."""
     value = os.environ.get(DATA_DIR_ENV)
+    return Path(value) if value else None
+
+
+def handwriting_dir() -> Path | None:
+    """The folder of real handwriting from ``$HDR_HANDWRITING_DIR``, or None (then MNIST alone is used)."""
+    value = os.environ.get(HANDWRITING_DIR_ENV)
     return Path(value) if value else None
 
 

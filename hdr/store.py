@@ -55,6 +55,8 @@ class ModelCard:
     created: str = ""  # ISO 8601, UTC
     command: str = ""  # the command that produced the model, for reproduction
     parent: str | None = None  # the model this one was fine-tuned from
+    # Fitted on validation data (``python -m hdr calibrate``): {"temperature", "unsure_below", ...}; empty: none.
+    calibration: dict = field(default_factory=dict)
     problem: str = ""  # why the card could not be read: set by list_models on damaged cards, never saved
 
     def to_json(self) -> str:
@@ -69,7 +71,7 @@ class ModelCard:
 _CARD_TYPES = {
     "name": str, "arch": str, "config": dict, "data": dict, "metrics": dict, "params": int, "file_size": int,
     "train_seconds": (int, float), "best_epoch": int, "history": dict, "created": str, "command": str,
-    "parent": (str, type(None)),
+    "parent": (str, type(None)), "calibration": dict,
 }  # fmt: skip
 
 

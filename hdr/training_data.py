@@ -6,11 +6,13 @@ describes its data the same way whoever made it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from hdr.data import DataError, Mnist, split_validation
+from hdr.handwriting import HandwritingSet
 from hdr.models import ModelConfig
 from hdr.train import TrainConfig
 
@@ -59,6 +61,8 @@ class TrainingData:
     info: dict  # where the data came from and how much of it, stored in the card
     x_feedback: np.ndarray | None = None  # the user's samples, scored before and after fine-tuning
     y_feedback: np.ndarray | None = None
+    # Each source's own validation split, by name ("mnist", "usps", ...): every card reports them apart.
+    val_by_source: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def make_training_data(
@@ -68,6 +72,7 @@ def make_training_data(
     extra: tuple[np.ndarray, np.ndarray] | None = None,
     extra_name: str = "",
     replace_mnist: bool = False,
+    real: Sequence[HandwritingSet] = (),
 ) -> TrainingData:
     """Splits the training images into train and validation sets, optionally with extra samples.
 
@@ -78,9 +83,12 @@ def make_training_data(
         extra: More labelled images (feedback samples, a Kaggle CSV).
         extra_name: How ``extra`` is described in the card.
         replace_mnist: Train on ``extra`` alone instead of adding it to MNIST's training set.
+        real: Real handwriting (:func:`hdr.handwriting.load_handwriting`): each source's training
+            split joins the training set and its validation split the validation set.
 
     Returns:
-        The data; extra samples come first so that ``config.limit`` never trims them away.
+        The data; extra samples and real handwriting come first so that ``config.limit`` never
+        trims them away (a limit then trims MNIST alone: rehearsal beside the real sources).
 
     Raises:
         hdr.data.DataError: ``extra`` is too small to split off a validation set.
@@ -100,13 +108,23 @@ def make_training_data(
     x_val, y_val = split.x_val, split.y_val
     if config.limit is not None:
         x_val, y_val = x_val[: config.limit], y_val[: config.limit]
+    val_by_source = {"extra" if replace_mnist else "mnist": (x_val, y_val)}
+    if real:
+        x_train = np.concatenate([s.x_train for s in real] + [x_train])
+        y_train = np.concatenate([s.y_train for s in real] + [y_train])
+        val_by_source.update({s.name: (s.x_val, s.y_val) for s in real})
+        x_val = np.concatenate([x for x, _ in val_by_source.values()])
+        y_val = np.concatenate([y for _, y in val_by_source.values()])
+        source += "".join(f" + {s.name} ({len(s.y_train)} train, {len(s.y_val)} val)" for s in real)
     info = {
         "source": source,
         "train": int(min(len(x_train), config.limit or len(x_train))),
         "val": int(len(y_val)),
         "test": int(len(mnist.y_test)),
     }
-    return TrainingData(x_train, y_train, x_val, y_val, mnist.x_test, mnist.y_test, info)
+    if real:
+        info["val_by_source"] = {name: int(len(y)) for name, (_, y) in val_by_source.items()}
+    return TrainingData(x_train, y_train, x_val, y_val, mnist.x_test, mnist.y_test, info, val_by_source=val_by_source)
 
 
 def make_fine_tune_data(
