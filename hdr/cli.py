@@ -1,4 +1,4 @@
-"""Command line: ``python -m hdr {train,evaluate,calibrate,ensemble,export,predict,read}``.
+"""Command line: ``python -m hdr {train,fine-tune,evaluate,calibrate,ensemble,export,predict,read}``.
 
 This module parses the arguments; each command's body is in :mod:`hdr.commands`.
 
@@ -132,6 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_handwriting_dir(c)
     c.add_argument("--json", action="store_true", help="print the calibration as JSON")
 
+    f = sub.add_parser("fine-tune", help="teach a model one person's hand from a folder 0/ .. 9/ of their pictures")
+    f.add_argument(
+        "--samples", required=True, help="folder with subfolders 0/ .. 9/ of pictures, read as predict reads"
+    )
+    f.add_argument("--out", required=True, help="output .keras path")
+    f.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
+    f.add_argument("--epochs", type=int, default=3, help="epochs (default: 3)")
+    f.add_argument("--lr", type=float, default=1e-4, help="learning rate (default: 0.0001)")
+    f.add_argument(
+        "--mnist-images", type=int, default=10_000, help="MNIST images rehearsed beside the samples (default: 10000)"
+    )
+    f.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    _add_model(f)
+    _add_data_dir(f)
+
     n = sub.add_parser(
         "ensemble",
         help="average trained models into one; compare it with its members on their validation split",
@@ -183,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": commands.train,
         "evaluate": commands.evaluate,
         "calibrate": commands.calibrate,
+        "fine-tune": commands.fine_tune,
         "ensemble": commands.ensemble,
         "export": commands.export,
         "predict": commands.predict,

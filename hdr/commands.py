@@ -7,6 +7,7 @@ command, so ``python -m hdr predict`` never loads what only ``train`` needs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import sys
@@ -226,6 +227,56 @@ def export(args: Namespace) -> int:
     path = write_tflite(content, args.out, overwrite=args.overwrite)
     print(f"saved {path}: {len(content) / 1024:.0f} KB ({args.quantize or 'float32'})")
     return EXIT_OK
+
+
+def fine_tune(args: Namespace) -> int:
+    """``python -m hdr fine-tune``: see ``python -m hdr fine-tune --help``."""
+    from hdr.cards import make_card
+    from hdr.data import load_image_folder, load_mnist
+    from hdr.evaluate import evaluate_model
+    from hdr.predict import Predictor
+    from hdr.store import ModelStoreError, check_can_save, load_keras_model, read_card, resolve_model_path
+    from hdr.train import train_model
+    from hdr.training_data import FineTuneConfig, make_fine_tune_data
+
+    config = FineTuneConfig(epochs=args.epochs, learning_rate=args.lr, mnist_images=args.mnist_images, seed=args.seed)
+    config.validate()
+    out = Path(args.out)
+    check_can_save(out.stem, out.parent, overwrite=args.overwrite)
+    base = resolve_model_path(args.model, _models_dir(args))
+    samples = load_image_folder(args.samples)  # each picture through to_mnist, as predict reads it
+    data = make_fine_tune_data(load_mnist(args.data_dir), samples, config)
+    model = load_keras_model(base)
+    before = evaluate_model(Predictor(model), *samples).accuracy
+    result = train_model(data.x_train, data.y_train, data.x_val, data.y_val, config.train_config(), model=model)
+    predictor = Predictor(result.model)
+    test = evaluate_model(predictor, data.x_test, data.y_test)
+    after = evaluate_model(predictor, *samples).accuracy
+    comparison = {
+        "samples": int(len(samples[1])),
+        "before": before,
+        "after": after,
+        "seconds": round(result.seconds, 1),
+    }
+    card = make_card(
+        out.stem,
+        config.train_config(),
+        result,
+        test,
+        data.info,
+        command=_command_line(args),
+        parent=str(base),
+        extra_metrics={"fine_tune": comparison},
+    )
+    # The confidence scale of the model it started from: a fine-tune nudges the weights, not the scale.
+    with contextlib.suppress(ModelStoreError):  # a base without a card is fine-tuned all the same, uncalibrated
+        card.calibration = read_card(base.stem, base.parent).calibration
+    saved = _save_or_rescue(result.model, card, out.parent, overwrite=args.overwrite)
+    print(
+        f"saved {saved}: {len(samples[1])} samples read {before:.1%} before and {after:.1%} after; "
+        f"MNIST test accuracy {test.accuracy:.2%}; {result.seconds:.0f} s"
+    )
+    return EXIT_OK if saved == out else EXIT_ERROR
 
 
 MAX_FALSE_ALARMS = 0.025  # calibrate's "unsure" threshold flags at most this share of each source's correct reads

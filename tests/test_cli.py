@@ -309,3 +309,23 @@ def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(tmp_path, ca
     assert rescued.is_file() and rescued.with_suffix(".json").is_file() and rescued.parent != tmp_path
     assert "No space left on device" in captured.err and str(rescued.parent) in captured.err
     shutil.rmtree(rescued.parent)
+
+
+def test_fine_tune_learns_from_a_folder_and_reports_before_and_after(tmp_path, capsys):
+    base, out = tmp_path / "base.keras", tmp_path / "mine.keras"
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(base)]) == 0
+    samples = tmp_path / "samples"
+    for digit in (1, 7):
+        (samples / str(digit)).mkdir(parents=True)
+        for i, style in enumerate(("black_on_white", "white_on_black")):
+            Image.fromarray(draw_digit(digit, style=style)).save(samples / str(digit) / f"{i}.png")
+    capsys.readouterr()
+    args = ["fine-tune", "--samples", str(samples), "--model", str(base), "--out", str(out), "--epochs", "1"]
+    assert main([*args, "--mnist-images", "200"]) == 0
+    assert "4 samples read" in capsys.readouterr().out
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["parent"] == str(base) and card["metrics"]["fine_tune"]["samples"] == 4
+    assert {"before", "after", "seconds"} <= set(card["metrics"]["fine_tune"])
+    assert main([*args, "--mnist-images", "200"]) == 1  # exists: refused before training
+    assert main(["fine-tune", "--samples", str(tmp_path / "none"), "--out", str(tmp_path / "x.keras")]) == 1
+    assert "none" in capsys.readouterr().err
