@@ -29,7 +29,7 @@ def train(args: Namespace) -> int:
     from hdr.predict import Predictor
     from hdr.store import check_can_save, load_keras_model, resolve_model_path
     from hdr.train import train_model
-    from hdr.training_data import make_training_data
+    from hdr.training_data import accuracy_by_source, make_training_data
 
     config = train_config(args)
     config.validate()
@@ -70,7 +70,7 @@ def train(args: Namespace) -> int:
             print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
         print("scoring on the MNIST test set (Ctrl-C skips this and saves the model)", file=sys.stderr)
         predictor = Predictor(result.model)
-        by_source = {k: evaluate_model(predictor, x, y).accuracy for k, (x, y) in data.val_by_source.items()}
+        by_source = accuracy_by_source(predictor, data)
         print(
             "validation accuracy by source: " + ", ".join(f"{k} {v:.2%}" for k, v in by_source.items()), file=sys.stderr
         )

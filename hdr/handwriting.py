@@ -35,7 +35,7 @@ class HandwritingSet:
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
-    scans_val: np.ndarray  # the validation digits as scanned (ink high, margin added), for benchmarks of ``predict``
+    raw_val: np.ndarray  # the validation digits as the file stores them (ink high, cropped), for benchmarks
 
 
 def read_usps(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -126,15 +126,15 @@ def load_handwriting(
         file, reader = readers[name]
         if (chosen / file).is_file():
             scans, labels = reader(chosen / file)
-            sets.append(_split(name, as_scans(scans), labels, val_fraction, seed))
+            sets.append(_split(name, scans, labels, val_fraction, seed))
     if not sets:
         raise DataError(f"{chosen}: neither {USPS_FILE} nor {ARDIS_FILE} is there")
     return sets
 
 
-def _split(name: str, scans: np.ndarray, labels: np.ndarray, val_fraction: float, seed: int) -> HandwritingSet:
-    """Splits scans, then preprocesses; digits the preprocessing finds nothing in are left out of training."""
-    split = split_validation(scans, labels, val_fraction=val_fraction, seed=seed)
-    x_train, found = to_model_input(split.x_train)
-    x_val, _ = to_model_input(split.x_val)  # validation keeps every digit: a miss counts as a misread
+def _split(name: str, raw: np.ndarray, labels: np.ndarray, val_fraction: float, seed: int) -> HandwritingSet:
+    """Splits, then preprocesses as scans; digits the preprocessing finds nothing in are left out of training."""
+    split = split_validation(raw, labels, val_fraction=val_fraction, seed=seed)
+    x_train, found = to_model_input(as_scans(split.x_train))
+    x_val, _ = to_model_input(as_scans(split.x_val))  # validation keeps every digit: a miss counts as a misread
     return HandwritingSet(name, x_train[found], split.y_train[found], x_val, split.y_val, split.x_val)

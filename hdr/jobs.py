@@ -42,7 +42,7 @@ from hdr.store import (
     save_model,
 )
 from hdr.train import Progress, TrainConfig, train_model
-from hdr.training_data import FineTuneConfig, TrainingData, make_fine_tune_data
+from hdr.training_data import FineTuneConfig, TrainingData, accuracy_by_source, make_fine_tune_data
 
 PENDING, RUNNING, FINISHED, STOPPED, FAILED = "pending", "running", "finished", "stopped", "failed"
 # Batches after the first (which traces the graph and can take seconds) before a time-left
@@ -244,7 +244,7 @@ class TrainingJob:
         self._set(message="scoring on the MNIST test set")
         predictor = Predictor(result.model)
         test = evaluate_model(predictor, data.x_test, data.y_test)
-        extra = {}
+        extra = {"val_accuracy_by_source": accuracy_by_source(predictor, data)}
         if self.base_model is not None:
             after = self._score(predictor, test)
             extra["fine_tune"] = {"before": before, "after": after}

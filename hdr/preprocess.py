@@ -26,6 +26,9 @@ BOX_SIZE = 20  # MNIST digits are scaled to fit a 20x20 box ...
 CENTRE = IMAGE_SIZE / 2  # ... and centred by centre of mass at (14, 14), as measured on MNIST
 MNIST_STROKE = 2.25  # median stroke width of MNIST test digits, 28x28 pixels (see stroke_width)
 FINE_SIDE = 56  # a digit smaller than this (a low-resolution scan) is enlarged to it before shaping strokes
+# Strokes up to this many times MNIST's width are left as they are: a blurred or blocky low-resolution
+# scan (scikit-learn's 8x8 digits enlarged) looks thick, and thinning it erodes the shape (-1.3 points there).
+THIN_ABOVE = 2.5
 EVEN_REACH = 1.5  # ink is compared with the strongest ink within this many stroke widths (see _even_out)
 
 
@@ -71,7 +74,7 @@ def _normalise_stroke(crop: np.ndarray, scale: float) -> np.ndarray:
     width = stroke_width(crop >= INK_LEVEL) * scale  # in 28x28 pixels
     change = (MNIST_STROKE - width) / scale  # in source pixels, positive: thicken
     size = int(round(abs(change)))
-    if size < 1 or 0.75 * MNIST_STROKE <= width <= 1.6 * MNIST_STROKE:
+    if size < 1 or 0.75 * MNIST_STROKE <= width <= THIN_ABOVE * MNIST_STROKE:
         return crop
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size + 1, size + 1))
     return cv2.dilate(crop, kernel) if change > 0 else cv2.erode(crop, kernel)

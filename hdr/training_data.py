@@ -153,3 +153,14 @@ def make_fine_tune_data(
     return TrainingData(
         x_train, y_train, split.x_val[:n_val], split.y_val[:n_val], mnist.x_test, mnist.y_test, info, x_fb, y_fb
     )
+
+
+def accuracy_by_source(model, data: TrainingData) -> dict[str, float]:
+    """Validation accuracy on each source's own split (``data.val_by_source``), for the card.
+
+    Args:
+        model: Anything :func:`hdr.evaluate.evaluate_model` scores (a :class:`hdr.predict.Predictor`).
+    """
+    from hdr.evaluate import evaluate_model
+
+    return {name: evaluate_model(model, x, y).accuracy for name, (x, y) in data.val_by_source.items()}

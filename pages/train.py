@@ -10,7 +10,7 @@ from hdr.data import DataError, load_csv
 from hdr.feedback import count_samples, load_feedback
 from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES
 from hdr.presets import PRESET_NOTES, PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
-from hdr.settings import feedback_dir, models_dir
+from hdr.settings import feedback_dir, handwriting_dir, models_dir
 from hdr.store import ModelStoreError, set_active_model
 from hdr.train import TrainConfig
 from hdr.training_data import FineTuneConfig, make_training_data
@@ -78,13 +78,16 @@ def _show_estimate(config: TrainConfig, source: str) -> None:
     )
 
 
-def _start(config: TrainConfig, source: str, upload) -> None:
+def _start(config: TrainConfig, source: str, upload, add_real: bool) -> None:
     """Builds the data the form asks for and starts the job; problems become one-line messages."""
     mnist = state.mnist_or_stop()
     try:
         config.validate()
+        real = state.handwriting() if add_real else ()
         if source == DATA_FEEDBACK:
-            data = make_training_data(mnist, config, extra=load_feedback(feedback_dir()), extra_name="feedback")
+            data = make_training_data(
+                mnist, config, extra=load_feedback(feedback_dir()), extra_name="feedback", real=real
+            )
         elif source == DATA_CSV:
             if upload is None:
                 raise DataError("upload a Kaggle train.csv first")
@@ -92,7 +95,7 @@ def _start(config: TrainConfig, source: str, upload) -> None:
                 mnist, config, extra=_read_csv(upload), extra_name=upload.name, replace_mnist=True
             )
         else:
-            data = make_training_data(mnist, config)
+            data = make_training_data(mnist, config, real=real)
         jobs.start_job(config, data, models_dir=models_dir(), command=f"Train page: {source}")
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:  # DataError is a ValueError
         st.error(str(exc).splitlines()[0])
@@ -180,6 +183,9 @@ batch_size = c2.number_input("Batch size", 1, 8192, key="batch_size")
 learning_rate = c3.number_input("Learning rate", 1e-6, 1.0, format="%.5f", step=1e-4, key="learning_rate")
 limit = c4.number_input("Use only N images (0 = all)", 0, 1_000_000, 0, step=1000, key="limit")
 augment = st.checkbox("Augment (random rotation, shift and zoom)", key="augment")
+add_real = handwriting_dir() is not None and st.checkbox(
+    "Add real handwriting beside MNIST (USPS and ARDIS, from HDR_HANDWRITING_DIR)", value=True, key="add_real"
+)
 upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv")
 try:
     config = preset_config(
@@ -194,7 +200,7 @@ if config is not None and not running:
     _show_estimate(config, source)
 # Never disabled: a tab drawn before another tab started a job must hear why its Start did nothing.
 if st.button("Start training", type="primary", key="start") and config is not None:
-    _start(config, source, upload)
+    _start(config, source, upload, add_real)
 
 with st.expander(f"Fine-tune the active model ({state.active_name()}) on your feedback samples"):
     counts = count_samples(feedback_dir())

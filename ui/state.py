@@ -7,6 +7,7 @@ import streamlit as st
 
 from hdr.data import DataError, Mnist, load_mnist
 from hdr.evaluate import Metrics, evaluate_probabilities
+from hdr.handwriting import HandwritingSet, load_handwriting
 from hdr.predict import Predictor
 from hdr.settings import models_dir
 from hdr.store import ModelStoreError, active_model, resolve_model_path
@@ -52,6 +53,12 @@ def active_name() -> str:
 def mnist() -> Mnist:
     """MNIST from $HDR_DATA_DIR (or the Keras download), read once."""
     return load_mnist()
+
+
+@st.cache_resource(show_spinner="Reading real handwriting (USPS, ARDIS)...")
+def handwriting() -> list[HandwritingSet]:
+    """The real handwriting sets from $HDR_HANDWRITING_DIR (none when unset), read and preprocessed once."""
+    return load_handwriting()
 
 
 def mnist_or_stop() -> Mnist:
