@@ -68,13 +68,20 @@ def train(args: Namespace) -> int:
             return EXIT_ERROR
         if result.stopped:
             print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
-        print("scoring on the MNIST test set (Ctrl-C skips this and saves the model)", file=sys.stderr)
-        predictor = Predictor(result.model)
-        by_source = accuracy_by_source(predictor, data)
         print(
-            "validation accuracy by source: " + ", ".join(f"{k} {v:.2%}" for k, v in by_source.items()), file=sys.stderr
+            "scoring on each validation split and the MNIST test set (Ctrl-C skips this and saves the model)",
+            file=sys.stderr,
         )
-        test = interrupts.skippable(lambda: evaluate_model(predictor, data.x_test, data.y_test))
+        predictor = Predictor(result.model)
+        scores = interrupts.skippable(
+            lambda: (evaluate_model(predictor, data.x_test, data.y_test), accuracy_by_source(predictor, data))
+        )
+        test, by_source = scores if scores is not None else (None, {})
+        if by_source:
+            print(
+                "validation accuracy by source: " + ", ".join(f"{k} {v:.2%}" for k, v in by_source.items()),
+                file=sys.stderr,
+            )
         card = make_card(
             name,
             config,

@@ -53,7 +53,7 @@ def test_predict_json_reads_good_files_and_reports_bad_ones(files, capsys):
     good = {k: r for k, r in zip(order, records, strict=True) if "error" not in r}
     assert {k: r["digit"] for k, r in good.items()} == {"d7": 7, "d2": 2, "blank": None, "d0": 0}
     for record in good.values():
-        assert set(record) == {"path", "digit", "confidence", "probabilities"} and len(record["probabilities"]) == 10
+        assert set(record) == {"path", "digit", "confidence", "unsure", "probabilities"} and len(record["probabilities"]) == 10
     errors = {k: r["error"] for k, r in zip(order, records, strict=True) if "error" in r}
     assert set(errors) == {"empty", "text", "truncated", "bomb", "missing"}
     assert all("\n" not in e for e in errors.values())
