@@ -9,6 +9,7 @@ object with ``--json``), the remaining files are still processed, and the exit s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -150,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
+    # TensorFlow is imported by the commands, after this: its start-up chatter is not for CLI users.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from PIL import Image
 
     from hdr.store import ModelStoreError

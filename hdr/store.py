@@ -85,11 +85,22 @@ def models_folder(models_dir: str | os.PathLike | None = None) -> Path:
     return settings.models_dir() if models_dir is None else Path(models_dir)
 
 
-def model_paths(name: str, models_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """The ``.keras`` and ``.json`` paths of model ``name`` (in the settings' models folder by default)."""
+def _paths_in(folder: Path, name: str) -> tuple[Path, Path]:
+    """The ``.keras`` and ``.json`` paths model ``name`` has, or would be saved to, in ``folder``."""
     _check_name(name)
-    folder = models_folder(models_dir)
     return folder / f"{name}.keras", folder / f"{name}.json"
+
+
+def model_paths(name: str, models_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """The ``.keras`` and ``.json`` paths of model ``name`` (in the settings' models folder by default).
+
+    A folder without a default of its own (a fresh one, or the user's folder of an installed
+    package) reads the shipped default from :func:`hdr.settings.shipped_dir`.
+    """
+    weights, card = _paths_in(models_folder(models_dir), name)
+    if name == DEFAULT_NAME and not weights.exists():
+        return _paths_in(settings.shipped_dir(), name)
+    return weights, card
 
 
 def remove_stale_temps(
@@ -148,7 +159,7 @@ def check_can_save(name: str, models_dir: str | os.PathLike | None = None, *, ov
         ModelStoreError: The name is invalid or taken (without ``overwrite``), or the folder is unusable.
     """
     models_dir = models_folder(models_dir)
-    weights, _ = model_paths(name, models_dir)
+    weights, _ = _paths_in(models_dir, name)
     if weights.exists() and not overwrite:
         raise ModelStoreError(f"{weights} already exists: choose another name or overwrite it")
     check_models_dir(models_dir)
@@ -172,7 +183,7 @@ def new_model_name(arch: str, models_dir: str | os.PathLike | None = None) -> st
     """A fresh, sortable name such as ``hdrnet-20261121-224501``."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     name, n, models_dir = f"{arch}-{stamp}", 1, models_folder(models_dir)
-    while model_paths(name, models_dir)[0].exists():
+    while _paths_in(models_dir, name)[0].exists():
         n += 1
         name = f"{arch}-{stamp}-{n}"
     return name
@@ -198,7 +209,7 @@ def save_model(
     models_dir = models_folder(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(models_dir)
-    weights_path, card_path = model_paths(card.name, models_dir)
+    weights_path, card_path = _paths_in(models_dir, card.name)
     if weights_path.exists() and not overwrite:
         raise ModelStoreError(f"model {card.name!r} already exists in {models_dir}")
     fd, tmp = tempfile.mkstemp(dir=models_dir, prefix=f".{card.name}.", suffix=".keras")
