@@ -84,7 +84,7 @@ _TRAIN_OPTIONS = (
 
 def train_config(args: Namespace):
     """The run ``train`` makes: ``--preset``'s config (or the defaults), with every option given replacing its setting."""
-    from hdr.presets import preset_config
+    from hdr.config import preset_config
 
     given = {option: getattr(args, option) for option in _TRAIN_OPTIONS if getattr(args, option) is not None}
     if "lr" in given:

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hdr.config import ModelConfig, TrainConfig
 from hdr.data import DataError, Mnist, split_validation
-from hdr.models import ModelConfig
-from hdr.train import TrainConfig
 
 
 @dataclass(frozen=True)

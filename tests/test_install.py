@@ -89,8 +89,7 @@ def test_hdr_predict_and_the_library_work_from_the_installed_wheel(installed, tm
 
     script = (
         "import json, hdr, hdr.settings\n"
-        "from hdr.predict import Predictor\n"
-        "p = Predictor.load().predict('seven.png')\n"
+        "p = hdr.Predictor.load().predict('seven.png')\n"
         "print(json.dumps({'digit': p.digit, 'hdr': hdr.__file__, 'models': str(hdr.settings.models_dir())}))\n"
     )
     found = json.loads(_run(installed, str(installed[0] / "bin" / "python"), "-c", script, cwd=tmp_path))
