@@ -7,7 +7,7 @@ phone's case) against the Keras model through :class:`hdr.predict.Predictor`.
 
 Usage::
 
-    HDR_DATA_DIR=../shared/mnist python -m bench.export_size               # the README table
+    HDR_DATA_DIR=../shared/mnist python -m bench.export_size               # the table in docs/
     HDR_DATA_DIR=../shared/mnist python -m bench.export_size --timed 200   # quicker
 """
 
@@ -44,7 +44,7 @@ def time_per_image(model: Callable[[np.ndarray], np.ndarray], images: np.ndarray
 
 
 def main() -> None:
-    """Prints the README table."""
+    """Prints the table in docs/benchmarks.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="default", help="model name or .keras path (default: default)")
     parser.add_argument("--timed", type=int, default=1000, help="test images timed one by one (default: 1000)")

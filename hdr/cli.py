@@ -51,7 +51,7 @@ def _add_models_dir(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand; its choices and defaults come from :mod:`hdr.config`."""
     d = TrainConfig()
-    parser = argparse.ArgumentParser(prog="python -m hdr", description="HDR: handwritten digit recognition.")
+    parser = argparse.ArgumentParser(prog="hdr", description="HDR: handwritten digit recognition.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model and save it with its card")

@@ -129,7 +129,7 @@ PRESETS: dict[str, TrainConfig] = {
         patience=15,
     ),
 }
-PRESET_NOTES = {  # measured on 2 CPU cores with nothing else running (README: "Training fast on a CPU")
+PRESET_NOTES = {  # measured on 2 CPU cores with nothing else running (docs/training.md)
     "quick": "under 3 min on 2 cores, 99.5% on MNIST test",
     "standard": "about 7 min, 99.5%",
     "best": "about 22 min (hdrnet, 40 epochs), 99.6%",
