@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hdr.files import write_atomic
 from hdr.predict import batched_probabilities
 from hdr.settings import IMAGE_SIZE
 
@@ -106,15 +107,7 @@ def write_tflite(content: bytes, path: str | os.PathLike, *, overwrite: bool = F
         raise ExportError(f"{path}: the output must end in {TFLITE_SUFFIX}")
     if path.exists() and not overwrite:
         raise ExportError(f"{path} exists; pass --overwrite to replace it")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, content)
 
 
 class TFLiteModel:

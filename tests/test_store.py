@@ -105,7 +105,7 @@ def test_a_read_only_folder_is_a_one_line_store_error(saved, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(store, "_atomic_write_text", refuse)
+    monkeypatch.setattr(store, "write_atomic", refuse)
     monkeypatch.setattr(type(folder), "unlink", refuse)
     with pytest.raises(ModelStoreError, match="cannot activate m1: .* not writable \\(Permission denied\\)"):
         store.set_active_model("m1", folder)
