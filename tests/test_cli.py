@@ -157,6 +157,14 @@ def test_ensemble_refuses_members_validated_on_different_splits(tmp_path, capsys
     assert not (tmp_path / "both.keras").exists()
 
 
+def test_ensemble_checks_where_it_will_save_before_reading_any_member(tmp_path, capsys):
+    not_a_folder = tmp_path / "out"
+    not_a_folder.write_text("a file where the output folder should be")
+    members = [str(tmp_path / "missing-a.keras"), str(tmp_path / "missing-b.keras")]
+    assert main(["ensemble", *members, "--out", str(not_a_folder / "both.keras")]) == 1
+    assert "cannot save models there" in capsys.readouterr().err  # not the members' missing cards
+
+
 def test_nonsense_hyperparameters_are_refused(capsys):
     assert main(["train", "--epochs", "0"]) == 1
     assert capsys.readouterr().err.strip() == "error: epochs must be 1..1000, got 0"
