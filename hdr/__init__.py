@@ -46,6 +46,7 @@ _HOMES = {
     "Progress": "hdr.train",
     # Evaluation, export and explanation
     "evaluate_model": "hdr.evaluate",
+    "Classifier": "hdr.evaluate",
     "Metrics": "hdr.evaluate",
     "export_tflite": "hdr.export",
     "TFLiteModel": "hdr.export",

@@ -111,13 +111,13 @@ def write_tflite(content: bytes, path: str | os.PathLike, *, overwrite: bool = F
 
 
 class TFLiteModel:
-    """An exported ``.tflite`` model, run by the LiteRT interpreter; callable like a Keras model.
+    """An exported ``.tflite`` model, run by the LiteRT interpreter; a :class:`hdr.evaluate.Classifier` like a Predictor.
 
     The interpreter is not thread-safe, so calls are serialised by a lock.
 
     Example:
         >>> model = TFLiteModel.load("m.tflite")
-        >>> model(x).shape  # x: (N, 28, 28, 1) float32
+        >>> model.probabilities(x).shape  # x: (N, 28, 28, 1) float32
         (N, 10)
     """
 
@@ -172,7 +172,3 @@ class TFLiteModel:
         # An int8 softmax comes back in steps of 1/256 that need not sum to one; rescaled, it
         # is a distribution again (a float model's output is left as it is, up to rounding).
         return probs / np.maximum(probs.sum(axis=1, keepdims=True), np.finfo(np.float32).tiny)
-
-    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Same as :meth:`probabilities`, so it can stand where a Keras model is called."""
-        return self.probabilities(x)
