@@ -34,8 +34,25 @@ def test_every_public_name_is_found_in_its_module():
         hdr.nope  # noqa: B018
 
 
+# The picture pipeline and what the command line needs before it runs a command.
+_LIGHT = (
+    "decode",
+    "ink",
+    "lines",
+    "blobs",
+    "segment",
+    "preprocess",
+    "degrade",
+    "config",
+    "data",
+    "training_data",
+    "cli",
+)
+
+
 def test_import_hdr_and_the_picture_pipeline_load_no_tensorflow():
     assert _imported_after("import hdr") == []
+    assert _imported_after("\n".join(f"import hdr.{name}" for name in _LIGHT)) == []
     assert _imported_after("import hdr; hdr.to_mnist, hdr.TrainConfig, hdr.PRESETS, hdr.load_mnist") == []
     assert _imported_after("import hdr; hdr.Predictor") != []  # the probe sees TensorFlow when it is there
 
