@@ -19,7 +19,7 @@ test:  ## every test, browser tests included (needs Chromium at /usr/bin/chromiu
 test-fast:  ## everything but the real-browser tests
 	$(PYTHON) -m pytest -m "not browser"
 
-screenshots:  ## the README's screenshots, taken by the browser tests in docs/screenshots/
+screenshots:  ## the screenshots of the README and docs/app.md, taken by the browser tests in docs/screenshots/
 	HDR_SCREENSHOTS_DIR=docs/screenshots $(PYTHON) -m pytest -m browser tests/test_browser.py tests/test_attribution.py
 
 lint:  ## what CI checks: lint and format over the whole repository
@@ -28,7 +28,7 @@ lint:  ## what CI checks: lint and format over the whole repository
 format:
 	ruff format . && ruff check --fix .
 
-bench:  ## the benchmarks whose tables are in the README
+bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md, training.md)
 	$(PYTHON) -m bench.predict_speed --n 1000
 	$(PYTHON) -m bench.zoo --epochs 1
 	$(PYTHON) -m bench.time_to_accuracy
@@ -38,7 +38,7 @@ bench:  ## the benchmarks whose tables are in the README
 	$(PYTHON) -m bench.robustness --n 1000
 	$(PYTHON) -m bench.app_latency --samples 100
 
-train-default:  ## how models/default.keras was made: the commands in its card (see the README's "The shipped model")
+train-default:  ## how models/default.keras was made: the commands in its card (see docs/model.md)
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 5 --out models/heavy-5.keras --overwrite
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 6 --out models/heavy-6.keras --overwrite
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 7 --out models/heavy-7.keras --overwrite

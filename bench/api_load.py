@@ -8,7 +8,7 @@ digit drawn as a canvas-sized PNG), and prints one table row per server and clie
 
 Usage::
 
-    HDR_DATA_DIR=../shared/mnist python -m bench.api_load                    # the README table
+    HDR_DATA_DIR=../shared/mnist python -m bench.api_load                    # the table in docs/
     HDR_DATA_DIR=../shared/mnist python -m bench.api_load --requests 20      # quicker
 """
 
@@ -123,7 +123,7 @@ def _load(url: str, request: tuple[bytes, dict[str, str]], clients: int, per_cli
 
 
 def main() -> None:
-    """Prints the README table."""
+    """Prints the table in docs/benchmarks.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50, help="requests per client (default: 50)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="processes to compare (default: 1 2)")

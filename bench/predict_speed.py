@@ -12,7 +12,7 @@ in four colour schemes, thin to thick pens, off-centre and small):
 
 Usage::
 
-    python -m bench.predict_speed            # the README table (1000 drawings)
+    python -m bench.predict_speed            # the table in docs/ (1000 drawings)
     python -m bench.predict_speed --n 100    # quicker
 """
 

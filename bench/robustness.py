@@ -18,7 +18,7 @@ grey levels), each handed over as the small grey scan it is.
 
 Usage::
 
-    python -m bench.robustness              # the README table (1000 digits per condition)
+    python -m bench.robustness              # the table in docs/ (1000 digits per condition)
     python -m bench.robustness --n 200      # quicker
 """
 
@@ -82,7 +82,7 @@ def main() -> None:
         "--split",
         choices=("test", "val"),
         default="test",
-        help="MNIST test digits (the README table), or the seed-0 validation split to choose models on (default: test)",
+        help="MNIST test digits (the table in docs/pipeline.md), or the seed-0 validation split to choose models on (default: test)",
     )
     args = parser.parse_args()
 

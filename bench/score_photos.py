@@ -12,7 +12,7 @@ decoding included.
 
 Usage::
 
-    python -m bench.score_photos --n 30 --timing-runs 9   # the table in the README
+    python -m bench.score_photos --n 30 --timing-runs 9   # the table in docs/
     python -m bench.score_photos --dry-run          # a few photos per kind, to check the path
 """
 

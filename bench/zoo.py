@@ -11,7 +11,7 @@ single-image latency (p50/p95) of ``Predictor`` against ``model.predict``. Seed 
 
 Usage::
 
-    python -m bench.zoo --epochs 1               # the README table
+    python -m bench.zoo --epochs 1               # the table in docs/
     python -m bench.zoo --epochs 1 --limit 2000  # a quick look
     python -m bench.zoo --save DIR               # keep the trained models for a later --load DIR
 """

@@ -1,10 +1,7 @@
-"""``python -m hdr``: the command line (see :mod:`hdr.cli`)."""
+"""``python -m hdr``: the command line (see :mod:`hdr.cli`), the same as the installed ``hdr`` command."""
 
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not for CLI users
-
-from hdr.cli import main  # noqa: E402  (after the environment is set)
+from hdr.cli import main
 
 sys.exit(main())

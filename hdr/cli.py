@@ -9,12 +9,15 @@ object with ``--json``), the remaining files are still processed, and the exit s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
 from hdr import commands
 from hdr.commands import EXIT_ERROR
+from hdr.config import ARCHITECTURE_NOTES, PRESETS, SCHEDULES, ModelConfig, TrainConfig
 from hdr.data import DataError
+from hdr.degrade import DAMAGE_MIXES
 from hdr.settings import DATA_DIR_ENV, HANDWRITING_DIR_ENV, MODELS_DIR_ENV
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
@@ -50,32 +53,36 @@ def _add_models_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--models-dir",
         default=None,
-        help=f"folder of saved models (default: ${MODELS_DIR_ENV}, else the repo's models/)",
+        help=f"folder of saved models (default: ${MODELS_DIR_ENV}, else models/ in the checkout or ~/.local/share/hdr)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    from hdr.degrade import DAMAGE_MIXES
-    from hdr.models import ARCHITECTURES
-
-    parser = argparse.ArgumentParser(prog="python -m hdr", description="HDR: handwritten digit recognition.")
+    """The argument parser of every subcommand; its choices and defaults come from :mod:`hdr.config`."""
+    d = TrainConfig()
+    parser = argparse.ArgumentParser(prog="hdr", description="HDR: handwritten digit recognition.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model and save it with its card")
     t.add_argument(
         "--preset",
         default=None,
-        choices=["quick", "standard", "best"],
+        choices=list(PRESETS),
         help="a named recipe (quick: ~3 min on 2 cores); the options below replace its settings",
     )
-    t.add_argument("--arch", default=None, choices=sorted(ARCHITECTURES), help="architecture (default: hdrnet)")
-    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: 30)")
-    t.add_argument("--batch-size", type=int, default=None, help="batch size (default: 128)")
-    t.add_argument("--lr", type=float, default=None, help="initial (one-cycle: peak) learning rate (default: 0.001)")
-    t.add_argument("--lr-decay", type=float, default=None, help="per-epoch learning-rate factor (default: 0.9)")
     t.add_argument(
-        "--schedule", default=None, choices=["decay", "one-cycle"], help="learning-rate schedule (default: decay)"
+        "--arch", default=None, choices=sorted(ARCHITECTURE_NOTES), help=f"architecture (default: {ModelConfig().arch})"
+    )
+    t.add_argument("--epochs", type=int, default=None, help=f"maximum epochs (default: {d.epochs})")
+    t.add_argument("--batch-size", type=int, default=None, help=f"batch size (default: {d.batch_size})")
+    t.add_argument(
+        "--lr", type=float, default=None, help=f"initial (one-cycle: peak) learning rate (default: {d.learning_rate})"
+    )
+    t.add_argument(
+        "--lr-decay", type=float, default=None, help=f"per-epoch learning-rate factor (default: {d.lr_decay})"
+    )
+    t.add_argument(
+        "--schedule", default=None, choices=list(SCHEDULES), help=f"learning-rate schedule (default: {d.schedule})"
     )
     t.add_argument("--dropout", type=float, default=None, help="dropout rate (default: the architecture's own)")
     t.add_argument(
@@ -85,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--damage",
         type=float,
         default=None,
-        help="share of training images damaged like real input (faint, blurred, low-res, noisy; default: 0)",
+        help=f"share of training images damaged like real input (faint, blurred, low-res, noisy; default: {d.damage:g})",
     )
     t.add_argument(
         "--damage-mix",
@@ -94,17 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="which damage: basic (every kind alike) or heavy (more low-res, blur and pens, small scans)",
     )
     t.add_argument(
-        "--val-fraction", type=float, default=None, help="validation share of the training set (default: 0.1)"
+        "--val-fraction",
+        type=float,
+        default=None,
+        help=f"validation share of the training set (default: {d.val_fraction})",
     )
-    t.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default: 8)")
-    t.add_argument("--seed", type=int, default=None, help="random seed of weights and augmentation (default: 0)")
+    t.add_argument(
+        "--patience", type=int, default=None, help=f"early-stopping patience in epochs (default: {d.patience})"
+    )
+    t.add_argument(
+        "--seed", type=int, default=None, help=f"random seed of weights and augmentation (default: {d.seed})"
+    )
     t.add_argument(
         "--time-budget",
         type=float,
         default=None,
         metavar="SECONDS",
         help="one-cycle only: anneal and stop by this many seconds of training, however fast the machine "
-        "(default: none; quick: 150)",
+        f"(default: none; quick: {PRESETS['quick'].time_budget:g})",
     )
     t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
     t.add_argument("--dry-run", action="store_true", help="one epoch on 512 images: checks the whole path in seconds")
@@ -184,15 +198,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
+    # TensorFlow is imported by the commands, after this: its start-up chatter is not for CLI users.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from PIL import Image
-
-    from hdr.store import ModelStoreError
 
     # hdr.preprocess compares every picture with its own pixel caps (in the decoding thread);
     # Pillow's process-wide warning, which starts below them, would only add a stray line.
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # --help ends here, before anything imports TensorFlow
+    from hdr.store import ModelStoreError
+
     args.argv = argv  # recorded in model cards, so a model says how to make it again
     handlers = {
         "train": commands.train,

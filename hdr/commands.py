@@ -108,7 +108,7 @@ _TRAIN_OPTIONS = (
 
 def train_config(args: Namespace):
     """The run ``train`` makes: ``--preset``'s config (or the defaults), with every option given replacing its setting."""
-    from hdr.presets import preset_config
+    from hdr.config import preset_config
 
     given = {option: getattr(args, option) for option in _TRAIN_OPTIONS if getattr(args, option) is not None}
     if "lr" in given:
@@ -156,11 +156,11 @@ def ensemble(args: Namespace) -> int:
     from hdr.evaluate import evaluate_model
     from hdr.models import average_models
     from hdr.predict import Predictor
-    from hdr.store import load_keras_model, read_card, resolve_model_path, save_model
+    from hdr.store import check_can_save, load_keras_model, read_card, resolve_model_path, save_model
 
     out = Path(args.out)
-    if out.with_suffix(".keras").exists() and not args.overwrite:
-        raise ValueError(f"{out.with_suffix('.keras')} exists; pass --overwrite to replace it")
+    # Name, folder and free space are checked before the minutes of loading and scoring, not after.
+    check_can_save(out.stem, out.parent, overwrite=args.overwrite)
     paths = [resolve_model_path(member, _models_dir(args)) for member in args.members]
     cards = [read_card(path.stem, path.parent) for path in paths]
     splits = {(_split_seed(c.config), c.config.get("val_fraction"), c.data.get("train")) for c in cards}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, log_loss, precision_recall_fscore_support
@@ -73,20 +74,26 @@ def evaluate_probabilities(probs: np.ndarray, labels: np.ndarray, *, top_pairs: 
     )
 
 
-def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, batch_size: int = 1000) -> Metrics:
-    """Runs a Keras model over ``uint8 (N, 28, 28)`` images and scores it.
+class Classifier(Protocol):
+    """What can be scored: class probabilities of a batch (a :class:`hdr.predict.Predictor`, a
+    :class:`hdr.export.TFLiteModel`); each bounds its own batches."""
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """``(N, 28, 28, 1)`` float32 in [0, 1] -> ``(N, 10)`` float32 probabilities."""
+        ...
+
+
+def evaluate_model(classifier: Classifier, images: np.ndarray, labels: np.ndarray) -> Metrics:
+    """Runs a classifier over ``uint8 (N, 28, 28)`` images and scores it.
 
     Args:
-        model: A Keras model or a :class:`hdr.predict.Predictor`.
+        classifier: A :class:`hdr.predict.Predictor` or a :class:`hdr.export.TFLiteModel`
+            (a bare Keras model: wrap it in a Predictor).
         images: MNIST-format images (ink 255 on 0).
         labels: ``(N,)`` true digits.
-        batch_size: Images per forward pass.
 
     Returns:
         The metrics.
     """
-    x = images.astype(np.float32)[..., None] / 255.0
-    probs = np.concatenate(
-        [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
-    )
+    probs = classifier.probabilities(images.astype(np.float32)[..., None] / 255.0)
     return evaluate_probabilities(probs, labels)

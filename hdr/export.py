@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hdr.files import write_atomic
 from hdr.predict import batched_probabilities
 from hdr.settings import IMAGE_SIZE
 
@@ -106,25 +107,17 @@ def write_tflite(content: bytes, path: str | os.PathLike, *, overwrite: bool = F
         raise ExportError(f"{path}: the output must end in {TFLITE_SUFFIX}")
     if path.exists() and not overwrite:
         raise ExportError(f"{path} exists; pass --overwrite to replace it")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, content)
 
 
 class TFLiteModel:
-    """An exported ``.tflite`` model, run by the LiteRT interpreter; callable like a Keras model.
+    """An exported ``.tflite`` model, run by the LiteRT interpreter; a :class:`hdr.evaluate.Classifier` like a Predictor.
 
     The interpreter is not thread-safe, so calls are serialised by a lock.
 
     Example:
         >>> model = TFLiteModel.load("m.tflite")
-        >>> model(x).shape  # x: (N, 28, 28, 1) float32
+        >>> model.probabilities(x).shape  # x: (N, 28, 28, 1) float32
         (N, 10)
     """
 
@@ -179,7 +172,3 @@ class TFLiteModel:
         # An int8 softmax comes back in steps of 1/256 that need not sum to one; rescaled, it
         # is a distribution again (a float model's output is left as it is, up to rounding).
         return probs / np.maximum(probs.sum(axis=1, keepdims=True), np.finfo(np.float32).tiny)
-
-    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Same as :meth:`probabilities`, so it can stand where a Keras model is called."""
-        return self.probabilities(x)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +22,7 @@ from PIL import Image
 from hdr import settings
 from hdr.data import load_image_folder
 from hdr.decode import WORK_SIDE, ImageInput, open_image
+from hdr.files import write_atomic
 from hdr.preprocess import to_mnist
 from hdr.settings import NUM_CLASSES
 
@@ -77,16 +77,7 @@ def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike |
     _to_pil(image).save(buffer, format="PNG")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     path = folder / f"{stamp}-{uuid.uuid4().hex[:12]}{_SUFFIX}"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, buffer.getvalue())
 
 
 def count_samples(feedback_dir: str | os.PathLike | None = None) -> dict[int, int]:

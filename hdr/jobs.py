@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from hdr.cards import make_card
@@ -232,7 +231,10 @@ class TrainingJob:
             model = load_keras_model(model_paths(self.base_model, self.models_dir)[0])
             before = self._score(Predictor(model))
         else:
-            model = _build_fresh(config)
+            # Built here, in the job's own thread. Never keras.backend.clear_session() here: in Keras 3 it
+            # resets every thread's Keras state (another thread building a model then repeats layer names,
+            # Keras' "unique names" error) and empties the kernel cache of the models the server keeps warm.
+            model = build_model(config.model)
         self._set(message="training")
         result = train_model(
             data.x_train, data.y_train, data.x_val, data.y_val, config,
@@ -271,26 +273,6 @@ class TrainingJob:
         if self.data.x_feedback is not None and len(self.data.x_feedback):
             scores["feedback"] = evaluate_model(predictor, self.data.x_feedback, self.data.y_feedback).accuracy
         return scores
-
-
-_BUILD_ATTEMPTS = 3
-
-
-def _build_fresh(config: TrainConfig) -> keras.Model:
-    """Builds ``config.model`` in this thread, resetting Keras' layer-name counters first.
-
-    Under a Streamlit server, building in a background thread occasionally failed with Keras'
-    "All layers added to a Sequential model should have unique names" (auto-generated names
-    repeating); a fresh session and another attempt always succeeded.
-    """
-    for attempt in range(_BUILD_ATTEMPTS):
-        keras.backend.clear_session(free_memory=False)
-        try:
-            return build_model(config.model)
-        except ValueError as exc:
-            if "unique names" not in str(exc) or attempt == _BUILD_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 _registry_lock = threading.Lock()

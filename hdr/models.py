@@ -7,23 +7,14 @@ probabilities, so any of them can be trained, evaluated, saved and served the sa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import keras
 from keras import layers
 
+from hdr.config import ARCHITECTURE_NOTES, ModelConfig  # noqa: F401  (the notes: their old home)
 from hdr.settings import IMAGE_SIZE, NUM_CLASSES
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Settings of one architecture; stored in the model card so a model can be rebuilt."""
-
-    arch: str = "hdrnet"  # a name from ARCHITECTURES
-    dropout: float | None = None  # None: the architecture's own published dropout rate
-    width: int = 32  # filters of the first block; later blocks double it (CNNs only)
 
 
 def _mlp(cfg: ModelConfig) -> keras.Model:
@@ -172,14 +163,6 @@ ARCHITECTURES: dict[str, Callable[[ModelConfig], keras.Model]] = {
     "kaggle5": _kaggle5,
     "hdrnet": _hdrnet,
     "quicknet": _quicknet,
-}
-ARCHITECTURE_NOTES = {
-    "mlp": "Seed 004: MLP 784-512-512-10, dropout 0.3",
-    "simple_cnn": "Keras example: Conv32-Conv64-pool-Dense128",
-    "bn_cnn": "99.47% project: BN-CNN 32-64-128",
-    "kaggle5": "99.5% Kaggle entry: Conv32x2(5x5)-Conv64x2(3x3)-Dense256",
-    "hdrnet": "HDR's own: all-conv BN network with strided downsampling (the shipped default's)",
-    "quicknet": "HDR's fast one: BN-CNN built for time to accuracy on a CPU (quick preset)",
 }
 
 

@@ -133,10 +133,6 @@ class Predictor:
         """
         return apply_temperature(batched_probabilities(lambda batch: self._forward(batch).numpy(), x), self.temperature)
 
-    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Same as :meth:`probabilities`, so a Predictor can stand where a Keras model is called."""
-        return self.probabilities(x)
-
     def predict(self, image: ImageInput) -> Prediction:
         """Preprocesses one image and classifies it (see :func:`hdr.preprocess.to_mnist` for inputs)."""
         return self.predict_preprocessed([to_mnist(image)])[0]

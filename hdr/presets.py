@@ -1,87 +1,22 @@
-"""Named training recipes, the same on the command line and on the Train page, and how long each takes here.
+"""How long a training recipe takes here: measured throughput, estimated wall time.
 
-A preset is a complete :class:`~hdr.train.TrainConfig`; settings given explicitly replace the
-preset's (``python -m hdr train --preset quick --epochs 3``). Time is estimated from the
-throughput of the real training step measured on this machine, not from a table of someone
-else's computer.
+The recipes themselves (:data:`hdr.config.PRESETS`, :func:`hdr.config.preset_config`) live in
+:mod:`hdr.config`, which needs no TensorFlow; they are imported here too, where they used to be.
+Time is estimated from the throughput of the real training step measured on this machine, not
+from a table of someone else's computer.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 
 import keras
 import numpy as np
 
-from hdr.models import ModelConfig, build_model
-from hdr.train import TrainConfig, build_dataset, compile_model
-
-# The best model we found that trains in under 3 minutes on 2 CPU cores (MNIST test >= 99.4%).
-# Too few epochs for augmentation to pay: 6 epochs with it, 99.28% on validation; 7 without, 99.42%.
-_QUICK = TrainConfig(
-    model=ModelConfig(arch="quicknet"),
-    epochs=7,
-    batch_size=128,
-    learning_rate=4e-3,
-    schedule="one-cycle",
-    augment=False,
-    patience=7,
-    # 7 epochs take ~145 s here at full speed; on a slower machine (we have seen one a third as
-    # fast, nothing else running) the cycle anneals early and the run still ends in time.
-    time_budget=150.0,
-)
-PRESETS: dict[str, TrainConfig] = {
-    "quick": _QUICK,
-    # The same network, twice as long, with rotation/shift/zoom augmentation.
-    "standard": dataclasses.replace(_QUICK, epochs=15, augment=True, patience=15, time_budget=None),
-    # The recipe of the shipped default's first member: the largest network, long and slow.
-    "best": TrainConfig(
-        model=ModelConfig(arch="hdrnet"),
-        epochs=40,
-        batch_size=128,
-        learning_rate=1e-3,
-        lr_decay=0.92,
-        patience=15,
-    ),
-}
-PRESET_NOTES = {  # measured on 2 CPU cores with nothing else running (README: "Training fast on a CPU")
-    "quick": "under 3 min on 2 cores, 99.5% on MNIST test",
-    "standard": "about 7 min, 99.5%",
-    "best": "about 22 min (hdrnet, 40 epochs), 99.6%",
-}
-
-
-def preset_config(name: str | None, **overrides) -> TrainConfig:
-    """A preset's config with some settings replaced.
-
-    Args:
-        name: A key of :data:`PRESETS`, or None for :class:`TrainConfig`'s defaults.
-        **overrides: :class:`TrainConfig` fields to replace (``epochs=3``); ``arch`` and
-            ``dropout`` replace the model's. A preset's ``time_budget`` is kept only while the
-            network, epochs, batch size, augmentation, damage and schedule are the preset's.
-
-    Raises:
-        ValueError: Unknown preset or setting.
-    """
-    if name is not None and name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-    config = TrainConfig() if name is None else PRESETS[name]
-    model_fields = {k: overrides.pop(k) for k in ("arch", "dropout", "width") if k in overrides}
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
-    if unknown:
-        raise ValueError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
-    if model_fields:
-        overrides["model"] = dataclasses.replace(config.model, **model_fields)
-    changed = dataclasses.replace(config, **overrides)
-    if "time_budget" not in overrides and any(getattr(changed, f) != getattr(config, f) for f in _TIMED):
-        changed = dataclasses.replace(changed, time_budget=None)  # the budget was fitted to the preset's run
-    return changed
-
-
-# What a preset's time budget was fitted to: change one and the budget goes, unless given anew.
-_TIMED = ("model", "epochs", "batch_size", "augment", "damage", "damage_mix", "schedule")
+from hdr.config import PRESET_NOTES, PRESETS, TrainConfig, preset_config  # noqa: F401  (their old home)
+from hdr.models import build_model
+from hdr.train import build_dataset, compile_model
 
 
 def measure_throughput(config: TrainConfig, *, batches: int = 8, warmup: int = 3) -> float:

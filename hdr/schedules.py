@@ -11,8 +11,6 @@ import time
 
 import keras
 
-SCHEDULES = ("decay", "one-cycle")
-
 
 @keras.saving.register_keras_serializable(package="hdr")
 class OneCycle(keras.optimizers.schedules.LearningRateSchedule):

@@ -8,13 +8,16 @@ reads best, a clean neck between two digits counting in favour of a cut.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from hdr.blobs import Blob
 from hdr.ink import stroke_width
-from hdr.predict import Prediction
+
+if TYPE_CHECKING:  # a type only: the cutting rules need no TensorFlow
+    from hdr.predict import Prediction
 
 SINGLE_ASPECT = 1.15  # blobs at most this wide for their height may be one digit (the typical width)
 NARROW_ASPECT = 0.4  # narrower blobs ("1") do not count when estimating the typical digit width

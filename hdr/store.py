@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 
 from hdr import settings
+from hdr.files import TEMP_SUFFIX, write_atomic
 
 DEFAULT_NAME = "default"
 _ACTIVE_FILE = "active.json"
@@ -31,7 +32,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MIN_FREE_BYTES = 64 * 1024 * 1024
 # A save takes seconds: a hidden temporary file older than this was left by a crash mid-save.
 STALE_TEMP_SECONDS = 3600
-_TEMP_SUFFIXES = (".keras", ".tmp")  # what save_model and _atomic_write_text leave behind, named ".NAME.*"
+_TEMP_SUFFIXES = (".keras", TEMP_SUFFIX)  # what save_model and write_atomic leave behind, named ".NAME.*"
 
 
 class ModelStoreError(RuntimeError):
@@ -87,11 +88,22 @@ def models_folder(models_dir: str | os.PathLike | None = None) -> Path:
     return settings.models_dir() if models_dir is None else Path(models_dir)
 
 
-def model_paths(name: str, models_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """The ``.keras`` and ``.json`` paths of model ``name`` (in the settings' models folder by default)."""
+def _paths_in(folder: Path, name: str) -> tuple[Path, Path]:
+    """The ``.keras`` and ``.json`` paths model ``name`` has, or would be saved to, in ``folder``."""
     _check_name(name)
-    folder = models_folder(models_dir)
     return folder / f"{name}.keras", folder / f"{name}.json"
+
+
+def model_paths(name: str, models_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """The ``.keras`` and ``.json`` paths of model ``name`` (in the settings' models folder by default).
+
+    A folder without a default of its own (a fresh one, or the user's folder of an installed
+    package) reads the shipped default from :func:`hdr.settings.shipped_dir`.
+    """
+    weights, card = _paths_in(models_folder(models_dir), name)
+    if name == DEFAULT_NAME and not weights.exists():
+        return _paths_in(settings.shipped_dir(), name)
+    return weights, card
 
 
 def remove_stale_temps(
@@ -127,7 +139,7 @@ def check_models_dir(models_dir: str | os.PathLike | None = None, *, min_free_by
     models_dir = models_folder(models_dir)
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=models_dir, prefix=".write-check.", suffix=".tmp")
+        fd, probe = tempfile.mkstemp(dir=models_dir, prefix=".write-check.", suffix=TEMP_SUFFIX)
         os.close(fd)
         os.unlink(probe)
         free = shutil.disk_usage(models_dir).free
@@ -150,31 +162,18 @@ def check_can_save(name: str, models_dir: str | os.PathLike | None = None, *, ov
         ModelStoreError: The name is invalid or taken (without ``overwrite``), or the folder is unusable.
     """
     models_dir = models_folder(models_dir)
-    weights, _ = model_paths(name, models_dir)
+    weights, _ = _paths_in(models_dir, name)
     if weights.exists() and not overwrite:
         raise ModelStoreError(f"{weights} already exists: choose another name or overwrite it")
     check_models_dir(models_dir)
     return weights
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Writes ``text`` to ``path`` through a temporary file and an atomic rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def new_model_name(arch: str, models_dir: str | os.PathLike | None = None) -> str:
     """A fresh, sortable name such as ``hdrnet-20261121-224501``."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     name, n, models_dir = f"{arch}-{stamp}", 1, models_folder(models_dir)
-    while model_paths(name, models_dir)[0].exists():
+    while _paths_in(models_dir, name)[0].exists():
         n += 1
         name = f"{arch}-{stamp}-{n}"
     return name
@@ -200,7 +199,7 @@ def save_model(
     models_dir = models_folder(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(models_dir)
-    weights_path, card_path = model_paths(card.name, models_dir)
+    weights_path, card_path = _paths_in(models_dir, card.name)
     if weights_path.exists() and not overwrite:
         raise ModelStoreError(f"model {card.name!r} already exists in {models_dir}")
     fd, tmp = tempfile.mkstemp(dir=models_dir, prefix=f".{card.name}.", suffix=".keras")
@@ -212,7 +211,7 @@ def save_model(
         card.file_size = Path(tmp).stat().st_size
         card.created = card.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
         # The card goes first: a reader who finds the .keras file always finds its card.
-        _atomic_write_text(card_path, card.to_json())
+        write_atomic(card_path, card.to_json())
         os.replace(tmp, weights_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -260,7 +259,7 @@ def read_card(name: str, models_dir: str | os.PathLike | None = None) -> ModelCa
 def update_card(card: ModelCard, models_dir: str | os.PathLike | None = None) -> None:
     """Rewrites the card of an existing model (e.g. after evaluating it)."""
     _, card_path = model_paths(card.name, models_dir)
-    _atomic_write_text(card_path, card.to_json())
+    write_atomic(card_path, card.to_json())
 
 
 def load_keras_model(path: str | os.PathLike) -> keras.Model:
@@ -332,7 +331,7 @@ def set_active_model(name: str, models_dir: str | os.PathLike | None = None) -> 
     if not model_paths(name, models_dir)[0].is_file():
         raise ModelStoreError(f"no model named {name!r} in {models_dir} (deleted meanwhile?)")
     try:
-        _atomic_write_text(models_dir / _ACTIVE_FILE, json.dumps({"name": name}) + "\n")
+        write_atomic(models_dir / _ACTIVE_FILE, json.dumps({"name": name}) + "\n")
     except OSError as exc:
         raise ModelStoreError(f"cannot activate {name}: {models_dir} is not writable ({exc.strerror or exc})") from None
 

@@ -6,90 +6,22 @@ record curves for a page to poll, without this module knowing about either.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from hdr.degrade import DAMAGE_MIXES, random_damage
-from hdr.models import ModelConfig, build_model
+from hdr.config import TrainConfig
+from hdr.degrade import random_damage
+from hdr.models import build_model
 from hdr.preprocess import to_mnist
-from hdr.schedules import SCHEDULES, OneCycle, TimeBudget
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Settings of one training run; stored in the model card."""
-
-    model: ModelConfig = field(default_factory=ModelConfig)  # the architecture to train
-    epochs: int = 30  # upper bound; early stopping may end sooner
-    batch_size: int = 128
-    learning_rate: float = 1e-3  # Adam's initial rate ("decay") or its peak ("one-cycle")
-    lr_decay: float = 0.9  # per-epoch multiplicative decay of the learning rate ("decay" only)
-    schedule: str = "decay"  # "decay": rate x lr_decay^epoch; "one-cycle": warm up, then anneal to zero
-    augment: bool = True  # random rotation, shift and zoom of every training batch
-    rotation_deg: float = 10.0  # MNIST writers tilt their digits by about this much
-    shift: float = 0.1  # fraction of the image size
-    zoom: float = 0.1  # fraction of the image size
-    damage: float = 0.0  # share of training images damaged like real input (hdr.degrade), then preprocessed
-    damage_mix: str = "basic"  # which kinds of damage, how often and how strong: a key of hdr.degrade.DAMAGE_MIXES
-    val_fraction: float = 0.1  # share of the training data held out for model selection
-    patience: int = 8  # epochs without a better validation loss before stopping
-    seed: int = 0  # initial weights, shuffling, augmentation
-    split_seed: int = 0  # which images are held out: fixed, so runs with different seeds share one validation set
-    limit: int | None = None  # train on the first N training images only (smoke tests, demos)
-    time_budget: float | None = None  # seconds of training ("one-cycle"): the cycle ends and training stops by then
-
-    def validate(self) -> None:
-        """Raises ValueError with a one-line reason when a setting is nonsense."""
-        checks = [
-            (1 <= self.epochs <= 1000, f"epochs must be 1..1000, got {self.epochs}"),
-            (1 <= self.batch_size <= 8192, f"batch size must be 1..8192, got {self.batch_size}"),
-            (0 < self.learning_rate <= 1, f"learning rate must be in (0, 1], got {self.learning_rate}"),
-            (0 < self.lr_decay <= 1, f"lr decay must be in (0, 1], got {self.lr_decay}"),
-            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"),
-            (0 <= self.rotation_deg <= 90, f"rotation must be 0..90 degrees, got {self.rotation_deg}"),
-            (0 <= self.shift < 0.5, f"shift must be in [0, 0.5), got {self.shift}"),
-            (0 <= self.zoom < 0.5, f"zoom must be in [0, 0.5), got {self.zoom}"),
-            (0 <= self.damage <= 1, f"damage share must be in [0, 1], got {self.damage}"),
-            (
-                self.damage_mix in DAMAGE_MIXES,
-                f"damage mix must be one of {', '.join(DAMAGE_MIXES)}, got {self.damage_mix!r}",
-            ),
-            (0 < self.val_fraction < 0.5, f"validation fraction must be in (0, 0.5), got {self.val_fraction}"),
-            (self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
-            (self.limit is None or self.limit >= 20, f"limit must be at least 20 images, got {self.limit}"),
-            (
-                self.time_budget is None or 1 <= self.time_budget <= 7 * 86400,
-                f"time budget must be 1 s to 7 days, got {self.time_budget}",
-            ),
-            (
-                self.time_budget is None or self.schedule == "one-cycle",
-                "a time budget needs the one-cycle schedule (it anneals the rate to zero by then)",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-
-    def to_dict(self) -> dict:
-        """The config as plain JSON-able data."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        """Rebuilds a config saved by :meth:`to_dict`."""
-        data = dict(data)
-        data["model"] = ModelConfig(**data.get("model", {}))
-        data.setdefault("split_seed", data.get("seed", 0))  # cards written before split_seed split by seed
-        return cls(**data)
+from hdr.schedules import OneCycle, TimeBudget
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hdr.config import ModelConfig, TrainConfig
 from hdr.data import DataError, Mnist, split_validation
 from hdr.handwriting import HandwritingSet
-from hdr.models import ModelConfig
-from hdr.train import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,9 @@ def make_fine_tune_data(
     x_fb, y_fb = feedback
     if len(x_fb) == 0:
         raise DataError("no feedback samples yet: save some from the Draw or Upload page first")
-    split = split_validation(mnist.x_train, mnist.y_train, val_fraction=val_fraction, seed=config.seed)
+    # The split the card records (split_seed), not the run's own seed: the card must name the images held out.
+    split_seed = config.train_config().split_seed
+    split = split_validation(mnist.x_train, mnist.y_train, val_fraction=val_fraction, seed=split_seed)
     n = min(config.mnist_images, len(split.x_train))
     x_train = np.concatenate([np.repeat(x_fb, config.feedback_repeat, axis=0), split.x_train[:n]])
     y_train = np.concatenate([np.repeat(y_fb, config.feedback_repeat, axis=0), split.y_train[:n]])

@@ -254,7 +254,7 @@ def test_models_page_errors_are_one_line_and_the_page_goes_on(app_dirs, mnist, m
 
     at = _run("pages/models.py")
     at.selectbox(key="chosen").set_value(name).run()
-    monkeypatch.setattr(store, "_atomic_write_text", read_only)
+    monkeypatch.setattr(store, "write_atomic", read_only)
     monkeypatch.setattr(Path, "unlink", read_only)
     at.button(key="activate").click().run()
     assert not at.exception and [e.value for e in at.error] == [

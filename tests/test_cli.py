@@ -53,7 +53,10 @@ def test_predict_json_reads_good_files_and_reports_bad_ones(files, capsys):
     good = {k: r for k, r in zip(order, records, strict=True) if "error" not in r}
     assert {k: r["digit"] for k, r in good.items()} == {"d7": 7, "d2": 2, "blank": None, "d0": 0}
     for record in good.values():
-        assert set(record) == {"path", "digit", "confidence", "unsure", "probabilities"} and len(record["probabilities"]) == 10
+        assert (
+            set(record) == {"path", "digit", "confidence", "unsure", "probabilities"}
+            and len(record["probabilities"]) == 10
+        )
     errors = {k: r["error"] for k, r in zip(order, records, strict=True) if "error" in r}
     assert set(errors) == {"empty", "text", "truncated", "bomb", "missing"}
     assert all("\n" not in e for e in errors.values())
@@ -155,6 +158,14 @@ def test_ensemble_refuses_members_validated_on_different_splits(tmp_path, capsys
     assert main(["ensemble", str(a), str(b), "--out", str(tmp_path / "both.keras")]) == 1
     assert "not validated on one common split" in capsys.readouterr().err
     assert not (tmp_path / "both.keras").exists()
+
+
+def test_ensemble_checks_where_it_will_save_before_reading_any_member(tmp_path, capsys):
+    not_a_folder = tmp_path / "out"
+    not_a_folder.write_text("a file where the output folder should be")
+    members = [str(tmp_path / "missing-a.keras"), str(tmp_path / "missing-b.keras")]
+    assert main(["ensemble", *members, "--out", str(not_a_folder / "both.keras")]) == 1
+    assert "cannot save models there" in capsys.readouterr().err  # not the members' missing cards
 
 
 def test_nonsense_hyperparameters_are_refused(capsys):

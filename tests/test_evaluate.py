@@ -2,6 +2,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 from hdr.evaluate import evaluate_model, evaluate_probabilities
+from hdr.predict import Predictor
 
 
 def _probs(pred, confidence):
@@ -34,6 +35,6 @@ def test_confused_pairs_and_misclassified_are_ordered():
 
 def test_evaluate_model_runs_a_model_over_uint8_images(tiny, tiny_model):
     x, y = tiny
-    m = evaluate_model(tiny_model, x[:50], y[:50], batch_size=16)
+    m = evaluate_model(Predictor(tiny_model), x[:50], y[:50])
     expected = np.asarray(tiny_model(x[:50].astype(np.float32)[..., None] / 255.0)).argmax(1)
     assert m.accuracy == (expected == y[:50]).mean() and m.n == 50

@@ -28,7 +28,7 @@ def test_exported_model_answers_like_the_keras_model(tiny_model, tiny, tiny_batc
     exported = TFLiteModel(content)
     expected = np.asarray(tiny_model(tiny_batch, training=False))
     for n in (1, 5, 2):  # the interpreter's tensors are resized between calls
-        got = exported(tiny_batch[:n])
+        got = exported.probabilities(tiny_batch[:n])
         assert got.shape == (n, 10)
         np.testing.assert_allclose(got, expected[:n], atol=tolerance)
         np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
@@ -40,7 +40,7 @@ def test_quantized_files_are_smaller(tiny_model, tiny):
 
 
 def test_empty_batch_gives_no_rows(tiny_model):
-    assert TFLiteModel(export_tflite(tiny_model))(np.zeros((0, 28, 28, 1), np.float32)).shape == (0, 10)
+    assert TFLiteModel(export_tflite(tiny_model)).probabilities(np.zeros((0, 28, 28, 1), np.float32)).shape == (0, 10)
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,23 @@ def test_job_records_progress_and_saves_without_activating(small_mnist, models_c
     assert {c.name for c in list_models(models_copy)} == {DEFAULT_NAME, card.name}
 
 
+def _next_name(name: str) -> str:
+    """The auto-generated layer name Keras gives after ``name`` in the same thread: dense -> dense_1 -> dense_2."""
+    base, _, n = name.rpartition("_")
+    return f"{base}_{int(n) + 1}" if n.isdigit() else f"{name}_1"
+
+
+def test_a_job_leaves_the_keras_state_of_other_threads_alone(small_mnist, models_copy):
+    import keras
+
+    before = keras.layers.Dense(1).name  # this thread's name counter, as a page's script thread has one
+    status = jobs.start_job(TINY, make_training_data(small_mnist, TINY), models_dir=models_copy).wait(TIMEOUT)
+    assert status.state == jobs.FINISHED, status.message
+    # keras.backend.clear_session() in the job's thread would have reset this thread's counter too
+    # (so two layers built here at that moment could share a name: Keras' "unique names" error).
+    assert keras.layers.Dense(1).name == _next_name(before)
+
+
 def test_stopped_job_saves_nothing(small_mnist, models_copy):
     before = sorted(p.name for p in models_copy.iterdir())
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ModelConfig, build_model
+from hdr.config import ARCHITECTURE_NOTES
+from hdr.models import ARCHITECTURES, ModelConfig, build_model
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
@@ -10,7 +11,10 @@ def test_every_architecture_maps_images_to_probabilities(arch):
     probs = np.asarray(model(np.random.default_rng(0).random((3, 28, 28, 1), np.float32), training=False))
     assert probs.shape == (3, 10)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
-    assert arch in ARCHITECTURE_NOTES
+
+
+def test_the_zoo_builds_exactly_the_names_the_config_lists():
+    assert set(ARCHITECTURES) == set(ARCHITECTURE_NOTES)  # the CLI's and the Train page's choices
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hdr import store
+from hdr import settings, store
 from hdr.models import ModelConfig, build_model
 from hdr.settings import MODELS_DIR_ENV
 from hdr.store import ModelCard, ModelStoreError
@@ -105,7 +105,7 @@ def test_a_read_only_folder_is_a_one_line_store_error(saved, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(store, "_atomic_write_text", refuse)
+    monkeypatch.setattr(store, "write_atomic", refuse)
     monkeypatch.setattr(type(folder), "unlink", refuse)
     with pytest.raises(ModelStoreError, match="cannot activate m1: .* not writable \\(Permission denied\\)"):
         store.set_active_model("m1", folder)
@@ -185,6 +185,13 @@ def test_the_models_folder_is_read_from_the_environment_when_used(tmp_path, tiny
     assert store.active_model() == "m1" and store.resolve_model_path(None) == tmp_path / "m1.keras"
     monkeypatch.delenv(MODELS_DIR_ENV)
     assert store.models_folder() == Path(store.__file__).resolve().parent.parent / "models"
+
+
+def test_a_folder_without_a_default_of_its_own_reads_the_shipped_one(tmp_path):
+    weights, card = store.model_paths(store.DEFAULT_NAME, tmp_path)
+    assert weights == settings.shipped_dir() / "default.keras" and weights.is_file() and card.is_file()
+    assert store.resolve_model_path(None, tmp_path) == weights  # so an installed package predicts at once
+    assert store.check_can_save(store.DEFAULT_NAME, tmp_path) == tmp_path / "default.keras"  # saves stay in the folder
 
 
 def test_stale_temporary_files_of_a_crashed_save_are_cleaned_up(saved):
