@@ -1,6 +1,7 @@
 # Common commands; the README names them.
 PYTHON ?= python
 export HDR_DATA_DIR ?= ../shared/mnist
+export HDR_HANDWRITING_DIR ?= ../shared/handwriting
 
 .PHONY: install install-dev app test test-fast lint format bench screenshots train-default
 
@@ -28,7 +29,7 @@ lint:  ## what CI checks: lint and format over the whole repository
 format:
 	ruff format . && ruff check --fix .
 
-bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md, training.md)
+bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md, training.md, real-handwriting.md)
 	$(PYTHON) -m bench.predict_speed --n 1000
 	$(PYTHON) -m bench.zoo --epochs 1
 	$(PYTHON) -m bench.time_to_accuracy
@@ -37,9 +38,12 @@ bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md,
 	$(PYTHON) -m bench.score_photos --n 30 --timing-runs 9
 	$(PYTHON) -m bench.robustness --n 1000
 	$(PYTHON) -m bench.app_latency --samples 100
+	$(PYTHON) -m bench.real_handwriting
+	$(PYTHON) -m bench.fine_tune --source ardis
 
 train-default:  ## how models/default.keras was made: the commands in its card (see docs/model.md)
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 5 --out models/heavy-5.keras --overwrite
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 6 --out models/heavy-6.keras --overwrite
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 7 --out models/heavy-7.keras --overwrite
 	$(PYTHON) -m hdr ensemble models/heavy-5.keras models/heavy-6.keras models/heavy-7.keras --out models/default.keras --overwrite
+	$(PYTHON) -m hdr calibrate
