@@ -16,8 +16,9 @@ st.caption(
     f"Frames are read on this server, up to {MAX_READINGS_PER_S} a second; the number shows once the same "
     "reading holds over a few frames. Freeze keeps a frame to correct a digit."
 )
+predictor = state.predictor()  # before the camera starts, so that its first frame finds the model loaded
 frozen = live_camera(key="live")
 if frozen is None:
     st.stop()
 st.subheader("Frozen frame", divider="gray")
-show_picture("frozen frame", frozen.jpeg, state.predictor(), key=f"live-{picture_id(frozen.jpeg)}")
+show_picture("frozen frame", frozen.jpeg, predictor, key=f"live-{picture_id(frozen.jpeg)}")
