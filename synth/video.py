@@ -50,7 +50,10 @@ def paper_frames(
         angle = TILT_DEG * np.sin(phase)
         zoom = (ZOOM[0] + ZOOM[1]) / 2 + (ZOOM[1] - ZOOM[0]) / 2 * np.sin(2 * phase)
         matrix = cv2.getRotationMatrix2D(tuple(centre.tolist()), angle, zoom)
-        matrix[:, 2] += [width / 2 + DRIFT[0] * np.cos(phase) - centre[0], height / 2 + DRIFT[1] * np.sin(phase) - centre[1]]
+        matrix[:, 2] += [
+            width / 2 + DRIFT[0] * np.cos(phase) - centre[0],
+            height / 2 + DRIFT[1] * np.sin(phase) - centre[1],
+        ]
         frame = cv2.warpAffine(sheet, matrix, FRAME_SIZE, flags=cv2.INTER_LINEAR, borderValue=TABLE)
         frames.append(frame)
     return frames

@@ -89,17 +89,26 @@ def test_live_reads_the_held_number_within_2_s_and_follows_it(server, video):
         browser.close()
 
 
-def test_live_camera_refused_says_so_in_one_line(server):
+CAMERA_PROBLEMS = {
+    # A camera, but the permission prompt is answered no (headless Chromium denies without the fake UI).
+    "refused": (
+        ["--use-fake-device-for-media-stream"],
+        "Camera access was refused: allow the camera for this site in the browser, then reload the page.",
+    ),
+    # Permission given, but no camera at all on this machine.
+    "no camera": (["--use-fake-ui-for-media-stream"], "No camera found: plug one in, then reload the page."),
+}
+
+
+@pytest.mark.parametrize("case", CAMERA_PROBLEMS)
+def test_live_camera_problem_is_one_line_and_the_app_works_on(server, case):
+    flags, message = CAMERA_PROBLEMS[case]
     with sync_playwright() as p:
-        browser = _browser(p, "--use-fake-device-for-media-stream")  # a camera, but the permission is denied
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
+        browser = _browser(p, *flags)
+        page = browser.new_page(viewport=VIEWPORT)
         page.goto(f"{server}/live")
         live = page.frame_locator(COMPONENT)
-        expect(live.get_by_test_id("live-status")).to_have_text(
-            "Camera access was refused: allow the camera for this site in the browser, then reload the page.",
-            timeout=PAGE_S,
-        )
+        expect(live.get_by_test_id("live-status")).to_have_text(message, timeout=PAGE_S)
         expect(live.get_by_role("button", name="Freeze")).to_be_disabled()
         page.get_by_role("link", name="Upload").click()  # the rest of the app still works
         expect(page.get_by_role("heading", name="Upload", exact=True)).to_be_visible(timeout=PAGE_S)
