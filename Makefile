@@ -37,6 +37,7 @@ bench:  ## the benchmarks whose tables are in the README
 	$(PYTHON) -m bench.score_photos --n 30 --timing-runs 9
 	$(PYTHON) -m bench.robustness --n 1000
 	$(PYTHON) -m bench.app_latency --samples 100
+	$(PYTHON) -m bench.live_camera --seconds 30 --strokes 20
 
 train-default:  ## how models/default.keras was made: the commands in its card (see the README's "The shipped model")
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 5 --out models/heavy-5.keras --overwrite
