@@ -86,6 +86,17 @@ def test_live_reads_the_held_number_within_2_s_and_follows_it(server, video):
         number = page.locator('[data-testid="stMetric"]').filter(has_text="Number")
         expect(number.locator('[data-testid="stMetricValue"]')).to_have_text(label, timeout=PAGE_S)
         expect(page.get_by_text("Traceback")).to_have_count(0)
+
+        live.get_by_role("button", name="Resume").click()
+        frame.evaluate(
+            "() => document.getElementById('video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))"
+        )
+        expect(live.get_by_test_id("live-status")).to_have_text(
+            "The camera went away: plug it back in, then reload the page."
+        )
+        count = frame.evaluate("() => window.hdrLive.readings.length")
+        page.wait_for_timeout(1000)
+        assert frame.evaluate("() => window.hdrLive.readings.length") <= count + 1  # one may have been in flight
         browser.close()
 
 

@@ -30,8 +30,7 @@ _component = components.declare_component("live_camera", path=str(Path(__file__)
 class FrozenFrame:
     """The frame the user froze, as it was read."""
 
-    jpeg: bytes  # the frame as sent to /api/read
-    text: str  # the steady number shown when it was frozen
+    jpeg: bytes  # the frame as sent to /api/read, whose boxes were drawn when it was frozen
 
 
 def live_camera(*, key: str) -> FrozenFrame | None:
@@ -46,7 +45,7 @@ def live_camera(*, key: str) -> FrozenFrame | None:
     )
     if not value:
         return None
-    return FrozenFrame(_data_url_bytes(value["frame"]), value.get("text", ""))
+    return FrozenFrame(_data_url_bytes(value["frame"]))
 
 
 def _data_url_bytes(data_url: str) -> bytes:
