@@ -40,6 +40,7 @@ bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md,
 	$(PYTHON) -m bench.app_latency --samples 100
 	$(PYTHON) -m bench.real_handwriting
 	$(PYTHON) -m bench.fine_tune --source ardis
+	$(PYTHON) -m bench.live_camera --seconds 30 --strokes 20
 
 train-default:  ## how models/default.keras was made: the commands in its card (see docs/model.md)
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 5 --out models/heavy-5.keras --overwrite

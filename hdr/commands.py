@@ -323,7 +323,12 @@ def calibrate(args: Namespace) -> int:
         for name, (p, y) in scaled.items()
     }
     card = read_card(path.stem, path.parent)
-    card.calibration = {"temperature": temperature, "unsure_below": unsure_below, "validation": report}
+    card.calibration = {
+        "temperature": temperature,
+        "unsure_below": unsure_below,
+        "validation": report,
+        "command": _command_line(args),
+    }
     update_card(card, path.parent)
     if args.json:
         print(json.dumps({"model": predictor.name, **card.calibration}))

@@ -298,3 +298,9 @@ def test_fine_tune_button_appears_with_feedback(app_dirs, mnist):
     save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]), feedback_dir)
     at = _run("pages/train.py")
     assert not at.button(key="fine_tune").disabled
+
+
+def test_live_page_shows_the_camera_component(app_dirs):
+    at = _run("pages/live.py")
+    assert [t.value for t in at.title] == ["Live"]
+    assert not at.metric  # nothing frozen yet: no reading below the camera

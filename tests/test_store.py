@@ -172,6 +172,7 @@ def test_make_train_default_runs_exactly_the_commands_in_the_shipped_card():
     recipe = makefile.split("\ntrain-default:")[1].split("\n\n")[0].splitlines()[1:]
     made = [line.strip().replace("$(PYTHON)", "python") for line in recipe]
     recorded = [c for m in card.config["members"] for c in m["command"].split(" && ")] + [card.command]
+    recorded.append(card.calibration["command"])  # the shipped model's confidence, fitted on validation data
     assert made == recorded
     assert all(word.startswith("models/") for c in made for word in c.split() if word.endswith(".keras"))
     assert "/" not in card.data["source"] and "--data-dir" not in " ".join(recorded)

@@ -10,6 +10,7 @@ import streamlit as st
 PAGES = [
     ("pages/draw.py", "Draw", ":material/draw:"),
     ("pages/upload.py", "Upload", ":material/upload:"),
+    ("pages/live.py", "Live", ":material/videocam:"),
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/models.py", "Models", ":material/inventory_2:"),
 ]
