@@ -6,6 +6,7 @@ answer exactly what ``python -m hdr predict|read --json`` prints.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -19,7 +20,7 @@ import pytest
 import requests
 from PIL import Image
 
-from hdr.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files
+from hdr.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files, api_routes
 from hdr.cli import main
 from tests.test_browser import server  # noqa: F401 - the fixture: streamlit run app.py on a free port
 
@@ -268,3 +269,25 @@ def test_a_chunked_body_with_a_small_content_length_is_refused_before_it_is_read
     assert reply.startswith("HTTP/1.1 4"), reply[:200]
     assert sent < (MAX_REQUEST_MB + 1) * 1024 * 1024
     assert '{"error":"' in reply
+
+
+def test_a_body_longer_than_its_content_length_is_cut_off_at_the_limit():
+    """Whatever the header says, the body is counted as it streams (as a proxy may re-frame it)."""
+    routes = api_routes(predictor=lambda: pytest.fail("nothing is classified"), models_dir=Path)
+    [predict] = [route for route in routes if route.path == "/api/predict"]
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n'
+    received, sent = [], []
+
+    async def receive() -> dict:
+        received.append(1)
+        body = part if len(received) == 1 else b"\0" * (1024 * 1024)
+        return {"type": "http.request", "body": body, "more_body": len(received) < 2 * MAX_REQUEST_MB}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    headers = [(b"content-type", b"multipart/form-data; boundary=b"), (b"content-length", b"10")]
+    scope = {"type": "http", "method": "POST", "path": "/api/predict", "headers": headers, "query_string": b""}
+    asyncio.run(predict.handle(scope, receive, send))
+    assert sent[0]["status"] == 413 and b"request too large" in sent[1]["body"]
+    assert len(received) <= MAX_REQUEST_MB + 2  # stopped at the limit, not at the end of the body
