@@ -12,7 +12,10 @@ if __name__ == "__main__":
 
     run_app()
 else:
+    from starlette.middleware import Middleware
+
     from hdr.api import api_routes
+    from hdr.guard import RequestGuard
     from hdr.settings import models_dir
     from ui.server import keep_keras_state
 
@@ -24,4 +27,9 @@ else:
 
         return state.shared_predictor()
 
-    app = st.App(__file__, routes=api_routes(predictor=_shared_predictor, models_dir=models_dir))
+    guard = Middleware(
+        RequestGuard,
+        allowed_hosts=lambda: st.get_option("server.allowedHosts"),
+        allowed_origins=lambda: st.get_option("server.corsAllowedOrigins"),
+    )
+    app = st.App(__file__, routes=api_routes(predictor=_shared_predictor, models_dir=models_dir), middleware=[guard])
