@@ -78,7 +78,8 @@ def host_allowed(host: str, allowed: Sequence[str]) -> bool:
     if not allowed:
         return True
     try:
-        name = urlsplit(f"//{host}").hostname
+        parts = urlsplit(f"//{host}")
+        name, _ = parts.hostname, parts.port  # reading the port checks it is a number
     except ValueError:
         return False
     if not name:
