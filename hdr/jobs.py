@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import IO
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import keras
 import numpy as np

@@ -249,10 +249,7 @@ def test_a_chunked_body_with_a_small_content_length_is_refused_before_it_is_read
     with socket.create_connection((host, port), timeout=TIMEOUT_S) as conn:
         conn.sendall(
             b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-            b"Transfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n"
-            + f"{len(part):x}\r\n".encode()
-            + part
-            + b"\r\n"
+            b"Transfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n" + f"{len(part):x}\r\n".encode() + part + b"\r\n"
         )
         try:
             for _ in range(150):  # 150 MB at most, bounded

@@ -69,4 +69,6 @@ def test_several_workers_answer_predictions_as_one_server_does(service, mnist):
     assert [a.status_code for a in answers] == [200] * REQUESTS
     assert {a.json()["digit"] for a in answers} == {7}
     assert requests.get(f"{service}/api/health", timeout=TIMEOUT_S).json() == {"status": "ok", "model": "default"}
-    assert requests.get(f"{service}/api/health", headers={"Host": "rebound.example"}, timeout=TIMEOUT_S).status_code == 400
+    assert (
+        requests.get(f"{service}/api/health", headers={"Host": "rebound.example"}, timeout=TIMEOUT_S).status_code == 400
+    )

@@ -20,7 +20,9 @@ OWNER_SECRET = "owner_secret"  # secrets.toml: the key the owner types in the si
 OWNER_EMAILS = "owner_emails"  # secrets.toml: with [auth], the signed-in emails that own the app
 _KEY_WIDGET = "owner_key"
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-VISITOR_NOTE = "Visitors draw, upload and read; training, models and feedback belong to the owner (sign in in the sidebar)."
+VISITOR_NOTE = (
+    "Visitors draw, upload and read; training, models and feedback belong to the owner (sign in in the sidebar)."
+)
 
 
 def _secret(key: str, default=None):
