@@ -19,7 +19,6 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import keras
 import numpy as np
@@ -27,6 +26,7 @@ import numpy as np
 from hdr.cards import make_card
 from hdr.data import DataError, Mnist
 from hdr.evaluate import Metrics, evaluate_model
+from hdr.folder_lock import claim_folder, release_when_done
 from hdr.models import build_model
 from hdr.predict import Predictor
 from hdr.store import (
@@ -294,17 +294,8 @@ def _build_fresh(config: TrainConfig) -> keras.Model:
     raise AssertionError("unreachable")
 
 
-try:  # the lock that holds across processes; POSIX only (elsewhere, one job per process as before)
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
-
 _registry_lock = threading.Lock()
 _current: TrainingJob | None = None
-# In the models folder: a job holds an exclusive flock on it while it trains, so that several
-# server processes (uvicorn --workers N, or a CLI run beside the app) never train into one folder
-# at once. The kernel drops the lock when the process ends, even on kill -9: it never goes stale.
-LOCK_NAME = ".training.lock"
 
 
 def current_job() -> TrainingJob | None:
@@ -346,40 +337,20 @@ def start_job(
             raise JobBusyError("a training job is already running: stop it or wait for it to finish")
         models_dir = check_models_dir(models_dir)
         job = job_factory(config, data, models_dir=models_dir, base_model=base_model, command=command)
-        lock = _claim_folder(job.models_dir)
+        lock = claim_folder(job.models_dir)
+        if lock is None:
+            raise JobBusyError(
+                f"a training job is already running on {job.models_dir} (in another process): "
+                "stop it or wait for it to finish"
+            )
         try:
             job.start()
         except BaseException:
             lock.close()
             raise
-        threading.Thread(target=_release_when_done, args=(job, lock), name="hdr-training-lock", daemon=True).start()
+        release_when_done(lock, job.wait)
         _current = job
         return job
-
-
-def _claim_folder(models_dir: Path) -> IO[str]:
-    """The models folder's training lock, held until the returned file is closed.
-
-    Raises:
-        JobBusyError: A job in another process holds it.
-    """
-    handle = open(Path(models_dir) / LOCK_NAME, "a")  # noqa: SIM115 - closed by _release_when_done
-    if fcntl is None:
-        return handle
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise JobBusyError(
-            f"a training job is already running on {models_dir} (in another process): stop it or wait for it to finish"
-        ) from None
-    return handle
-
-
-def _release_when_done(job: TrainingJob, lock: IO[str]) -> None:
-    """Releases the folder's lock once ``job``'s thread has ended."""
-    job.wait()
-    lock.close()
 
 
 def start_fine_tune(

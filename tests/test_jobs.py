@@ -7,6 +7,7 @@ import pytest
 
 from hdr import jobs
 from hdr.feedback import load_feedback, save_sample
+from hdr.folder_lock import LOCK_NAME
 from hdr.models import ModelConfig
 from hdr.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
 from hdr.train import Progress, TrainConfig
@@ -43,13 +44,13 @@ def test_job_records_progress_and_saves_without_activating(small_mnist, models_c
 
 
 def test_stopped_job_saves_nothing(small_mnist, models_copy):
-    before = sorted(p.name for p in models_copy.iterdir() if p.name != jobs.LOCK_NAME)
+    before = sorted(p.name for p in models_copy.iterdir() if p.name != LOCK_NAME)
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
     job = jobs.start_job(config, make_training_data(small_mnist, config), models_dir=models_copy)
     job.stop()
     status = job.wait(TIMEOUT)
     assert status.state == jobs.STOPPED and status.done
-    assert sorted(p.name for p in models_copy.iterdir() if p.name != jobs.LOCK_NAME) == before
+    assert sorted(p.name for p in models_copy.iterdir() if p.name != LOCK_NAME) == before
 
 
 def test_only_one_job_at_a_time(small_mnist, models_copy):
