@@ -5,7 +5,8 @@
   in order; all the files of a request are classified in one batched forward pass.
 - ``POST /api/read``: the same for whole numbers (``python -m hdr read --json``).
 - ``GET /api/models``: every saved model with its test accuracy and which one is active.
-- ``GET /api/health``: ``{"status": "ok", "model": <active model>}``.
+- ``GET /api/health``: ``{"status": "ok", "model": <active model>}``, or 503 when the active model
+  does not load (missing, truncated), as ``/api/predict`` would then answer.
 
 One file gets one object, several files a list of objects. A file that cannot be read gets
 ``{"path", "error"}`` in its place while the others are still answered, and the status is then
@@ -99,6 +100,7 @@ def api_routes(predictor: Callable[[], Predictor], models_dir: Callable[[], Path
     async def health(request: Request) -> JSONResponse:
         from hdr.store import active_model
 
+        await run_in_threadpool(predictor)  # a missing or damaged active model: 503, as predict would answer
         return JSONResponse({"status": "ok", "model": await run_in_threadpool(active_model, models_dir())})
 
     return [

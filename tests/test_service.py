@@ -28,7 +28,8 @@ REQUESTS = 8
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     root = tmp_path_factory.mktemp("service")
-    env = dict(os.environ, HDR_MODELS_DIR=str(copy_models(root / "models")))
+    models = copy_models(root / "models")
+    env = dict(os.environ, HDR_MODELS_DIR=str(models))
     port = _free_port()
     log = open(root / "uvicorn.log", "w")  # noqa: SIM115 - closed after the server stops
     process = subprocess.Popen(
@@ -47,7 +48,7 @@ def service(tmp_path_factory):
             process.kill()
             pytest.fail(f"uvicorn did not start: {(root / 'uvicorn.log').read_text()[-2000:]}")
         time.sleep(0.5)
-    yield url
+    yield url, models
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -57,6 +58,7 @@ def service(tmp_path_factory):
 
 
 def test_several_workers_answer_predictions_as_one_server_does(service, mnist):
+    service, _ = service
     buffer = io.BytesIO()
     Image.fromarray(255 - np.kron(mnist.x_test[0], np.ones((8, 8), np.uint8))).save(buffer, format="PNG")
     files = {"file": ("seven.png", buffer.getvalue())}
@@ -72,3 +74,12 @@ def test_several_workers_answer_predictions_as_one_server_does(service, mnist):
     assert (
         requests.get(f"{service}/api/health", headers={"Host": "rebound.example"}, timeout=TIMEOUT_S).status_code == 400
     )
+
+
+def test_health_is_503_once_the_active_model_no_longer_loads(service):  # runs last: it damages the model
+    url, models = service
+    model = models / "default.keras"
+    model.write_bytes(model.read_bytes()[:1000])  # truncated, as a full disk or a killed copy leaves it
+    for _ in range(WORKERS * 2):  # whichever worker answers
+        answer = requests.get(f"{url}/api/health", timeout=TIMEOUT_S)
+        assert answer.status_code == 503 and answer.json()["error"].startswith("model unavailable")
