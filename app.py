@@ -12,11 +12,15 @@ if __name__ == "__main__":
 
     run_app()
 else:
+    from starlette.middleware import Middleware
+
     from hdr.api import api_routes
+    from hdr.guard import RequestGuard, close_idle_connections
     from hdr.settings import models_dir
     from ui.server import keep_keras_state
 
     keep_keras_state()  # the server process: a stroke's prediction must not rebuild the model's kernels
+    close_idle_connections()  # silent or half-sent connections would otherwise stay open for ever
 
     def _shared_predictor():
         """The pages' cached Predictor (ui.state imports TensorFlow, so only on the first request)."""
@@ -24,4 +28,9 @@ else:
 
         return state.shared_predictor()
 
-    app = st.App(__file__, routes=api_routes(predictor=_shared_predictor, models_dir=models_dir))
+    guard = Middleware(
+        RequestGuard,
+        allowed_hosts=lambda: st.get_option("server.allowedHosts"),
+        allowed_origins=lambda: st.get_option("server.corsAllowedOrigins"),
+    )
+    app = st.App(__file__, routes=api_routes(predictor=_shared_predictor, models_dir=models_dir), middleware=[guard])

@@ -48,9 +48,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(workers: int, port: int) -> subprocess.Popen:
-    """``streamlit run app.py`` for one worker, else ``uvicorn app:app --workers N``; in its own process group."""
-    if workers == 1:
+def _start(workers: int, port: int, service: bool) -> subprocess.Popen:
+    """``streamlit run app.py`` for one worker, else ``uvicorn app:app --workers N``; in its own process group.
+
+    With ``service``: the API alone, ``uvicorn hdr.service:app --workers N``, whatever N.
+    """
+    if service:
+        command = [sys.executable, "-m", "uvicorn", "hdr.service:app", "--workers", str(workers), "--port", str(port)]
+    elif workers == 1:
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                    "--server.port", str(port), "--browser.gatherUsageStats", "false"]  # fmt: skip
     else:
@@ -127,6 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50, help="requests per client (default: 50)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="processes to compare (default: 1 2)")
+    parser.add_argument(
+        "--service", action="store_true", help="serve the API alone: uvicorn hdr.service:app (default: the app)"
+    )
     args = parser.parse_args()
 
     digit = load_mnist().x_test[0]
@@ -138,9 +146,12 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for workers in args.workers:
         port = _free_port()
-        process = _start(workers, port)
+        process = _start(workers, port, args.service)
         url = f"http://127.0.0.1:{port}"
-        label = "`streamlit run app.py`" if workers == 1 else f"`uvicorn app:app --workers {workers}`"
+        if args.service:
+            label = f"`uvicorn hdr.service:app --workers {workers}`"
+        else:
+            label = "`streamlit run app.py`" if workers == 1 else f"`uvicorn app:app --workers {workers}`"
         try:
             _wait_ready(url, process, request, workers)
             for clients in CLIENTS:

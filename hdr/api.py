@@ -5,7 +5,8 @@
   in order; all the files of a request are classified in one batched forward pass.
 - ``POST /api/read``: the same for whole numbers (``python -m hdr read --json``).
 - ``GET /api/models``: every saved model with its test accuracy and which one is active.
-- ``GET /api/health``: ``{"status": "ok", "model": <active model>}``.
+- ``GET /api/health``: ``{"status": "ok", "model": <active model>}``, or 503 when the active model
+  does not load (missing, truncated), as ``/api/predict`` would then answer.
 
 One file gets one object, several files a list of objects. A file that cannot be read gets
 ``{"path", "error"}`` in its place while the others are still answered, and the status is then
@@ -17,8 +18,10 @@ the app hands them the very Predictor its pages use (loaded once, shared).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import Message, Receive
 
 from hdr.decode import ImageError
 
@@ -40,10 +44,15 @@ if TYPE_CHECKING:
 MAX_FILES = 64  # images per request: one batched pass stays well under a second on 2 cores
 MAX_FILE_MB = 25  # per image, the app's upload limit (.streamlit/config.toml server.maxUploadSize)
 MAX_REQUEST_MB = 100  # per request: a few full-size phone photos, or many small drawings
+# Image requests decoded and classified at once: one per core keeps both busy, and bounds the
+# memory a burst of requests can take (each holds its body, at most MAX_REQUEST_MB, and its decodes).
+MAX_BUSY = 2
+BUSY_WAIT_S = 10  # a request waits this long for a free slot, then gets 503 "busy, retry"
 _MB = 1024 * 1024
 _BYTES_NAME = "<bytes>: "  # how hdr.preprocess names a picture given as bytes; the API names the file instead
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]  # others get a JSON 405
 _OK, _BAD_REQUEST, _METHOD_NOT_ALLOWED, _LENGTH_REQUIRED = 200, 400, 405, 411
+_RETRY_AFTER_S = 2  # what a 503 "busy" asks the client to wait
 _TOO_LARGE, _UNREADABLE, _SERVER_ERROR, _UNAVAILABLE = 413, 422, 500, 503
 
 _LOG = logging.getLogger(__name__)
@@ -71,15 +80,19 @@ def api_routes(predictor: Callable[[], Predictor], models_dir: Callable[[], Path
         ``/api/predict``, ``/api/read``, ``/api/models`` and ``/api/health``.
     """
 
+    slots = asyncio.Semaphore(MAX_BUSY)
+
     async def predict(request: Request) -> JSONResponse:
-        files = await _image_files(request)
-        model = await run_in_threadpool(predictor)
-        return _answer(await run_in_threadpool(_predict_files, files, model))
+        async with _slot(slots):
+            files = await _image_files(request)
+            model = await run_in_threadpool(predictor)
+            return _answer(await run_in_threadpool(_predict_files, files, model))
 
     async def read(request: Request) -> JSONResponse:
-        files = await _image_files(request)
-        model = await run_in_threadpool(predictor)
-        return _answer(await run_in_threadpool(_read_files, files, model))
+        async with _slot(slots):
+            files = await _image_files(request)
+            model = await run_in_threadpool(predictor)
+            return _answer(await run_in_threadpool(_read_files, files, model))
 
     async def models(request: Request) -> JSONResponse:
         return JSONResponse(await run_in_threadpool(_models, models_dir()))
@@ -87,6 +100,7 @@ def api_routes(predictor: Callable[[], Predictor], models_dir: Callable[[], Path
     async def health(request: Request) -> JSONResponse:
         from hdr.store import active_model
 
+        await run_in_threadpool(predictor)  # a missing or damaged active model: 503, as predict would answer
         return JSONResponse({"status": "ok", "model": await run_in_threadpool(active_model, models_dir())})
 
     return [
@@ -113,7 +127,8 @@ def _guarded(endpoint: Endpoint, method: str) -> Endpoint:
         try:
             return await endpoint(request)
         except ApiError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            headers = {"Retry-After": str(_RETRY_AFTER_S)} if exc.status == _UNAVAILABLE else None
+            return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=headers)
         except ModelStoreError as exc:  # the active model is missing or damaged: nothing to answer with
             return JSONResponse({"error": f"model unavailable: {exc}"}, status_code=_UNAVAILABLE)
         except Exception as exc:  # the server keeps serving; the details go to the log, not the client
@@ -121,6 +136,38 @@ def _guarded(endpoint: Endpoint, method: str) -> Endpoint:
             return JSONResponse({"error": f"internal error ({type(exc).__name__})"}, status_code=_SERVER_ERROR)
 
     return guarded
+
+
+@contextlib.asynccontextmanager
+async def _slot(slots: asyncio.Semaphore) -> AsyncIterator[None]:
+    """Holds one of the image slots for the block; :class:`ApiError` 503 if none frees up in time."""
+    try:
+        await asyncio.wait_for(slots.acquire(), BUSY_WAIT_S)
+    except TimeoutError:
+        raise ApiError(_UNAVAILABLE, f"busy: {MAX_BUSY} requests are being answered, retry in a moment") from None
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """``receive`` that counts the body as it streams in and refuses it once past ``limit`` bytes.
+
+    The Content-Length header is checked before; this holds whatever the header said, so a body
+    that turns out longer (chunked, or a proxy that re-frames it) is cut off at the limit.
+    """
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise ApiError(_TOO_LARGE, f"request too large: over {limit // _MB} MB")
+        return message
+
+    return counted
 
 
 async def _image_files(request: Request) -> list[tuple[str, bytes | ImageError]]:
@@ -131,11 +178,15 @@ async def _image_files(request: Request) -> list[tuple[str, bytes | ImageError]]
     """
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(_BAD_REQUEST, "send images as multipart/form-data files, e.g. curl -F file=@seven.png")
+    if "transfer-encoding" in request.headers and "content-length" in request.headers:
+        # Two framings that disagree: the server would follow one and this check the other.
+        raise ApiError(_BAD_REQUEST, "a request cannot have both Transfer-Encoding and Content-Length")
     length = request.headers.get("content-length")
     if length is None or not length.isdigit():
         raise ApiError(_LENGTH_REQUIRED, "the request needs a Content-Length header")
     if int(length) > MAX_REQUEST_MB * _MB:
         raise ApiError(_TOO_LARGE, f"request too large: {int(length) / _MB:.0f} MB, at most {MAX_REQUEST_MB} MB")
+    request = Request(request.scope, _counted(request.receive, MAX_REQUEST_MB * _MB))
     try:
         form = await request.form(max_files=MAX_FILES)
     except HTTPException as exc:  # Starlette's multipart parser: malformed body or too many files

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -32,9 +33,14 @@ EXIF_ORIENTATION = 0x0112
 _SWAPS_SIDES = (5, 6, 7, 8)  # EXIF orientations that turn the picture a quarter
 DRAFT_SIDE = 900  # JPEGs decode at a power-of-two reduction no smaller than this (4000 px -> 1000)
 MAX_PIXELS = 120_000_000  # refuse to decode more than this (decompression bombs); JPEGs decode reduced
-# Other formats (PNG, WebP, HEIC, ...) cannot be decoded reduced: a full decode takes up to 4 bytes
-# a pixel, so above this (a 48-megapixel phone photo fits) they are refused rather than held whole.
-MAX_FULL_DECODE_PIXELS = 50_000_000
+# Other formats (PNG, WebP, AVIF, GIF, HEIC, ...) cannot be decoded reduced: a full decode takes up
+# to 4 bytes a pixel and the reduction a copy, so they are refused above what the working picture
+# needs and a 12-megapixel phone photo (4032x3024) has: 16 megapixels, about 64 MB decoded.
+MAX_FULL_DECODE_PIXELS = 16_000_000
+# Full decodes at once in this process (the API, the pages and the CLI alike): one per core, so a
+# burst of large pictures queues instead of holding one full-size decode per thread.
+DECODE_SLOTS = 2
+_DECODE_SLOTS = threading.BoundedSemaphore(DECODE_SLOTS)
 _REDUCIBLE_AS = {"1": "L", "P": "RGBA", "I;16": "I", "I;16B": "I", "I;16L": "I"}  # modes Image.reduce lacks
 
 
@@ -97,9 +103,10 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Picture:
                 f"{name}: image too large to decode ({img.width}x{img.height} {img.format}); "
                 f"above {MAX_FULL_DECODE_PIXELS // 1_000_000} megapixels only JPEGs are read"
             )
-        img.load()
-        exif_orientation = img.getexif().get(EXIF_ORIENTATION, 1)
-        img = _reduced(img)
+        with _DECODE_SLOTS:
+            img.load()
+            exif_orientation = img.getexif().get(EXIF_ORIENTATION, 1)
+            img = _reduced(img)
         if exif_orientation in _SWAPS_SIDES:
             full_size = full_size[::-1]
         ImageOps.exif_transpose(img, in_place=True)  # no copy: the image is ours

@@ -25,6 +25,7 @@ import numpy as np
 from hdr.cards import make_card
 from hdr.data import DataError, Mnist
 from hdr.evaluate import Metrics, evaluate_model
+from hdr.folder_lock import claim_folder, release_when_done
 from hdr.models import build_model
 from hdr.predict import Predictor
 from hdr.store import (
@@ -318,7 +319,18 @@ def start_job(
             raise JobBusyError("a training job is already running: stop it or wait for it to finish")
         models_dir = check_models_dir(models_dir)
         job = job_factory(config, data, models_dir=models_dir, base_model=base_model, command=command)
-        job.start()
+        lock = claim_folder(job.models_dir)
+        if lock is None:
+            raise JobBusyError(
+                f"a training job is already running on {job.models_dir} (in another process): "
+                "stop it or wait for it to finish"
+            )
+        try:
+            job.start()
+        except BaseException:
+            lock.close()
+            raise
+        release_when_done(lock, job.wait)
         _current = job
         return job
 

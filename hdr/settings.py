@@ -25,6 +25,8 @@ FEEDBACK_DIR_ENV = "HDR_FEEDBACK_DIR"  # the user's corrections; unset: see the 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent  # the source checkout's root, when HDR runs from one
 _INSTALLED_SHIPPED = _PACKAGE / "shipped"  # the wheel's copy of models/default.* (see pyproject.toml)
+ALLOWED_HOSTS_ENV = "HDR_ALLOWED_HOSTS"  # the API service's host names, comma-separated; "*" any
+_LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 def data_dir() -> Path | None:
@@ -59,3 +61,9 @@ def models_dir() -> Path:
 def feedback_dir() -> Path:
     """The folder of feedback samples: ``$HDR_FEEDBACK_DIR``, else ``feedback/`` in the checkout or the user's data folder."""
     return Path(os.environ.get(FEEDBACK_DIR_ENV) or _home() / "feedback")
+
+
+def allowed_hosts() -> tuple[str, ...]:
+    """The host names the API service answers for: ``$HDR_ALLOWED_HOSTS``, else this machine's."""
+    value = os.environ.get(ALLOWED_HOSTS_ENV)
+    return tuple(h.strip() for h in value.split(",") if h.strip()) if value else _LOCAL_HOSTS

@@ -10,6 +10,7 @@ from hdr.settings import models_dir
 from hdr.store import DEFAULT_NAME, ModelCard, ModelStoreError, delete_model, list_models, model_paths, set_active_model
 from ui import charts, state
 from ui.navigation import ensure_app
+from ui.owner import VISITOR_NOTE, is_owner
 
 GALLERY_SIZE = 40  # misclassified test digits shown
 GALLERY_COLUMNS = 8
@@ -114,34 +115,37 @@ for card in cards:
 
 names = [c.name for c in cards]
 chosen = st.selectbox("Model", names, index=names.index(active) if active in names else 0, key="chosen")
-act, delete, _ = st.columns([1, 1, 4])
-if act.button("Activate", disabled=chosen == active, key="activate", use_container_width=True):
-    try:
-        set_active_model(chosen, models_dir())
-        st.rerun()
-    except ModelStoreError as exc:
-        st.error(str(exc))
-if delete.button(
-    "Delete",
-    disabled=chosen == DEFAULT_NAME,
-    help="the shipped default cannot be deleted",
-    key="delete",
-    use_container_width=True,
-):
-    st.session_state.confirm_delete = chosen
-if st.session_state.get("confirm_delete") == chosen:
-    st.warning(f"Delete {chosen} and its card for good?")
-    yes, no, _ = st.columns([1, 1, 4])
-    if yes.button("Yes, delete", type="primary", key="confirm-delete", use_container_width=True):
-        del st.session_state.confirm_delete
+if not is_owner():
+    st.caption(VISITOR_NOTE)
+else:
+    act, delete, _ = st.columns([1, 1, 4])
+    if act.button("Activate", disabled=chosen == active, key="activate", use_container_width=True):
         try:
-            delete_model(chosen, models_dir())
+            set_active_model(chosen, models_dir())
             st.rerun()
         except ModelStoreError as exc:
             st.error(str(exc))
-    if no.button("Cancel", key="cancel-delete", use_container_width=True):
-        del st.session_state.confirm_delete
-        st.rerun()
+    if delete.button(
+        "Delete",
+        disabled=chosen == DEFAULT_NAME,
+        help="the shipped default cannot be deleted",
+        key="delete",
+        use_container_width=True,
+    ):
+        st.session_state.confirm_delete = chosen
+    if st.session_state.get("confirm_delete") == chosen:
+        st.warning(f"Delete {chosen} and its card for good?")
+        yes, no, _ = st.columns([1, 1, 4])
+        if yes.button("Yes, delete", type="primary", key="confirm-delete", use_container_width=True):
+            del st.session_state.confirm_delete
+            try:
+                delete_model(chosen, models_dir())
+                st.rerun()
+            except ModelStoreError as exc:
+                st.error(str(exc))
+        if no.button("Cancel", key="cancel-delete", use_container_width=True):
+            del st.session_state.confirm_delete
+            st.rerun()
 
 if len(cards) > 1:
     with st.expander("Compare two models", expanded=False):

@@ -16,6 +16,7 @@ from hdr.train import TrainConfig
 from hdr.training_data import FineTuneConfig, make_training_data
 from ui import charts, state
 from ui.navigation import ensure_app
+from ui.owner import VISITOR_NOTE, is_owner
 
 POLL_SECONDS = 1.0  # how often the progress fragment reads the job's status
 DATA_MNIST, DATA_FEEDBACK, DATA_CSV = "MNIST", "MNIST + my feedback samples", "Kaggle CSV (upload)"
@@ -158,6 +159,9 @@ def _show_job(job: jobs.TrainingJob, polling: bool) -> None:
 
 ensure_app()
 st.title("Train")
+if not is_owner():  # nothing here for a visitor: not even the estimate, which times a training step
+    st.info(VISITOR_NOTE)
+    st.stop()
 job = jobs.current_job()
 running = job is not None and job.running
 

@@ -6,9 +6,11 @@ answer exactly what ``python -m hdr predict|read --json`` prints.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
+import select
 import socket
 from pathlib import Path
 from urllib.parse import urlparse
@@ -18,7 +20,7 @@ import pytest
 import requests
 from PIL import Image
 
-from hdr.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files
+from hdr.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files, api_routes
 from hdr.cli import main
 from tests.test_browser import server  # noqa: F401 - the fixture: streamlit run app.py on a free port
 
@@ -155,7 +157,7 @@ def test_a_request_over_the_limit_is_refused_before_its_body_is_read(server):  #
     host, port = urlparse(server).hostname, urlparse(server).port
     with socket.create_connection((host, port), timeout=TIMEOUT_S) as conn:
         conn.sendall(
-            b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
             + f"Content-Length: {(MAX_REQUEST_MB + 1) * 1024 * 1024}\r\n\r\n".encode()
         )
         reply = _read_response(conn)
@@ -182,3 +184,107 @@ def test_all_readable_files_of_a_request_go_through_one_forward_pass(shipped, pi
     records = _predict_files(files, shipped)
     assert calls == [3]
     assert [r.get("digit") for r in records] == [7, None, 2, 7]
+
+
+IDLE_GROWTH_LIMIT_MB = 1536  # the issue's bound: peak within 1.5 GB of the idle server
+LARGE_WEBP_SIDE = 7000  # 49 megapixels in ~130 KB: under the old 50-megapixel cap, decoded whole
+PARALLEL_REQUESTS = 6
+
+
+def _server_pid(url: str) -> int:
+    """The pid of the ``streamlit run`` serving ``url`` (found by its port on the command line)."""
+    port = str(urlparse(url).port)
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"streamlit" in b" ".join(args) and port.encode() in args:
+            return int(proc.name)
+    pytest.fail(f"no streamlit process serving port {port}")
+
+
+def _memory_mb(pid: int, field: str) -> float:
+    """``VmRSS`` or ``VmHWM`` (peak) of a process, in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def test_parallel_requests_of_large_webps_keep_the_server_memory_bounded(server, pictures, tmp_path):  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    picture = Image.new("L", (LARGE_WEBP_SIDE, LARGE_WEBP_SIDE), 255)
+    picture.paste(0, (3400, 1400, 3600, 5600))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="WEBP", quality=10, method=0)
+    del picture
+    webp = buffer.getvalue()
+    assert _post(server, pictures, ["seven.png"]).status_code == 200  # the model is loaded: this is idle
+    pid = _server_pid(server)
+    idle = _memory_mb(pid, "VmRSS")
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets VmHWM to the current size
+
+    def post_two(_: int) -> requests.Response:
+        files = [("file", (f"large{i}.webp", webp)) for i in range(2)]
+        return requests.post(f"{server}/api/predict", files=files, timeout=TIMEOUT_S)
+
+    with ThreadPoolExecutor(PARALLEL_REQUESTS) as pool:
+        responses = list(pool.map(post_two, range(PARALLEL_REQUESTS)))
+    peak = _memory_mb(pid, "VmHWM")
+    assert peak - idle < IDLE_GROWTH_LIMIT_MB, f"peak {peak:.0f} MB, idle {idle:.0f} MB"
+    for response in responses:
+        assert response.headers["content-type"] == "application/json"
+        assert response.status_code in (422, 503), response.text
+        body = response.json()
+        if response.status_code == 422:
+            assert all("too large" in record["error"] for record in body)
+
+
+def test_a_chunked_body_with_a_small_content_length_is_refused_before_it_is_read(server):  # noqa: F811
+    host, port = urlparse(server).hostname, urlparse(server).port
+    chunk = b"\0" * (1024 * 1024)
+    framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n'  # one endless file
+    sent = 0
+    with socket.create_connection((host, port), timeout=TIMEOUT_S) as conn:
+        conn.sendall(
+            b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Transfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n" + f"{len(part):x}\r\n".encode() + part + b"\r\n"
+        )
+        try:
+            for _ in range(150):  # 150 MB at most, bounded
+                conn.sendall(framed)
+                sent += len(chunk)
+                readable, _, _ = select.select([conn], [], [], 0)
+                if readable:
+                    break
+            else:
+                conn.sendall(b"0\r\n\r\n")  # all of it sent: end the body, so the answer comes now
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server stopped reading: its answer is waiting
+        reply = _read_response(conn)
+    assert reply.startswith("HTTP/1.1 4"), reply[:200]
+    assert sent < (MAX_REQUEST_MB + 1) * 1024 * 1024
+    assert '{"error":"' in reply
+
+
+def test_a_body_longer_than_its_content_length_is_cut_off_at_the_limit():
+    """Whatever the header says, the body is counted as it streams (as a proxy may re-frame it)."""
+    routes = api_routes(predictor=lambda: pytest.fail("nothing is classified"), models_dir=Path)
+    [predict] = [route for route in routes if route.path == "/api/predict"]
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n'
+    received, sent = [], []
+
+    async def receive() -> dict:
+        received.append(1)
+        body = part if len(received) == 1 else b"\0" * (1024 * 1024)
+        return {"type": "http.request", "body": body, "more_body": len(received) < 2 * MAX_REQUEST_MB}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    headers = [(b"content-type", b"multipart/form-data; boundary=b"), (b"content-length", b"10")]
+    scope = {"type": "http", "method": "POST", "path": "/api/predict", "headers": headers, "query_string": b""}
+    asyncio.run(predict.handle(scope, receive, send))
+    assert sent[0]["status"] == 413 and b"request too large" in sent[1]["body"]
+    assert len(received) <= MAX_REQUEST_MB + 2  # stopped at the limit, not at the end of the body

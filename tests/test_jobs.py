@@ -7,6 +7,7 @@ import pytest
 
 from hdr import jobs
 from hdr.feedback import load_feedback, save_sample
+from hdr.folder_lock import LOCK_NAME
 from hdr.models import ModelConfig
 from hdr.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
 from hdr.train import Progress, TrainConfig
@@ -60,13 +61,13 @@ def test_a_job_leaves_the_keras_state_of_other_threads_alone(small_mnist, models
 
 
 def test_stopped_job_saves_nothing(small_mnist, models_copy):
-    before = sorted(p.name for p in models_copy.iterdir())
+    before = sorted(p.name for p in models_copy.iterdir() if p.name != LOCK_NAME)
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
     job = jobs.start_job(config, make_training_data(small_mnist, config), models_dir=models_copy)
     job.stop()
     status = job.wait(TIMEOUT)
     assert status.state == jobs.STOPPED and status.done
-    assert sorted(p.name for p in models_copy.iterdir()) == before
+    assert sorted(p.name for p in models_copy.iterdir() if p.name != LOCK_NAME) == before
 
 
 def test_only_one_job_at_a_time(small_mnist, models_copy):
@@ -171,3 +172,42 @@ def test_time_left_is_shown_only_once_the_pace_means_something(small_mnist, mode
     assert after_one.seconds_left is None  # one slow batch (graph tracing) says nothing about the pace
     expected = _PacedJob.batch_s * (TINY.epochs * _PacedJob.batches - (jobs.ETA_MIN_BATCHES + 1))
     assert after_many.seconds_left == pytest.approx(expected)
+
+
+_OTHER_PROCESS_JOB = """
+import sys, time
+from pathlib import Path
+from hdr import jobs
+from hdr.models import ModelConfig
+from hdr.train import TrainConfig
+
+class Waiting(jobs.TrainingJob):
+    def _run(self):  # trains nothing: holds the folder until told to end (at most a minute)
+        deadline = time.monotonic() + 60
+        while not Path(sys.argv[2]).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, batch_size=32, augment=False)
+job = jobs.start_job(config, None, models_dir=sys.argv[1], job_factory=Waiting)
+print("started", flush=True)
+job.wait()
+"""
+
+
+def test_two_processes_never_train_into_one_models_folder_at_once(small_mnist, models_copy, tmp_path):
+    import subprocess
+    import sys
+
+    done = tmp_path / "done"
+    other = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_PROCESS_JOB, str(models_copy), str(done)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert other.stdout.readline().strip() == "started"
+        with pytest.raises(jobs.JobBusyError, match="another process"):
+            jobs.start_job(TINY, make_training_data(small_mnist, TINY), models_dir=models_copy)
+    finally:
+        done.touch()
+        other.wait(TIMEOUT)
+    job = jobs.start_job(TINY, make_training_data(small_mnist, TINY), models_dir=models_copy)  # free again
+    assert job.wait(TIMEOUT).state == jobs.FINISHED

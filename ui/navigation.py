@@ -7,6 +7,8 @@ from contextvars import ContextVar
 
 import streamlit as st
 
+from ui.owner import owner_sign_in
+
 PAGES = [
     ("pages/draw.py", "Draw", ":material/draw:"),
     ("pages/upload.py", "Upload", ":material/upload:"),
@@ -24,6 +26,7 @@ def run_app() -> None:
     navigation = st.navigation(
         [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
     )
+    owner_sign_in()  # before the page: a page that stops must not take the sign-in widget with it
     token = _IN_NAVIGATION.set(True)
     try:
         navigation.run()

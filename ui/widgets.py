@@ -13,6 +13,7 @@ from hdr.feedback import save_sample
 from hdr.predict import Prediction
 from hdr.settings import NUM_CLASSES
 from ui import charts
+from ui.owner import is_owner
 
 BLANK_MESSAGE = "Draw a digit"
 SAMPLE_ID_CHARS = 16  # hex digits of a picture's id: 64 bits, no collision among a session's pictures
@@ -68,7 +69,7 @@ def feedback_control(
     Saving is idempotent per picture (``sample_id``): however often Save is clicked, one sample is
     written, and the page says which.
     """
-    if prediction is None or prediction.digit is None:
+    if prediction is None or prediction.digit is None or not is_owner():
         return
     saved = st.session_state.setdefault("saved_samples", {})
     with st.form(key=f"{key}-{sample_id}-feedback", border=False, enter_to_submit=False):
