@@ -13,7 +13,7 @@ import os
 import sys
 import warnings
 
-from hdr import commands
+from hdr import commands, tuning
 from hdr.commands import EXIT_ERROR
 from hdr.config import ARCHITECTURE_NOTES, PRESETS, SCHEDULES, ModelConfig, TrainConfig
 from hdr.data import DataError
@@ -213,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "train": commands.train,
         "evaluate": commands.evaluate,
-        "calibrate": commands.calibrate,
-        "fine-tune": commands.fine_tune,
+        "calibrate": tuning.calibrate,
+        "fine-tune": tuning.fine_tune,
         "ensemble": commands.ensemble,
         "export": commands.export,
         "predict": commands.predict,

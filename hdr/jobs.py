@@ -1,14 +1,10 @@
 """Background training jobs: train in a thread, record progress for a page to poll, save with a card.
 
-The data a job trains on comes from :mod:`hdr.training_data` and its card from :mod:`hdr.cards`,
-the same functions the command line uses.
-
-A :class:`TrainingJob` runs :func:`hdr.train.train_model` in a daemon thread and records every
-batch and epoch under a lock, so a Streamlit fragment (or anything else) can poll a consistent
-:class:`JobStatus` while the script thread reruns or the user changes pages. Only one job runs
-at a time (:func:`start_job`). A finished job saves its model under a fresh name with a card; it
-never activates it and never overwrites the shipped default. A stopped or failed job saves
-nothing, so the active model is untouched either way.
+A :class:`TrainingJob` runs :func:`hdr.train.train_model` (data from :mod:`hdr.training_data`, card
+from :mod:`hdr.cards`, as for the command line) in a daemon thread and records every batch and epoch
+under a lock, so a page can poll a consistent :class:`JobStatus` while it reruns. One job runs at a
+time (:func:`start_job`). A finished job saves its model under a fresh name, never activating it or
+overwriting the default; a stopped or failed one saves nothing, so the active model is untouched.
 """
 
 from __future__ import annotations
@@ -22,25 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from hdr import store
 from hdr.cards import make_card
 from hdr.data import DataError, Mnist
 from hdr.evaluate import Metrics, evaluate_model
 from hdr.folder_lock import claim_folder, release_when_done
 from hdr.models import build_model
 from hdr.predict import Predictor
-from hdr.store import (
-    ModelCard,
-    ModelStoreError,
-    active_model,
-    check_models_dir,
-    load_keras_model,
-    model_paths,
-    models_folder,
-    new_model_name,
-    read_card,
-    rescue_model,
-    save_model,
-)
+from hdr.store import ModelCard, ModelStoreError, models_folder, rescue_model, save_model
 from hdr.train import Progress, TrainConfig, train_model
 from hdr.training_data import FineTuneConfig, TrainingData, accuracy_by_source, make_fine_tune_data
 
@@ -229,7 +214,7 @@ class TrainingJob:
         before = {}
         if self.base_model is not None:
             self._set(message=f"scoring {self.base_model} before fine-tuning")
-            model = load_keras_model(model_paths(self.base_model, self.models_dir)[0])
+            model = store.load_keras_model(store.model_paths(self.base_model, self.models_dir)[0])
             before = self._score(Predictor(model))
         else:
             # Built here, in the job's own thread. Never keras.backend.clear_session() here: in Keras 3 it
@@ -252,7 +237,7 @@ class TrainingJob:
             after = self._score(predictor, test)
             extra["fine_tune"] = {"before": before, "after": after}
         prefix = f"{self.base_model}-ft" if self.base_model is not None else config.model.arch
-        name = new_model_name(prefix, self.models_dir)
+        name = store.new_model_name(prefix, self.models_dir)
         card = make_card(
             name, config, result, test, data.info, command=self.command, parent=self.base_model, extra_metrics=extra
         )
@@ -310,14 +295,13 @@ def start_job(
     Raises:
         JobBusyError: Another job is still running.
         ValueError: Nonsense settings.
-        hdr.store.ModelStoreError: The finished model could not be saved in ``models_dir``
-            (not writable, no room), found before training rather than after.
+        hdr.store.ModelStoreError: ``models_dir`` cannot hold the result (checked before training).
     """
     global _current
     with _registry_lock:
         if _current is not None and _current.running:
             raise JobBusyError("a training job is already running: stop it or wait for it to finish")
-        models_dir = check_models_dir(models_dir)
+        models_dir = store.check_models_dir(models_dir)
         job = job_factory(config, data, models_dir=models_dir, base_model=base_model, command=command)
         lock = claim_folder(job.models_dir)
         if lock is None:
@@ -352,8 +336,8 @@ def start_fine_tune(
     config = config or FineTuneConfig()
     config.validate()
     models_dir = models_folder(models_dir)
-    base = active_model(models_dir)
-    arch = read_card(base, models_dir).arch
+    base = store.active_model(models_dir)
+    arch = store.read_card(base, models_dir).arch
     data = make_fine_tune_data(mnist, feedback, config)
     return start_job(
         config.train_config(arch), data, models_dir=models_dir, base_model=base, command=f"fine-tune {base} on feedback"

@@ -1,8 +1,7 @@
 """The model store: ``.keras`` files with JSON cards, written atomically, plus the active-model pointer.
 
-A model ``NAME`` is ``NAME.keras`` beside ``NAME.json`` in a models folder. Both are written to
-temporary files first and moved into place with ``os.replace``, so a crash or a cancelled
-training never leaves a half-written model, and the shipped ``default`` is never overwritten.
+A model ``NAME`` is ``NAME.keras`` beside ``NAME.json``, both written to temporary files and moved into
+place with ``os.replace``: a crash never leaves a half-written model; the shipped ``default`` is never overwritten.
 Every ``models_dir`` argument defaults to None: the folder :func:`hdr.settings.models_dir` names
 at the moment of the call.
 """
@@ -56,8 +55,7 @@ class ModelCard:
     created: str = ""  # ISO 8601, UTC
     command: str = ""  # the command that produced the model, for reproduction
     parent: str | None = None  # the model this one was fine-tuned from
-    # Fitted on validation data (``python -m hdr calibrate``): {"temperature", "unsure_below", ...}; empty: none.
-    calibration: dict = field(default_factory=dict)
+    calibration: dict = field(default_factory=dict)  # from ``hdr calibrate``: temperature, unsure_below, ...
     problem: str = ""  # why the card could not be read: set by list_models on damaged cards, never saved
 
     def to_json(self) -> str:
