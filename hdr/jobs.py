@@ -30,8 +30,7 @@ from hdr.train import Progress, TrainConfig, train_model
 from hdr.training_data import FineTuneConfig, TrainingData, accuracy_by_source, make_fine_tune_data
 
 PENDING, RUNNING, FINISHED, STOPPED, FAILED = "pending", "running", "finished", "stopped", "failed"
-# Batches after the first (which traces the graph and can take seconds) before a time-left
-# estimate is shown: fewer give figures like "143251 s left" after one batch.
+# Batches after the first (which traces the graph) before a time-left estimate is shown ("143251 s left" otherwise).
 ETA_MIN_BATCHES = 20
 
 
@@ -217,10 +216,7 @@ class TrainingJob:
             model = store.load_keras_model(store.model_paths(self.base_model, self.models_dir)[0])
             before = self._score(Predictor(model))
         else:
-            # Built here, in the job's own thread. Never keras.backend.clear_session() here: in Keras 3 it
-            # resets every thread's Keras state (another thread building a model then repeats layer names,
-            # Keras' "unique names" error) and empties the kernel cache of the models the server keeps warm.
-            model = build_model(config.model)
+            model = _build(config)  # never clear_session() here: it resets every thread's Keras state
         self._set(message="training")
         result = train_model(
             data.x_train, data.y_train, data.x_val, data.y_val, config,
@@ -263,6 +259,16 @@ class TrainingJob:
 
 _registry_lock = threading.Lock()
 _current: TrainingJob | None = None
+
+
+def _build(config: TrainConfig, attempts: int = 3):
+    """Builds ``config.model``, again if a Keras session cleared by another thread mid-build repeated a layer name."""
+    for attempt in range(attempts):
+        try:
+            return build_model(config.model)
+        except ValueError as exc:  # Keras' "All layers ... should have unique names"
+            if "unique names" not in str(exc) or attempt == attempts - 1:
+                raise
 
 
 def current_job() -> TrainingJob | None:
