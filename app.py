@@ -15,12 +15,13 @@ else:
     from starlette.middleware import Middleware
 
     from hdr.api import api_routes
-    from hdr.guard import RequestGuard, close_idle_connections
+    from hdr.connections import limit_connections
+    from hdr.guard import RequestGuard
     from hdr.settings import models_dir
     from ui.server import keep_keras_state
 
     keep_keras_state()  # the server process: a stroke's prediction must not rebuild the model's kernels
-    close_idle_connections()  # silent or half-sent connections would otherwise stay open for ever
+    limit_connections()  # a connection cap, and head and body timeouts: none by default
 
     def _shared_predictor():
         """The pages' cached Predictor (ui.state imports TensorFlow, so only on the first request)."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Message, Receive
@@ -129,6 +129,8 @@ def _guarded(endpoint: Endpoint, method: str) -> Endpoint:
         except ApiError as exc:
             headers = {"Retry-After": str(_RETRY_AFTER_S)} if exc.status == _UNAVAILABLE else None
             return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=headers)
+        except ClientDisconnect:  # no one to answer: hdr.guard.RequestGuard logs it in one line
+            raise
         except ModelStoreError as exc:  # the active model is missing or damaged: nothing to answer with
             return JSONResponse({"error": f"model unavailable: {exc}"}, status_code=_UNAVAILABLE)
         except Exception as exc:  # the server keeps serving; the details go to the log, not the client

@@ -30,7 +30,7 @@ _IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 _KAGGLE_PIXELS = [f"pixel{i}" for i in range(IMAGE_SIZE * IMAGE_SIZE)]
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".heif"}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".heic", ".heif"}  # hdr.decode.ACCEPTED_FORMATS
 
 
 class DataError(ValueError):

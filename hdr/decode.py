@@ -1,10 +1,11 @@
 """Decoding: any picture a person hands over, as an upright image of a workable size.
 
-Paths, file bytes, PIL images and arrays in any mode; EXIF orientation applied; HEIC/HEIF (iPhone
-photos) through pillow-heif; large JPEGs decoded reduced by Pillow's ``draft`` and other large
-formats reduced right after decoding, so a phone photo never costs its full size in memory. The
-file's own size travels beside the picture as a plain value (:class:`Picture`), because what is
-found in a reduced picture is reported in the file's coordinates.
+Paths, file bytes, PIL images and arrays in any mode; files in the formats of
+:data:`ACCEPTED_FORMATS` only; EXIF orientation applied; HEIC/HEIF (iPhone photos) through
+pillow-heif; large JPEGs decoded reduced by Pillow's ``draft`` and other large formats reduced
+right after decoding, so a phone photo never costs its full size in memory. The file's own size
+travels beside the picture as a plain value (:class:`Picture`), because what is found in a
+reduced picture is reported in the file's coordinates.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ except ImportError:  # pragma: no cover - pillow-heif is in requirements.txt
     pass
 
 ImageInput = str | os.PathLike | bytes | Image.Image | np.ndarray
+
+# The formats a file may be in, as Pillow names them -> as the README does. Pillow would open some
+# forty; each is a decoder exposed to whatever a visitor uploads, and EPS is handed to Ghostscript.
+# Anything else is refused before its decoder sees a byte past the header check of these few.
+ACCEPTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP", "BMP": "BMP", "HEIF": "HEIC"}
+_PILLOW_FORMATS = tuple(ACCEPTED_FORMATS)  # Image.open wants a list or tuple
 
 WORK_SIDE = 1024  # larger pictures are reduced to this longest side before any pixel work
 EXIF_ORIENTATION = 0x0112
@@ -87,10 +94,10 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Picture:
         if isinstance(source, (bytes, bytearray)):
             if not source:
                 raise ImageError("empty file")
-            img = Image.open(io.BytesIO(source))
+            img = Image.open(io.BytesIO(source), formats=_PILLOW_FORMATS)
         else:
             _check_regular_file(source, name)
-            img = Image.open(source)
+            img = Image.open(source, formats=_PILLOW_FORMATS)
         # The caps are compared with the header's size here, in this thread: no process-wide
         # warning filter, so concurrent decodes cannot change each other's outcome.
         full_size = img.size
@@ -118,13 +125,19 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Picture:
     except IsADirectoryError:
         raise ImageError(f"{name}: is a folder, not an image") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{name}: not an image (or an unsupported format)") from None
+        raise ImageError(f"{name}: not an image in an accepted format ({_accepted()})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"{name}: image too large (decompression bomb)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(
             f"{name}: truncated or corrupt image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
         ) from None
+
+
+def _accepted() -> str:
+    """``"PNG, JPEG, WebP, BMP or HEIC"``."""
+    names = list(ACCEPTED_FORMATS.values())
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _check_regular_file(path: str | os.PathLike, name: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,12 @@ from hdr.preprocess import to_mnist
 from hdr.settings import NUM_CLASSES
 
 _SUFFIX = ".png"  # lossless, keeps the canvas's transparency
+_MB = 1024 * 1024
+_SAVING = threading.Lock()
+
+
+class FeedbackFullError(ValueError):
+    """The feedback folder holds as many samples or bytes as its quota allows."""
 
 
 def _folder(feedback_dir: str | os.PathLike | None) -> Path:
@@ -64,6 +71,7 @@ def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike |
 
     Raises:
         ValueError: ``label`` is not a digit, or the picture holds no digit.
+        FeedbackFullError: The folder is at its quota (:func:`hdr.settings.feedback_quota`).
         hdr.decode.ImageError: The picture cannot be read.
     """
     # An int and nothing else: the label names the sample's folder, so a string must never pass.
@@ -71,13 +79,32 @@ def save_sample(image: ImageInput, label: int, feedback_dir: str | os.PathLike |
         raise ValueError(f"label must be a digit 0-9, got {label!r}")
     if not to_mnist(image).found:
         raise ValueError("no digit found in the picture; nothing saved")
-    folder = _folder(feedback_dir) / str(int(label))
-    folder.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     _to_pil(image).save(buffer, format="PNG")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    path = folder / f"{stamp}-{uuid.uuid4().hex[:12]}{_SUFFIX}"
-    return write_atomic(path, buffer.getvalue())
+    with _SAVING:  # the quota is checked and the sample written as one step, whatever the sessions
+        _check_quota(_folder(feedback_dir), buffer.tell())
+        folder = _folder(feedback_dir) / str(int(label))
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        path = folder / f"{stamp}-{uuid.uuid4().hex[:12]}{_SUFFIX}"
+        return write_atomic(path, buffer.getvalue())
+
+
+def feedback_usage(feedback_dir: str | os.PathLike | None = None) -> tuple[int, int]:
+    """How many samples the folder holds, and their bytes: what its quota counts."""
+    files = [f for d in range(NUM_CLASSES) for f in (_folder(feedback_dir) / str(d)).glob(f"*{_SUFFIX}")]
+    return len(files), sum(f.stat().st_size for f in files if f.is_file())
+
+
+def _check_quota(root: Path, new_bytes: int) -> None:
+    """Raises FeedbackFullError if one more sample of ``new_bytes`` would pass the folder's quota."""
+    max_samples, max_bytes = settings.feedback_quota()
+    samples, used = feedback_usage(root)
+    if samples + 1 > max_samples or used + new_bytes > max_bytes:
+        raise FeedbackFullError(
+            f"the feedback folder is full ({samples:,} samples, {used / _MB:.1f} MB; its quota is "
+            f"{max_samples:,} samples and {max_bytes / _MB:.0f} MB): fine-tune on them, then move some out"
+        )
 
 
 def count_samples(feedback_dir: str | os.PathLike | None = None) -> dict[int, int]:

@@ -8,19 +8,24 @@ An ASGI middleware for whatever serves the app (``app.py`` hands it to ``st.App`
   is refused before it opens: the WebSocket is how the pages change state, and browsers send it
   from any page, with the user's cookies, to any port.
 - Every HTTP answer says that only our own pages may frame it (``frame-ancestors 'self'``).
+- A client that goes away in the middle of its request (an abandoned upload, or a connection
+  closed for being too slow, see :mod:`hdr.connections`) is logged as one line, not a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FRAME_HEADERS = {"Content-Security-Policy": "frame-ancestors 'self'", "X-Frame-Options": "SAMEORIGIN"}
 _BAD_REQUEST, _FORBIDDEN = 400, 403
+_LOG = logging.getLogger(__name__)
 
 
 class RequestGuard:
@@ -70,7 +75,10 @@ class RequestGuard:
                     response_headers.setdefault(name, value)
             await send(message)
 
-        await self.app(scope, receive, framed)
+        try:
+            await self.app(scope, receive, framed)
+        except ClientDisconnect:  # nobody is left to answer; a traceback per abandoned upload would flood the log
+            _LOG.warning("%s %s: the client went away before its request was complete", scope["method"], scope["path"])
 
 
 def host_allowed(host: str, allowed: Sequence[str]) -> bool:
@@ -90,42 +98,3 @@ def host_allowed(host: str, allowed: Sequence[str]) -> bool:
             return True
     return False
 
-
-HEADER_TIMEOUT_S = 30  # a connection's first request head must be complete this long after it opened
-
-
-def close_idle_connections() -> bool:
-    """Makes uvicorn's HTTP/1.1 server close connections that stay silent or never finish a request head.
-
-    uvicorn (h11) times a connection out only once it has answered a request (its keep-alive
-    timeout, 5 s): a connection that sends nothing, or half a request head, stays open for ever,
-    and a few thousand of them use up the server's open files. uvicorn has no public option for
-    it, and Streamlit builds uvicorn's config itself, so this is the one place that reaches into
-    uvicorn: every new connection starts uvicorn's own keep-alive timer (cancelled by the first
-    byte, as after a response), and gets :data:`HEADER_TIMEOUT_S` to complete its first request
-    head. ``tests/test_guard.py`` fails if a uvicorn upgrade changes what this relies on.
-
-    Returns:
-        True when installed now, False when it already was.
-    """
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    original = H11Protocol.connection_made
-    if getattr(original, "closes_idle", False):
-        return False
-
-    def connection_made(self: H11Protocol, transport) -> None:
-        original(self, transport)
-        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
-        self.loop.call_later(HEADER_TIMEOUT_S, _close_without_request, self)
-
-    connection_made.closes_idle = True
-    H11Protocol.connection_made = connection_made
-    return True
-
-
-def _close_without_request(protocol) -> None:
-    """Closes a connection that has not started a request yet (and is not a WebSocket by now)."""
-    transport = protocol.transport
-    if protocol.cycle is None and transport.get_protocol() is protocol and not transport.is_closing():
-        transport.close()

@@ -9,6 +9,7 @@ from a table of someone else's computer.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import keras
@@ -18,17 +19,45 @@ from hdr.config import PRESET_NOTES, PRESETS, TrainConfig, preset_config  # noqa
 from hdr.models import build_model
 from hdr.train import build_dataset, compile_model
 
+# Batches are timed at most this large: per image, a larger batch runs about as fast, and timing
+# 11 batches of 8192 hdrnet images took 56 s and 7.5 GB (issue 23) where 256 takes seconds.
+MEASURE_BATCH_MAX = 256
+MEASURE_BATCHES, MEASURE_WARMUP = 8, 3  # batches timed, after this many that trace and warm up
+_MEASURING = threading.Lock()  # one measurement at a time per process: two would slow each other and add up
 
-def measure_throughput(config: TrainConfig, *, batches: int = 8, warmup: int = 3) -> float:
+
+def measured_config(config: TrainConfig) -> TrainConfig:
+    """What :func:`measure_throughput` times for ``config``: its network and input pipeline, the batch capped.
+
+    The learning rate, epochs, limit and budget change nothing in a step's speed, so they are
+    left at their defaults: configs that differ only there are one measurement (and one cache entry).
+    """
+    return TrainConfig(
+        model=config.model,
+        batch_size=min(config.batch_size, MEASURE_BATCH_MAX),
+        augment=config.augment,
+        damage=config.damage,
+        damage_mix=config.damage_mix,
+    )
+
+
+def measure_throughput(config: TrainConfig, *, batches: int = MEASURE_BATCHES, warmup: int = MEASURE_WARMUP) -> float:
     """Training images per second of ``config``'s network and input pipeline on this machine.
 
     Runs the real training step (model, optimizer, augmentation) on random images for
-    ``warmup + batches`` batches and times the last ``batches``: a few seconds for the small
-    networks.
+    ``warmup + batches`` batches of :func:`measured_config`'s size (at most
+    :data:`MEASURE_BATCH_MAX`) and times the last ``batches``: a few seconds for the small
+    networks. One measurement runs at a time in a process; others wait for it.
 
     Returns:
         Images per second.
     """
+    with _MEASURING:
+        return _timed(measured_config(config), batches, warmup)
+
+
+def _timed(config: TrainConfig, batches: int, warmup: int) -> float:
+    """Images per second over the last ``batches`` of ``warmup + batches`` training steps."""
     rng = np.random.default_rng(0)
     n = (warmup + batches) * config.batch_size
     x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)

@@ -15,7 +15,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from hdr.api import api_routes
-from hdr.guard import RequestGuard, close_idle_connections
+from hdr.connections import limit_connections
+from hdr.guard import RequestGuard
 from hdr.settings import allowed_hosts, models_dir
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def active_predictor() -> Predictor:
     return _load_predictor(str(path), path.stat().st_mtime)
 
 
-close_idle_connections()  # each worker imports this module: each closes its own idle connections
+limit_connections()  # each worker imports this module: each caps and times out its own connections
 app = Starlette(
     routes=api_routes(predictor=active_predictor, models_dir=models_dir),
     middleware=[Middleware(RequestGuard, allowed_hosts=allowed_hosts)],

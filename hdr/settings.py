@@ -25,6 +25,11 @@ FEEDBACK_DIR_ENV = "HDR_FEEDBACK_DIR"  # the user's corrections; unset: see the 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent  # the source checkout's root, when HDR runs from one
 _INSTALLED_SHIPPED = _PACKAGE / "shipped"  # the wheel's copy of models/default.* (see pyproject.toml)
+FEEDBACK_MAX_SAMPLES_ENV = "HDR_FEEDBACK_MAX_SAMPLES"  # the feedback folder's quota in samples...
+FEEDBACK_MAX_MB_ENV = "HDR_FEEDBACK_MAX_MB"  # ... and in megabytes
+# Default quota: far more corrections than one person makes (a fine-tune learns from 100), and at
+# a few hundred KB per large picture, a folder a disk never notices.
+FEEDBACK_MAX_SAMPLES, FEEDBACK_MAX_MB = 5_000, 500
 ALLOWED_HOSTS_ENV = "HDR_ALLOWED_HOSTS"  # the API service's host names, comma-separated; "*" any
 _LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
@@ -61,6 +66,13 @@ def models_dir() -> Path:
 def feedback_dir() -> Path:
     """The folder of feedback samples: ``$HDR_FEEDBACK_DIR``, else ``feedback/`` in the checkout or the user's data folder."""
     return Path(os.environ.get(FEEDBACK_DIR_ENV) or _home() / "feedback")
+
+
+def feedback_quota() -> tuple[int, int]:
+    """The feedback folder's quota: ``(samples, bytes)``, from ``$HDR_FEEDBACK_MAX_SAMPLES`` and ``$HDR_FEEDBACK_MAX_MB``."""
+    samples = int(os.environ.get(FEEDBACK_MAX_SAMPLES_ENV) or FEEDBACK_MAX_SAMPLES)
+    megabytes = float(os.environ.get(FEEDBACK_MAX_MB_ENV) or FEEDBACK_MAX_MB)
+    return samples, int(megabytes * 1024 * 1024)
 
 
 def allowed_hosts() -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from streamlit_drawable_canvas import st_canvas  # imported here: the component 
 
 from hdr.read import read_picture
 from hdr.settings import feedback_dir
-from ui.canvas import CanvasClear
+from ui.canvas import CanvasClear, CanvasPictureError, canvas_picture
 from ui.navigation import ensure_app
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # wide enough to write a few digits side by side
@@ -39,7 +39,12 @@ def _draw_and_read(stroke: int) -> None:
     st.session_state.canvas_clear = clearing.update(objects)
     if st.session_state.canvas_clear.seed != rendered:
         st.rerun(scope="fragment")  # the canvas must load the new drawing (empty, or the strokes to keep)
-    if not objects or canvas.image_data is None or stale:
+    try:
+        image = None if not objects or stale else canvas_picture(canvas, CANVAS_WIDTH, CANVAS_HEIGHT)
+    except CanvasPictureError as exc:
+        st.warning(str(exc))
+        return
+    if image is None:
         # Nothing drawn: answer at once, then load TensorFlow and the model while the user starts
         # drawing, so the canvas is usable seconds before the first prediction could be made.
         st.metric("Prediction", "—")
@@ -52,7 +57,6 @@ def _draw_and_read(stroke: int) -> None:
     from ui import charts, state, widgets  # here, not at the top: TensorFlow loads once the canvas is on screen
     from ui.attribution import show_explanation
 
-    image = canvas.image_data
     reading, prediction = read_picture(image, state.predictor())
     if prediction is None:
         st.metric("Number", reading.text)

@@ -9,7 +9,15 @@ from hdr import jobs
 from hdr.data import DataError, load_csv
 from hdr.feedback import count_samples, load_feedback
 from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES
-from hdr.presets import PRESET_NOTES, PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
+from hdr.presets import (
+    PRESET_NOTES,
+    PRESETS,
+    estimate_seconds,
+    format_duration,
+    measure_throughput,
+    measured_config,
+    preset_config,
+)
 from hdr.settings import feedback_dir, handwriting_dir, models_dir
 from hdr.store import ModelStoreError, set_active_model
 from hdr.train import TrainConfig
@@ -46,22 +54,15 @@ def _apply_preset() -> None:
 
 @st.cache_data(max_entries=16, show_spinner="Timing a few training steps on this machine...")
 def _throughput(config: TrainConfig) -> float:
-    """Training images per second of this config here; measured once per network and batch size."""
+    """Training images per second of a :func:`measured_config` here, measured once for every session."""
     return measure_throughput(config)
 
 
 def _show_estimate(config: TrainConfig, source: str) -> None:
     """How long the run will take, from the speed of its training step measured on this machine."""
-    # Timed once per network, batch size and input pipeline: the learning rate and epochs change nothing.
-    speed = _throughput(
-        TrainConfig(
-            model=config.model,
-            batch_size=config.batch_size,
-            augment=config.augment,
-            damage=config.damage,
-            damage_mix=config.damage_mix,
-        )
-    )
+    # Timed once per network, input pipeline and batch size up to the cap (every larger batch size
+    # is one entry): typing a batch size of 8192 digit by digit times one small run, not four large ones.
+    speed = _throughput(measured_config(config))
     n_total = MNIST_TRAIN_IMAGES + (sum(count_samples(feedback_dir()).values()) if source == DATA_FEEDBACK else 0)
     n_val = round(MNIST_TRAIN_IMAGES * config.val_fraction)
     n_train = n_total - n_val

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
+from ui.widgets import plain_text
 from ui.navigation import ensure_app
 from ui.pictures import show_picture
 
@@ -32,5 +33,5 @@ if not pictures:
     st.stop()
 
 for index, (name, data) in enumerate(pictures):
-    st.subheader(name, divider="gray")
+    st.subheader(plain_text(name), divider="gray")  # a visitor's file name: never Markdown
     show_picture(name, data, predictor, key=f"upload-{index}")

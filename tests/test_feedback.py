@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from hdr.feedback import count_samples, load_feedback, save_sample
+from hdr.feedback import FeedbackFullError, count_samples, feedback_usage, load_feedback, save_sample
 from hdr.preprocess import to_mnist
-from hdr.settings import FEEDBACK_DIR_ENV
+from hdr.settings import FEEDBACK_DIR_ENV, FEEDBACK_MAX_MB_ENV, FEEDBACK_MAX_SAMPLES_ENV
 from tests.app_support import mnist_digit_rgba
 
 
@@ -69,3 +69,26 @@ def test_a_label_is_only_ever_a_digit_never_a_path(tmp_path, mnist, label):
     with pytest.raises(ValueError, match="label must be a digit"):
         save_sample(mnist_digit_rgba(mnist.x_test[0]), label, root)
     assert not list(tmp_path.rglob("*.png"))
+
+
+def test_the_feedback_folder_takes_no_more_than_its_quota_of_samples_and_bytes(tmp_path, mnist, monkeypatch):
+    digit = mnist_digit_rgba(mnist.x_test[0])
+    monkeypatch.setenv(FEEDBACK_MAX_SAMPLES_ENV, "3")
+    with ThreadPoolExecutor(max_workers=4) as pool:  # at once, as a script clicking Save would
+        outcomes = list(pool.map(lambda _: _saved_or_error(digit, tmp_path), range(6)))
+    assert sum(isinstance(o, FeedbackFullError) for o in outcomes) == 3 and feedback_usage(tmp_path)[0] == 3
+    with pytest.raises(FeedbackFullError, match=r"^the feedback folder is full \(3 samples, .* MB; its quota is 3 samples"):
+        save_sample(digit, 1, tmp_path)
+    monkeypatch.setenv(FEEDBACK_MAX_SAMPLES_ENV, "100")
+    _, used = feedback_usage(tmp_path)
+    monkeypatch.setenv(FEEDBACK_MAX_MB_ENV, str((used + 10) / 1024 / 1024))  # room for 10 more bytes, not a picture
+    with pytest.raises(FeedbackFullError, match="quota is 100 samples and 0 MB"):
+        save_sample(digit, 1, tmp_path)
+    assert feedback_usage(tmp_path) == (3, used)
+
+
+def _saved_or_error(image, folder):
+    try:
+        return save_sample(image, 7, folder)
+    except FeedbackFullError as exc:
+        return exc

@@ -7,10 +7,8 @@ way the pages change state), and the app may not be framed.
 
 from __future__ import annotations
 
-import selectors
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
@@ -128,35 +126,3 @@ def test_a_websocket_handshake_from_another_origin_is_refused(server):  # noqa: 
 def test_host_allowed(host, allowed, expected):
     assert host_allowed(host, allowed) is expected
 
-
-IDLE_CONNECTIONS = 3000
-IDLE_BATCH, IDLE_BATCH_PAUSE_S = 500, 0.5  # opened 500 at a time, the server accepts each batch before the next
-ANSWER_S = 1.0  # a new request's answer, with the idle connections open
-CLOSED_BY_S = 60  # when every idle connection must have been closed by the server
-
-
-def test_thousands_of_idle_connections_neither_block_the_server_nor_stay_open(server):  # noqa: F811
-    host, port = urlparse(server).hostname, urlparse(server).port
-    assert requests.get(f"{server}/api/health", timeout=TIMEOUT_S).status_code == 200  # loads what health needs
-    idle = []
-    try:
-        for _ in range(IDLE_CONNECTIONS // IDLE_BATCH):  # as they pile up, not all in the same instant
-            idle.extend(socket.create_connection((host, port), timeout=TIMEOUT_S) for _ in range(IDLE_BATCH))
-            time.sleep(IDLE_BATCH_PAUSE_S)
-        idle[-1].sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # half a request head
-        started = time.monotonic()
-        answer = requests.get(f"{server}/api/health", timeout=TIMEOUT_S)
-        assert answer.status_code == 200 and time.monotonic() - started < ANSWER_S
-        deadline = time.monotonic() + CLOSED_BY_S
-        still_open = selectors.DefaultSelector()  # epoll: select() stops at file descriptor 1024
-        for conn in idle:
-            still_open.register(conn, selectors.EVENT_READ)
-        while still_open.get_map() and time.monotonic() < deadline:
-            for key, _ in still_open.select(timeout=1.0):
-                if key.fileobj.recv(1024) == b"":  # the server closed it
-                    still_open.unregister(key.fileobj)
-        left = len(still_open.get_map())
-        assert not left, f"{left} of {IDLE_CONNECTIONS} idle connections still open after {CLOSED_BY_S} s"
-    finally:
-        for conn in idle:
-            conn.close()

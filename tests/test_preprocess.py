@@ -302,3 +302,33 @@ def test_faint_grid_lines_touching_a_digit_are_not_grown_into_it(mnist):
     grid[::40, :] = grid[:, ::40] = 0.3  # squared paper: thin faint lines every 40 px, through the digit
     ruled = to_mnist(np.round(245 * (1 - np.maximum(page, grid))).astype(np.uint8)).image
     assert _similarity(ruled, alone) > 0.97
+
+
+def _saved_as(format_name: str) -> bytes:
+    """A white 16x16 picture with a dark square, saved in ``format_name``."""
+    picture = Image.new("RGB", (16, 16), "white")
+    picture.paste((0, 0, 0), (4, 4, 12, 12))
+    buf = io.BytesIO()
+    picture.save(buf, format=format_name)
+    return buf.getvalue()
+
+
+ACCEPTED = ["PNG", "JPEG", "MPO", "WEBP", "BMP", "HEIF"]  # the README's PNG, JPEG (MPO: a phone's JPEG), WebP, BMP, HEIC
+REFUSED = ["AVIF", "DDS", "DIB", "EPS", "GIF", "ICNS", "ICO", "IM", "JPEG2000", "PCX", "PPM", "QOI", "SGI", "SPIDER", "TGA", "TIFF"]  # fmt: skip
+
+
+@pytest.mark.parametrize("format_name", ACCEPTED)
+def test_the_formats_the_readme_names_are_read(format_name):
+    assert open_image(_saved_as(format_name)).image.size == (16, 16)
+
+
+@pytest.mark.parametrize("format_name", REFUSED)
+def test_every_other_format_is_refused_in_one_line_before_its_decoder_runs(format_name, monkeypatch):
+    from PIL import EpsImagePlugin
+
+    def no_ghostscript(*args, **kwargs):
+        raise AssertionError("an EPS file reached Ghostscript")
+
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", no_ghostscript)
+    with pytest.raises(ImageError, match=r"^<bytes>: not an image in an accepted format \(PNG, JPEG, WebP, BMP or HEIC\)$"):
+        open_image(_saved_as(format_name))

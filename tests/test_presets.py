@@ -140,6 +140,26 @@ def test_throughput_is_measured_on_the_real_training_step():
     assert 10 < speed < 1e6
 
 
+def test_the_measurement_of_a_huge_batch_times_a_few_capped_batches(monkeypatch):
+    from hdr import presets
+
+    timed = []
+
+    def recorded(x, y, config, train):
+        timed.append((len(x), config.batch_size))
+        return real(x, y, config, train=train)
+
+    real = presets.build_dataset
+    monkeypatch.setattr(presets, "build_dataset", recorded)
+    config = TrainConfig(model=ModelConfig(arch="quicknet", width=8), batch_size=8192, learning_rate=0.3, epochs=900)
+    assert 10 < measure_throughput(config) < 1e6
+    cap = presets.MEASURE_BATCH_MAX
+    assert timed == [((presets.MEASURE_WARMUP + presets.MEASURE_BATCHES) * cap, cap)]
+    # Configs that time the same are one measurement: the page caches one entry for all of them.
+    assert presets.measured_config(config) == presets.measured_config(dataclasses.replace(config, batch_size=4096))
+    assert presets.measured_config(config) == presets.measured_config(dataclasses.replace(config, learning_rate=0.1))
+
+
 def test_estimate_and_its_wording():
     config = dataclasses.replace(PRESETS["quick"], epochs=2)
     assert estimate_seconds(config, 54_000, 6_000, 1_000.0) == pytest.approx(2 * (54 + 2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 from pathlib import Path
 
 import streamlit as st
@@ -17,6 +18,8 @@ from ui.owner import is_owner
 
 BLANK_MESSAGE = "Draw a digit"
 SAMPLE_ID_CHARS = 16  # hex digits of a picture's id: 64 bits, no collision among a session's pictures
+# CommonMark lets any ASCII punctuation be backslash-escaped, which makes it a plain character.
+_MARKDOWN_ESCAPES = str.maketrans({c: f"\\{c}" for c in string.punctuation} | {"\n": " ", "\r": " "})
 
 
 def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BLANK_MESSAGE) -> None:
@@ -99,7 +102,16 @@ def feedback_control(
         )
 
 
+def plain_text(text: str) -> str:
+    """``text`` (a file name a visitor chose) for Streamlit's Markdown, shown as written, on one line.
+
+    A name like ``![x](http://host/pixel.png)`` would otherwise make every viewer's browser fetch
+    that URL, and ``**``, ``:red[...]`` or ``$...$`` restyle the page.
+    """
+    return text.translate(_MARKDOWN_ESCAPES)
+
+
 def error_message(exc: Exception, name: str) -> str:
-    """A one-line message for a file that could not be read, naming the file."""
+    """A one-line message for a file that could not be read, naming the file (as plain text, see :func:`plain_text`)."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"{name}: {text.removeprefix('<bytes>: ')}"
+    return plain_text(f"{name}: {text.removeprefix('<bytes>: ')}")
