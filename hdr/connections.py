@@ -81,8 +81,10 @@ def limit_connections() -> bool:
 
 def _idle(protocol) -> bool:
     """No request in progress: silent, or still sending a head (never a WebSocket or a request being answered)."""
-    return getattr(protocol, "hdr_phase", None) is not None and protocol.conn.their_state is h11.IDLE and (
-        protocol.cycle is None or protocol.cycle.response_complete
+    return (
+        getattr(protocol, "hdr_phase", None) is not None
+        and protocol.conn.their_state is h11.IDLE
+        and (protocol.cycle is None or protocol.cycle.response_complete)
     )
 
 

@@ -97,4 +97,3 @@ def host_allowed(host: str, allowed: Sequence[str]) -> bool:
         if pattern == "*" or name == pattern or (pattern.startswith("*.") and name.endswith(pattern[1:])):
             return True
     return False
-

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
-from ui.widgets import plain_text
 from ui.navigation import ensure_app
 from ui.pictures import show_picture
+from ui.widgets import plain_text
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "heic", "heif"]
 

@@ -100,7 +100,10 @@ def test_bad_files_get_one_line_errors_and_the_others_are_still_answered(server,
 def test_a_text_file_alone_is_a_4xx_with_an_error_line(server, pictures):  # noqa: F811
     response = _post(server, pictures, ["notes.txt"])
     assert response.status_code == 422
-    assert response.json() == {"path": "notes.txt", "error": "not an image in an accepted format (PNG, JPEG, WebP, BMP or HEIC)"}
+    assert response.json() == {
+        "path": "notes.txt",
+        "error": "not an image in an accepted format (PNG, JPEG, WebP, BMP or HEIC)",
+    }
 
 
 def test_read_answers_the_number_as_the_command_line_does(server, pictures, capsys):  # noqa: F811

@@ -77,7 +77,9 @@ def test_the_feedback_folder_takes_no_more_than_its_quota_of_samples_and_bytes(t
     with ThreadPoolExecutor(max_workers=4) as pool:  # at once, as a script clicking Save would
         outcomes = list(pool.map(lambda _: _saved_or_error(digit, tmp_path), range(6)))
     assert sum(isinstance(o, FeedbackFullError) for o in outcomes) == 3 and feedback_usage(tmp_path)[0] == 3
-    with pytest.raises(FeedbackFullError, match=r"^the feedback folder is full \(3 samples, .* MB; its quota is 3 samples"):
+    with pytest.raises(
+        FeedbackFullError, match=r"^the feedback folder is full \(3 samples, .* MB; its quota is 3 samples"
+    ):
         save_sample(digit, 1, tmp_path)
     monkeypatch.setenv(FEEDBACK_MAX_SAMPLES_ENV, "100")
     _, used = feedback_usage(tmp_path)

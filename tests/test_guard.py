@@ -125,4 +125,3 @@ def test_a_websocket_handshake_from_another_origin_is_refused(server):  # noqa: 
 )
 def test_host_allowed(host, allowed, expected):
     assert host_allowed(host, allowed) is expected
-

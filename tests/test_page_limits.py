@@ -11,7 +11,6 @@ import base64
 import html
 import io
 import re
-
 import sys
 
 import numpy as np

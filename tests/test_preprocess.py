@@ -313,7 +313,14 @@ def _saved_as(format_name: str) -> bytes:
     return buf.getvalue()
 
 
-ACCEPTED = ["PNG", "JPEG", "MPO", "WEBP", "BMP", "HEIF"]  # the README's PNG, JPEG (MPO: a phone's JPEG), WebP, BMP, HEIC
+ACCEPTED = [
+    "PNG",
+    "JPEG",
+    "MPO",
+    "WEBP",
+    "BMP",
+    "HEIF",
+]  # the README's PNG, JPEG (MPO: a phone's JPEG), WebP, BMP, HEIC
 REFUSED = ["AVIF", "DDS", "DIB", "EPS", "GIF", "ICNS", "ICO", "IM", "JPEG2000", "PCX", "PPM", "QOI", "SGI", "SPIDER", "TGA", "TIFF"]  # fmt: skip
 
 
@@ -330,5 +337,7 @@ def test_every_other_format_is_refused_in_one_line_before_its_decoder_runs(forma
         raise AssertionError("an EPS file reached Ghostscript")
 
     monkeypatch.setattr(EpsImagePlugin, "Ghostscript", no_ghostscript)
-    with pytest.raises(ImageError, match=r"^<bytes>: not an image in an accepted format \(PNG, JPEG, WebP, BMP or HEIC\)$"):
+    with pytest.raises(
+        ImageError, match=r"^<bytes>: not an image in an accepted format \(PNG, JPEG, WebP, BMP or HEIC\)$"
+    ):
         open_image(_saved_as(format_name))
