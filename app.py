@@ -16,12 +16,14 @@ else:
 
     from hdr.api import api_routes
     from hdr.connections import limit_connections
+    from hdr.decode import limit_heap_arenas
     from hdr.guard import RequestGuard
     from hdr.settings import models_dir
     from ui.server import keep_keras_state
 
     keep_keras_state()  # the server process: a stroke's prediction must not rebuild the model's kernels
     limit_connections()  # a connection cap, and head and body timeouts: none by default
+    limit_heap_arenas()  # before TensorFlow and the decode threads start: a burst's memory goes back
 
     def _shared_predictor():
         """The pages' cached Predictor (ui.state imports TensorFlow, so only on the first request)."""

@@ -304,8 +304,13 @@ def read(args: Namespace) -> int:
 
 
 def _emit(as_json: bool, record: dict, line: str) -> None:
-    """Prints one result, as a JSON object or a line of text."""
-    print(json.dumps(record) if as_json else line)
+    """Prints one result, as a JSON object or a line of text (one line, whatever the file's name holds)."""
+    print(json.dumps(record) if as_json else _one_line(line))
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every control or separator character (a newline in a file name) written as an escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _emit_error(as_json: bool, path: str, exc: Exception) -> None:

@@ -10,6 +10,8 @@ reduced picture is reported in the file's coordinates.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import io
 import os
 import stat
@@ -48,6 +50,8 @@ MAX_FULL_DECODE_PIXELS = 16_000_000
 # burst of large pictures queues instead of holding one full-size decode per thread.
 DECODE_SLOTS = 2
 _DECODE_SLOTS = threading.BoundedSemaphore(DECODE_SLOTS)
+# After a full decode this large, the memory it freed is handed back to the system (see _trim_heap).
+TRIM_AFTER_PIXELS = 4_000_000
 _REDUCIBLE_AS = {"1": "L", "P": "RGBA", "I;16": "I", "I;16B": "I", "I;16L": "I"}  # modes Image.reduce lacks
 
 
@@ -110,10 +114,13 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Picture:
                 f"{name}: image too large to decode ({img.width}x{img.height} {img.format}); "
                 f"above {MAX_FULL_DECODE_PIXELS // 1_000_000} megapixels only JPEGs are read"
             )
+        large = img.format != "JPEG" and img.width * img.height > TRIM_AFTER_PIXELS  # decoded whole
         with _DECODE_SLOTS:
             img.load()
             exif_orientation = img.getexif().get(EXIF_ORIENTATION, 1)
             img = _reduced(img)
+        if large:
+            _trim_heap()
         if exif_orientation in _SWAPS_SIDES:
             full_size = full_size[::-1]
         ImageOps.exif_transpose(img, in_place=True)  # no copy: the image is ours
@@ -132,6 +139,48 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Picture:
         raise ImageError(
             f"{name}: truncated or corrupt image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
         ) from None
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    """glibc, for ``malloc_trim``; None elsewhere (musl, macOS), where nothing is trimmed."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _load_libc()
+
+
+HEAP_ARENAS = 2  # glibc heaps a server process's threads share: one per core (glibc's default is 8 per core)
+_M_ARENA_MAX = -8  # mallopt's parameter number for the arena cap (malloc.h)
+
+
+def limit_heap_arenas() -> bool:
+    """Caps glibc's heaps at :data:`HEAP_ARENAS` for the threads started from now on (as ``MALLOC_ARENA_MAX`` would).
+
+    Each decode thread otherwise gets a heap of its own, which keeps what its largest picture
+    needed: after bursts of large uploads a server keeps far more than it uses
+    (docs/benchmarks.md). Called once by a server process, before its threads start.
+
+    Returns:
+        True when set; False without glibc.
+    """
+    return _LIBC is not None and bool(_LIBC.mallopt(_M_ARENA_MAX, HEAP_ARENAS))
+
+
+def _trim_heap() -> None:
+    """Returns the memory a large decode freed to the system.
+
+    glibc keeps freed memory in the heap of the thread that freed it (an arena per thread, up to
+    8 per core), so after a burst of large uploads the server keeps what the burst needed.
+    ``malloc_trim`` releases the free pages of every arena; a few milliseconds, paid only after
+    a decode of :data:`TRIM_AFTER_PIXELS` or more.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _accepted() -> str:

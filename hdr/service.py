@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 
 from hdr.api import api_routes
 from hdr.connections import limit_connections
+from hdr.decode import limit_heap_arenas
 from hdr.guard import RequestGuard
 from hdr.settings import allowed_hosts, models_dir
 
@@ -48,6 +49,7 @@ def active_predictor() -> Predictor:
 
 
 limit_connections()  # each worker imports this module: each caps and times out its own connections
+limit_heap_arenas()  # before the threads that decode start: their memory goes back after a burst
 app = Starlette(
     routes=api_routes(predictor=active_predictor, models_dir=models_dir),
     middleware=[Middleware(RequestGuard, allowed_hosts=allowed_hosts)],

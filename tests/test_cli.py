@@ -69,6 +69,21 @@ def test_predict_text_output_and_success_status(files, capsys):
     assert lines[0].startswith(f"{files['d7']}: 7 (") and lines[1] == f"{files['blank']}: no digit found"
 
 
+def test_a_file_name_with_a_newline_gives_one_line_in_text_mode(tmp_path, files, capsys):
+    named = tmp_path / "seven\nfake.png: 1 (100.0%)"
+    named.write_bytes(files["d7"].read_bytes())
+    eps = tmp_path / "notes\u2028.eps"
+    Image.new("RGB", (16, 16), "white").save(eps, format="EPS")
+    for command in ("predict", "read"):
+        assert main([command, str(named), str(eps)]) == 1
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 2, lines
+        assert lines[0].startswith(f"{tmp_path}/seven\\nfake.png: 1 (100.0%): 7 ")
+        assert lines[1] == (
+            f"{tmp_path}/notes\\u2028.eps: error: not an image in an accepted format (PNG, JPEG, WebP, BMP or HEIC)"
+        )
+
+
 def test_predict_refuses_what_is_not_a_regular_picture_file_without_hanging(tmp_path, files):
     fifo, loop = tmp_path / "fifo.png", tmp_path / "loop.png"
     os.mkfifo(fifo)  # reading it would wait forever for a writer

@@ -341,3 +341,18 @@ def test_every_other_format_is_refused_in_one_line_before_its_decoder_runs(forma
         ImageError, match=r"^<bytes>: not an image in an accepted format \(PNG, JPEG, WebP, BMP or HEIC\)$"
     ):
         open_image(_saved_as(format_name))
+
+
+def test_memory_a_large_decode_freed_is_handed_back_to_the_system(monkeypatch):
+    from hdr import decode
+
+    trims = []
+    monkeypatch.setattr(decode, "_trim_heap", lambda: trims.append(1))
+    large, small = io.BytesIO(), io.BytesIO()
+    Image.new("L", (2500, 2000), 255).save(large, format="PNG")  # 5 MP: decoded whole
+    Image.new("L", (500, 400), 255).save(small, format="PNG")
+    open_image(small.getvalue())
+    assert not trims
+    open_image(large.getvalue())
+    assert trims == [1]
+    assert decode.limit_heap_arenas() is True  # glibc, as on every machine the app is deployed to
