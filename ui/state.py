@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from hdr.data import DataError, Mnist, load_mnist
-from hdr.evaluate import Metrics, evaluate_probabilities
-from hdr.handwriting import HandwritingSet, load_handwriting
-from hdr.predict import Predictor
+from hdr.inference.evaluate import Metrics, evaluate_probabilities
+from hdr.inference.predict import Predictor
 from hdr.settings import models_dir
-from hdr.store import ModelStoreError, active_model, resolve_model_path
+from hdr.storage.store import ModelStoreError, active_model, resolve_model_path
+from hdr.training.data import DataError, Mnist, load_mnist
+from hdr.training.handwriting import HandwritingSet, load_handwriting
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
