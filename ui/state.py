@@ -49,10 +49,17 @@ def active_name() -> str:
     return active_model(models_dir())
 
 
-@st.cache_data(show_spinner="Loading MNIST...")
+@st.cache_resource(show_spinner="Loading MNIST...")
 def mnist() -> Mnist:
-    """MNIST from $HDR_DATA_DIR (or the Keras download), read once."""
-    return load_mnist()
+    """MNIST from $HDR_DATA_DIR (or the Keras download), read once and shared read-only by every session.
+
+    A resource, not data: ``st.cache_data`` would copy the ~55 MB of arrays on every read. The arrays
+    are frozen instead, so no page can change what another one reads.
+    """
+    data = load_mnist()
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        array.flags.writeable = False
+    return data
 
 
 @st.cache_resource(show_spinner="Reading real handwriting (USPS, ARDIS)...")
