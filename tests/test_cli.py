@@ -355,6 +355,7 @@ def test_blend_chooses_a_share_on_validation_and_its_card_reproduces_the_chain(t
     card = json.loads(out.with_suffix(".json").read_text())
     share = card["config"]["blend_share"]
     assert share in (0.0, 0.5) and card["parent"] == str(tuned) and card["command"].startswith("python -m hdr blend")
+    assert card["config"]["tuned_recipe"].count("python -m hdr train") == 2  # the base's command, then the tune's
     assert card["metrics"]["val_accuracy_by_source"]["mnist"] == card["metrics"]["val_accuracy"]
     x = mnist.x_test[:8, ..., None].astype("float32") / 255.0
     a, b, blended = (load_keras_model(p) for p in (base, tuned, out))

@@ -77,7 +77,7 @@ def blend(args: Namespace) -> int:
     from hdr.inference.evaluate import evaluate_model
     from hdr.inference.predict import Predictor
     from hdr.storage.store import check_can_save, load_keras_model, read_card, resolve_model_path, save_model
-    from hdr.training.cards import make_blend_card
+    from hdr.training.cards import make_blend_card, recipe
     from hdr.training.data import load_mnist
     from hdr.training.models import interpolate_models
 
@@ -102,13 +102,15 @@ def blend(args: Namespace) -> int:
     model = interpolate_models(base, tuned, chosen)
     mnist = load_mnist(args.data_dir)
     test = evaluate_model(Predictor(model), mnist.x_test, mnist.y_test)
+    tuned_card = read_card(tuned_path.stem, tuned_path.parent)
     card = make_blend_card(
         out.stem,
-        read_card(tuned_path.stem, tuned_path.parent),
+        tuned_card,
         chosen,
         tried[chosen],
         test,
         parent=str(tuned_path),
+        tuned_recipe=recipe(tuned_card, _models_dir(args)),
         command=_command_line(args),
     )
     save_model(model, card, out.parent, overwrite=args.overwrite)

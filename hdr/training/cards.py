@@ -156,6 +156,7 @@ def make_blend_card(
     test: Metrics,
     *,
     parent: str,
+    tuned_recipe: str,
     command: str = "",
 ) -> ModelCard:
     """The card of a fine-tuned model pulled part of the way back to its base (``python -m hdr blend``).
@@ -166,14 +167,15 @@ def make_blend_card(
         share: The share of the fine-tuned weights.
         val_by_source: The blend's validation accuracy on each source (``mnist``, ``usps``, ...).
         test: Its metrics on the MNIST test set.
-        parent: Where the fine-tuned model is: :func:`recipe` then gives its commands, and its
-            parent's, before ``command``.
+        parent: Where the fine-tuned model is.
+        tuned_recipe: How the fine-tuned model was made (:func:`recipe`), kept in the config so the
+            card says how to remake the blend when that model is long gone.
         command: How to reproduce it.
     """
     return ModelCard(
         name=name,
         arch=tuned.arch,
-        config={**tuned.config, "blend_share": share},
+        config={**tuned.config, "blend_share": share, "tuned_recipe": tuned_recipe},
         data=dict(tuned.data, test=test.n),
         metrics={
             **card_test_metrics(test),
