@@ -121,7 +121,7 @@ PRESETS: dict[str, TrainConfig] = {
     "quick": _QUICK,
     # The same network, twice as long, with rotation/shift/zoom augmentation.
     "standard": dataclasses.replace(_QUICK, epochs=15, augment=True, patience=15, time_budget=None),
-    # The recipe of the shipped default's first member: the largest network, long and slow.
+    # The recipe of the shipped default's networks (trained with damage on top): the largest network, long and slow.
     "best": TrainConfig(
         model=ModelConfig(arch="hdrnet"),
         epochs=40,

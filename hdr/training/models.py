@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from hdr.config import ARCHITECTURE_NOTES, ModelConfig  # noqa: F401  (the notes: their old home)
+from hdr.config import ARCHITECTURE_NOTES, ModelConfig  # noqa: F401  (the notes, importable beside the zoo)
 from hdr.settings import IMAGE_SIZE, NUM_CLASSES
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)

@@ -1,7 +1,7 @@
 """How long a training recipe takes here: measured throughput, estimated wall time.
 
 The recipes themselves (:data:`hdr.config.PRESETS`, :func:`hdr.config.preset_config`) live in
-:mod:`hdr.config`, which needs no TensorFlow; they are imported here too, where they used to be.
+:mod:`hdr.config`, which needs no TensorFlow; they are imported here too, beside what measures them.
 Time is estimated from the throughput of the real training step measured on this machine, not
 from a table of someone else's computer.
 """
@@ -14,7 +14,7 @@ import time
 import keras
 import numpy as np
 
-from hdr.config import PRESET_NOTES, PRESETS, TrainConfig, preset_config  # noqa: F401  (their old home)
+from hdr.config import PRESET_NOTES, PRESETS, TrainConfig, preset_config  # noqa: F401  (importable from here too)
 from hdr.training.models import build_model
 from hdr.training.train import build_dataset, compile_model
 
