@@ -1,6 +1,6 @@
 """The API server's memory through bursts of large uploads, and what it keeps afterwards.
 
-Starts ``uvicorn hdr.service:app`` (one process, so one resident set to read) on a free port,
+Starts ``uvicorn hdr.serving.service:app`` (one process, so one resident set to read) on a free port,
 warms it up, then sends ``--bursts`` bursts of ``--parallel`` concurrent ``POST /api/predict``
 requests, each with two phone-sized pictures (12 megapixels, fully decoded), and reads the
 process's ``VmRSS`` and ``VmHWM`` from ``/proc`` before, at the peak and a few seconds after each
@@ -60,7 +60,7 @@ def run(bursts: int, parallel: int, env: dict[str, str]) -> list[tuple[float, fl
     """Per burst: RSS before, peak RSS (high-water mark so far) and RSS after settling, in MB."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "hdr.service:app", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "uvicorn", "hdr.serving.service:app", "--port", str(port), "--log-level", "warning"],
         cwd=REPO, env=dict(os.environ, **env),
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/api/predict"

@@ -1,4 +1,4 @@
-"""The server's connections (hdr/connections.py) against a real ``streamlit run app.py``.
+"""The server's connections (hdr/serving/connections.py) against a real ``streamlit run app.py``.
 
 Idle, slow and abandoned connections, as a careless or hostile client makes them: the server
 closes them in bounded time, keeps room for a fresh request, and logs a client that went away in
@@ -17,7 +17,7 @@ import h11
 import pytest
 import requests
 
-from hdr.connections import BODY_GRACE_S, HEADER_TIMEOUT_S, limit_connections, max_connections
+from hdr.serving.connections import BODY_GRACE_S, HEADER_TIMEOUT_S, limit_connections, max_connections
 from tests.test_browser import _streamlit
 
 TIMEOUT_S = 60
@@ -155,7 +155,7 @@ def test_thousands_of_idle_connections_neither_block_the_server_nor_stay_open(se
 
 
 def test_what_the_limits_rely_on_in_uvicorn_is_still_there():
-    """The names hdr/connections.py reaches for in uvicorn's HTTP/1.1 protocol (see its docstring)."""
+    """The names hdr/serving/connections.py reaches for in uvicorn's HTTP/1.1 protocol (see its docstring)."""
     from uvicorn.protocols.http.flow_control import FlowControl
     from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 

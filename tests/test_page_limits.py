@@ -18,8 +18,8 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
-from hdr import presets
 from hdr.settings import FEEDBACK_MAX_SAMPLES_ENV
+from hdr.training import presets
 from tests.app_support import mnist_digit_rgba
 from tests.test_app import _png, _run, app_dirs  # noqa: F401 - app_dirs: the fixture
 from ui.widgets import plain_text
