@@ -35,6 +35,8 @@ bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md,
 	$(PYTHON) -m bench.time_to_accuracy
 	$(PYTHON) -m bench.export_size
 	$(PYTHON) -m bench.api_load --workers 1 2 4
+	$(PYTHON) -m bench.idle_connections
+	$(PYTHON) -m bench.memory_burst
 	$(PYTHON) -m bench.score_photos --n 30 --timing-runs 9
 	$(PYTHON) -m bench.robustness --n 1000
 	$(PYTHON) -m bench.app_latency --samples 100
