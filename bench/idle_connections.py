@@ -109,7 +109,9 @@ def _slow(host: str, port: int) -> str:
         thread.start()
     for thread in threads:
         thread.join()
-    return "; ".join(f"{k}: closed after {v:.1f} s" if v is not None else f"{k}: still open" for k, v in results.items())
+    return "; ".join(
+        f"{k}: closed after {v:.1f} s" if v is not None else f"{k}: still open" for k, v in results.items()
+    )
 
 
 def main() -> None:
