@@ -1,6 +1,6 @@
 """The Draw page under load: 1, 2 and 4 Chromium tabs drawing at once against one ``streamlit run app.py``.
 
-Each tab, in a loop: press Clear, wait for the empty prediction, draw a "1" or a "7" with mouse
+Each tab, in a loop: press the canvas's Clear, wait for the empty prediction, draw a "1" or a "7" with mouse
 moves, and time from mouse-up to that digit shown as the prediction. A stroke whose digit is not
 shown within ``--lost-after`` seconds counts as lost. The server gets a copy of the models folder
 and an empty feedback folder.
@@ -39,7 +39,6 @@ MOVE_STEPS = 4  # mouse-move events between two points of a stroke
 # stroke changes the answer.
 STROKES = {"1": [(0.5, 0.05), (0.5, 0.95)], "7": [(0.1, 0.08), (0.9, 0.08), (0.4, 0.95)]}
 # The text of the "Prediction" metric, or null while there is none.
-TOOLBAR_RESET = "Reset canvas & history"  # the canvas toolbar's own reset button
 PREDICTION_JS = """() => {
     const metric = [...document.querySelectorAll('[data-testid="stMetric"]')].find(m => m.textContent.includes("Prediction"));
     return metric ? metric.querySelector('[data-testid="stMetricValue"]').textContent.trim() : null;
@@ -100,7 +99,7 @@ async def _shown(page: Page, text: str, timeout_ms: float) -> bool:
         return False
 
 
-async def _tab(browser, url: str, strokes: int, lost_after_ms: float, clear: str) -> tuple[list[float], int]:
+async def _tab(browser, url: str, strokes: int, lost_after_ms: float) -> tuple[list[float], int]:
     """One tab drawing ``strokes`` digits; returns mouse-up to prediction times (s) and strokes lost."""
     page = await (await browser.new_context(viewport=VIEWPORT)).new_page()
     await page.goto(url)
@@ -111,10 +110,7 @@ async def _tab(browser, url: str, strokes: int, lost_after_ms: float, clear: str
     times, lost = [], 0
     for n in range(strokes):
         digit = "1" if n % 2 == 0 else "7"
-        if clear == "button":
-            await page.get_by_role("button", name="Clear").click()
-        else:  # the canvas toolbar's reset: emptied in the browser, no server round trip first
-            await page.get_by_role("button", name=TOOLBAR_RESET).click(force=True)
+        await page.get_by_role("button", name="Clear", exact=True).click()  # emptied in the browser, then sent
         await _shown(page, "—", lost_after_ms)
         await _stroke(page, digit)
         start = time.perf_counter()
@@ -127,12 +123,12 @@ async def _tab(browser, url: str, strokes: int, lost_after_ms: float, clear: str
     return times, lost
 
 
-async def _measure(url: str, tabs: list[int], strokes: int, lost_after_ms: float, clear: str) -> list[str]:
+async def _measure(url: str, tabs: list[int], strokes: int, lost_after_ms: float) -> list[str]:
     rows = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(**CHROMIUM_LAUNCH)
         for n_tabs in tabs:
-            results = await asyncio.gather(*(_tab(browser, url, strokes, lost_after_ms, clear) for _ in range(n_tabs)))
+            results = await asyncio.gather(*(_tab(browser, url, strokes, lost_after_ms) for _ in range(n_tabs)))
             times = [t for tab_times, _ in results for t in tab_times]
             lost = sum(tab_lost for _, tab_lost in results)
             median, p95 = (np.percentile(times, q) * 1000 for q in (50, 95)) if times else (float("nan"),) * 2
@@ -150,19 +146,13 @@ def main() -> None:
     parser.add_argument(
         "--lost-after", type=float, default=10.0, help="seconds before a stroke counts as lost (default: 10)"
     )
-    parser.add_argument(
-        "--clear",
-        choices=["button", "toolbar"],
-        default="button",
-        help="empty the canvas with the page's Clear button or the canvas toolbar's reset (default: button)",
-    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
         process, url = _start_server(Path(root))
         try:
             print("| tabs | strokes | mouse-up to prediction, median | p95 | strokes lost |")
             print("|---|---|---|---|---|")
-            asyncio.run(_measure(url, args.tabs, args.strokes, args.lost_after * 1000, args.clear))
+            asyncio.run(_measure(url, args.tabs, args.strokes, args.lost_after * 1000))
         finally:
             process.terminate()
             process.wait(timeout=15)

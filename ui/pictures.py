@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hdr.decode import ImageError, open_image
-from hdr.predict import Predictor
+from hdr.predict import Predictor, format_confidence
 from hdr.read import read_picture
 from hdr.settings import feedback_dir
 from ui import charts, widgets
@@ -42,7 +42,7 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str) -> N
             cells = st.columns(len(reading.digits))
             for cell, read in zip(cells, reading.digits, strict=True):
                 cell.image(
-                    charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})"
+                    charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({format_confidence(read.confidence)})"
                 )
         return
     boxes = (
@@ -52,7 +52,9 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str) -> N
     )
     left.image(charts.draw_boxes(photo, boxes, prediction.preprocessed.source_size), caption=caption)
     with right:
-        widgets.show_prediction(prediction, key=key, blank_message="No digit found in this picture.")
+        widgets.show_prediction(
+            prediction, key=key, none_message="No digit here: retake the photo closer, the digit dark on plain paper."
+        )
         show_explanation(prediction, predictor, key=key)
         widgets.feedback_control(
             photo, prediction, key=key, sample_id=widgets.picture_id(name, data), feedback_dir=feedback_dir()

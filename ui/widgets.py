@@ -10,47 +10,55 @@ import streamlit as st
 
 from hdr.decode import ImageInput
 from hdr.feedback import save_sample
-from hdr.predict import Prediction
+from hdr.predict import Prediction, format_confidence
 from hdr.settings import NUM_CLASSES
 from ui import charts
 from ui.owner import is_owner
 
-BLANK_MESSAGE = "Draw a digit"
+NONE_MESSAGE = "No digit here."
 SAMPLE_ID_CHARS = 16  # hex digits of a picture's id: 64 bits, no collision among a session's pictures
 
 
-def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BLANK_MESSAGE) -> None:
-    """The predicted digit large with its confidence, the ten probabilities and the 28x28 input."""
+def show_prediction(prediction: Prediction, *, key: str, none_message: str = NONE_MESSAGE) -> None:
+    """The predicted digit large with its confidence beside the 28x28 input, and the ten probabilities under them.
+
+    Args:
+        prediction: What to show; without a digit, ``none_message`` (and the reason, when the
+            prediction gives one) instead.
+        key: Prefix of the chart's key, unique on the page.
+        none_message: What to say, with a hint, when there is no digit.
+    """
     if prediction.digit is None:
         st.metric("Prediction", "—")
-        st.info(blank_message)
+        st.info(none_message)
+        reason = getattr(prediction, "reason", None)  # a rejected picture's reason, where the model gives one
+        if reason:
+            st.caption(str(reason))
         return
-    left, right = st.columns([1, 2])
-    with left:
-        st.metric(
-            "Prediction",
-            str(prediction.digit),
-            f"{prediction.confidence:.1%} confident",
-            delta_color="off",
-            delta_arrow="off",
+    digit, seen = st.columns(2)
+    digit.metric(
+        "Prediction",
+        str(prediction.digit),
+        f"{format_confidence(prediction.confidence)} confident",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    seen.image(
+        charts.enlarge(prediction.preprocessed.image),
+        caption="What the model saw (28x28)",
+        width=charts.INPUT_ZOOM * 28,
+    )
+    if prediction.unsure:
+        runner_up = prediction.runner_up
+        st.warning(
+            f"The model is unsure: {prediction.digit} at {format_confidence(prediction.confidence)}, "
+            f"or maybe {runner_up} ({format_confidence(prediction.probabilities[runner_up])})."
         )
-        st.image(
-            charts.enlarge(prediction.preprocessed.image),
-            caption="What the model saw (28x28)",
-            width=charts.INPUT_ZOOM * 28,
-        )
-    with right:
-        if prediction.unsure:
-            runner_up = prediction.runner_up
-            st.warning(
-                f"The model is unsure: {prediction.digit} at {prediction.confidence:.0%}, "
-                f"or maybe {runner_up} ({prediction.probabilities[runner_up]:.0%})."
-            )
-        st.plotly_chart(
-            charts.probability_bars(prediction.probabilities, prediction.digit),
-            key=f"{key}-bars",
-            config={"displayModeBar": False},
-        )
+    st.plotly_chart(
+        charts.probability_bars(prediction.probabilities, prediction.digit),
+        key=f"{key}-bars",
+        config={"displayModeBar": False},
+    )
 
 
 def picture_id(*parts: object) -> str:
