@@ -69,7 +69,11 @@ def _read(canvas, shown, explain: bool) -> None:
             cells = st.columns(len(reading.digits))
             for n, (cell, read) in enumerate(zip(cells, reading.digits, strict=True), start=1):
                 cell.metric(
-                    f"Digit {n}", str(read.digit), format_confidence(read.confidence), delta_color="off", delta_arrow="off"
+                    f"Digit {n}",
+                    str(read.digit),
+                    format_confidence(read.confidence),
+                    delta_color="off",
+                    delta_arrow="off",
                 )
                 cell.image(charts.enlarge(read.preprocessed.image, zoom=3))
             return

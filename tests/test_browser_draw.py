@@ -8,6 +8,7 @@ the README's and docs/app.md's pictures of Draw.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -53,17 +54,21 @@ def _open(browser, server: str, viewport: dict, *, touch: bool = False, scheme: 
 def _finger(page: Page, digit: int) -> None:
     """Draws ``digit`` on the canvas with touch events, as a finger on a phone's screen."""
     session = page.context.new_cdp_session(page)
+
+    def touch(kind: str, *point: float) -> None:
+        points = [{"x": point[0], "y": point[1]}] if point else []  # a touch's end lists no point
+        session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
     box = page.locator("canvas.upper-canvas").bounding_box()
     side = box["height"] * 0.8
     left, top = box["x"] + (box["width"] - side) / 2, box["y"] + box["height"] * 0.1
     for stroke in STROKES[digit]:
         points = [(left + x * side, top + y * side) for x, y in stroke]
-        touch = lambda kind, x, y: session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})  # noqa: E731
         touch("touchStart", *points[0])
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for (x0, y0), (x1, y1) in pairwise(points):
             for t in np.linspace(1 / TOUCH_STEPS, 1, TOUCH_STEPS):
                 touch("touchMove", x0 + t * (x1 - x0), y0 + t * (y1 - y0))
-        session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        touch("touchEnd")
 
 
 def _box(page: Page, selector: str) -> dict:
@@ -112,7 +117,9 @@ def test_laptop_shows_the_canvas_and_the_whole_answer_side_by_side_without_scrol
     seen = _box(page, '[data-testid="stImage"]')  # the 28x28 input
     for name, box in (("canvas", canvas), ("digit", digit), ("bars", bars), ("28x28 input", seen)):
         assert _in_view(box, LAPTOP), f"the {name} is out of view at 1366x768: {box}"
-    assert digit["x"] >= canvas["x"] + canvas["width"] and digit["y"] < canvas["y"] + canvas["height"], "not side by side"
+    assert digit["x"] >= canvas["x"] + canvas["width"] and digit["y"] < canvas["y"] + canvas["height"], (
+        "not side by side"
+    )
     _screenshot(page, "draw")
     page.context.close()
 

@@ -10,7 +10,9 @@ from hdr.predict import Prediction, Predictor, format_confidence
 
 TOGGLE_LABEL = "What the network looked at"
 MAP_ZOOM = 8  # 28 px -> 224 px: each input pixel a visible block
-LEGEND_CAPTION = "Blue: evidence against the digit · white: none · red: evidence for it (full colour: the strongest pixel)"
+LEGEND_CAPTION = (
+    "Blue: evidence against the digit · white: none · red: evidence for it (full colour: the strongest pixel)"
+)
 _HELP = (
     "Integrated gradients: red pixels of the 28x28 input raise the digit's probability, blue ones "
     "lower it. Computed only while this is on."

@@ -34,6 +34,8 @@ def dress_canvases(width: int, height: int) -> None:
         width: The canvas's width in its own pixels, as given to ``st_canvas``.
         height: Its height: with ``width``, the shape it keeps at any displayed size.
     """
-    sizes = f"--hdr-canvas-width: {width}px; --hdr-canvas-ratio: {width} / {height}; --hdr-button-size: {BUTTON_SIDE_PX}px"
+    sizes = (
+        f"--hdr-canvas-width: {width}px; --hdr-canvas-ratio: {width} / {height}; --hdr-button-size: {BUTTON_SIDE_PX}px"
+    )
     css = f":host {{ {sizes}; }}\n{_CSS}"
     st.html(f"<script>({_JS.strip()})({json.dumps(css)});</script>", unsafe_allow_javascript=True)

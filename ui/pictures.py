@@ -42,7 +42,8 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str) -> N
             cells = st.columns(len(reading.digits))
             for cell, read in zip(cells, reading.digits, strict=True):
                 cell.image(
-                    charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({format_confidence(read.confidence)})"
+                    charts.enlarge(read.preprocessed.image, zoom=3),
+                    caption=f"{read.digit} ({format_confidence(read.confidence)})",
                 )
         return
     boxes = (
