@@ -38,21 +38,20 @@ def _draw_and_read() -> None:
         )
         dress_canvases(CANVAS_WIDTH, CANVAS_HEIGHT)  # before the model loads below: the canvas is usable at once
         st.slider("Pen width", STROKE_MIN, STROKE_MAX, STROKE_DEFAULT, key="stroke_width")
-    with answer:
-        shown = st.container()
         explain = explanation_toggle(key="draw")  # drawn on every run, so it stays as set across Clear
-        _read(canvas, shown, explain)
+        maps = st.container()  # under the canvas, where its column has room for the two maps
+    with answer:
+        _read(canvas, explain, maps)
 
 
-def _read(canvas, shown, explain: bool) -> None:
-    """Reads the canvas into ``shown``: the digit, or the number, or what to do on a blank canvas."""
+def _read(canvas, explain: bool, maps) -> None:
+    """Reads the canvas: the digit, or the number, or what to do on a blank canvas; the maps into ``maps``."""
     objects = (canvas.json_data or {}).get("objects") or []
     if not objects or canvas.image_data is None:
         # Nothing drawn: answer at once, then load TensorFlow and the model while the user starts
         # drawing, so the canvas is usable seconds before the first prediction could be made.
-        with shown:
-            st.metric("Prediction", "—")
-            st.info("Draw a digit")
+        st.metric("Prediction", "—")
+        st.info("Draw a digit")
         with st.spinner("Loading the model..."):
             from ui import state
 
@@ -63,22 +62,18 @@ def _read(canvas, shown, explain: bool) -> None:
 
     image = canvas.image_data
     reading, prediction = read_picture(image, state.predictor())
-    with shown:
-        if prediction is None:
-            st.metric("Number", reading.text)
-            cells = st.columns(len(reading.digits))
-            for n, (cell, read) in enumerate(zip(cells, reading.digits, strict=True), start=1):
-                cell.metric(
-                    f"Digit {n}",
-                    str(read.digit),
-                    format_confidence(read.confidence),
-                    delta_color="off",
-                    delta_arrow="off",
-                )
-                cell.image(charts.enlarge(read.preprocessed.image, zoom=3))
-            return
-        widgets.show_prediction(prediction, key="draw", none_message="No digit here: write one digit, larger.")
-    show_explanation(prediction, state.predictor(), key="draw", asked=explain)
+    if prediction is None:
+        st.metric("Number", reading.text)
+        cells = st.columns(len(reading.digits))
+        for n, (cell, read) in enumerate(zip(cells, reading.digits, strict=True), start=1):
+            cell.metric(
+                f"Digit {n}", str(read.digit), format_confidence(read.confidence), delta_color="off", delta_arrow="off"
+            )
+            cell.image(charts.enlarge(read.preprocessed.image, zoom=3))
+        return
+    widgets.show_prediction(prediction, key="draw", none_message="No digit here: write one digit, larger.")
+    with maps:
+        show_explanation(prediction, state.predictor(), key="draw", asked=explain)
     widgets.feedback_control(
         image, prediction, key="draw", sample_id=widgets.picture_id(objects), feedback_dir=feedback_dir()
     )
