@@ -8,13 +8,11 @@ the README's and docs/app.md's pictures of Draw.
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 
-import numpy as np
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from synth.browser import CHROMIUM_LAUNCH
+from synth.browser import CHROMIUM_LAUNCH, touch_events
 from tests.test_browser import PAGE_S, PREDICT_S, STROKES, _draw, _prediction, _screenshot, _streamlit
 
 pytestmark = pytest.mark.browser
@@ -22,7 +20,6 @@ pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 THUMB_PX = 44  # the smallest target a thumb hits reliably (Apple's guidelines; Material says 48)
-TOUCH_STEPS = 4  # touch-move events between two points of a stroke
 MIN_CONTRAST = 4.5  # WCAG AA for body text
 TOOLBAR = ("Undo", "Redo", "Clear")
 
@@ -54,21 +51,12 @@ def _open(browser, server: str, viewport: dict, *, touch: bool = False, scheme: 
 def _finger(page: Page, digit: int) -> None:
     """Draws ``digit`` on the canvas with touch events, as a finger on a phone's screen."""
     session = page.context.new_cdp_session(page)
-
-    def touch(kind: str, *point: float) -> None:
-        points = [{"x": point[0], "y": point[1]}] if point else []  # a touch's end lists no point
-        session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
-
     box = page.locator("canvas.upper-canvas").bounding_box()
     side = box["height"] * 0.8
     left, top = box["x"] + (box["width"] - side) / 2, box["y"] + box["height"] * 0.1
     for stroke in STROKES[digit]:
-        points = [(left + x * side, top + y * side) for x, y in stroke]
-        touch("touchStart", *points[0])
-        for (x0, y0), (x1, y1) in pairwise(points):
-            for t in np.linspace(1 / TOUCH_STEPS, 1, TOUCH_STEPS):
-                touch("touchMove", x0 + t * (x1 - x0), y0 + t * (y1 - y0))
-        touch("touchEnd")
+        for event in touch_events([(left + x * side, top + y * side) for x, y in stroke]):
+            session.send("Input.dispatchTouchEvent", event)
 
 
 def _box(page: Page, selector: str) -> dict:
