@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
 
-from hdr.predict import format_confidence
-from hdr.read import read_picture
+from hdr.inference.predict import format_confidence
+from hdr.inference.read import read_picture
 from hdr.settings import feedback_dir
 from ui.attribution import explanation_toggle
 from ui.canvas import dress_canvases

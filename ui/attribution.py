@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from hdr.explain import Explainer, legend, overlay
-from hdr.predict import Prediction, Predictor, format_confidence
+from hdr.inference.explain import Explainer, legend, overlay
+from hdr.inference.predict import Prediction, Predictor, format_confidence
 
 TOGGLE_LABEL = "What the network looked at"
 MAP_ZOOM = 8  # 28 px -> 224 px: each input pixel a visible block

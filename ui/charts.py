@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
 
-from hdr.predict import format_confidence
+from hdr.inference.predict import format_confidence
 from hdr.settings import NUM_CLASSES
 
 WINNER_COLOUR = "#2563eb"  # the theme's primary colour

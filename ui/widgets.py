@@ -8,10 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from hdr.decode import ImageInput
-from hdr.feedback import save_sample
-from hdr.predict import Prediction, format_confidence
+from hdr.imaging.decode import ImageInput
+from hdr.inference.predict import Prediction, format_confidence
 from hdr.settings import NUM_CLASSES
+from hdr.training.feedback import save_sample
 from ui import charts
 from ui.owner import is_owner
 
