@@ -71,7 +71,7 @@ def _read(canvas, explain: bool, maps) -> None:
             )
             cell.image(charts.enlarge(read.preprocessed.image, zoom=3))
         return
-    widgets.show_prediction(prediction, key="draw", none_message="No digit here: write one digit, larger.")
+    widgets.show_prediction(prediction, key="draw")
     with maps:
         show_explanation(prediction, state.predictor(), key="draw", asked=explain)
     widgets.feedback_control(

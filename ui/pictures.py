@@ -53,9 +53,7 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str) -> N
     )
     left.image(charts.draw_boxes(photo, boxes, prediction.preprocessed.source_size), caption=caption)
     with right:
-        widgets.show_prediction(
-            prediction, key=key, none_message="No digit here: retake the photo closer, the digit dark on plain paper."
-        )
+        widgets.show_prediction(prediction, key=key, blank_message="No digit found in this picture.")
         show_explanation(prediction, predictor, key=key)
         widgets.feedback_control(
             photo, prediction, key=key, sample_id=widgets.picture_id(name, data), feedback_dir=feedback_dir()

@@ -15,26 +15,17 @@ from hdr.training.feedback import save_sample
 from ui import charts
 from ui.owner import is_owner
 
-NONE_MESSAGE = "No digit here."
+BLANK_MESSAGE = "Draw a digit"
 SAMPLE_ID_CHARS = 16  # hex digits of a picture's id: 64 bits, no collision among a session's pictures
 
 
-def show_prediction(prediction: Prediction, *, key: str, none_message: str = NONE_MESSAGE) -> None:
-    """The predicted digit large with its confidence beside the 28x28 input, and the ten probabilities under them.
-
-    Args:
-        prediction: What to show; without a digit, ``none_message`` (and the reason, when the
-            prediction gives one) instead.
-        key: Prefix of the chart's key, unique on the page.
-        none_message: What to say, with a hint, when there is no digit.
-    """
+def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BLANK_MESSAGE) -> None:
+    """The predicted digit large with its confidence, the ten probabilities and the 28x28 input."""
     if prediction.digit is None:
         st.metric("Prediction", "—")
-        st.info(none_message)
-        reason = getattr(prediction, "reason", None)  # a rejected picture's reason, where the model gives one
-        if reason:
-            st.caption(str(reason))
+        st.info(blank_message)
         return
+    # The digit beside the input, the bars under both: narrow enough for the column beside Draw's canvas.
     digit, seen = st.columns(2)
     digit.metric(
         "Prediction",
