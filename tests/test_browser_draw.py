@@ -120,6 +120,11 @@ def test_ctrl_z_undoes_a_stroke_and_ctrl_shift_z_redoes_it(browser, server):
     expect(_prediction(page)).to_have_text("—")
     page.keyboard.press("Control+Shift+z")
     expect(_prediction(page)).to_have_text("7")
+    page.get_by_role("link", name="Upload").click()  # a canvas mounted anew is dressed too
+    expect(page.get_by_role("heading", name="Upload", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Draw").click()
+    expect(page.get_by_text("Draw a digit")).to_be_visible()
+    _toolbar_is_for_thumbs(page)
     page.context.close()
 
 

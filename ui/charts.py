@@ -33,6 +33,7 @@ def probability_bars(probabilities: np.ndarray, winner: int | None) -> go.Figure
             text=[format_confidence(p) if p >= BAR_LABEL_MIN else "" for p in probabilities],
             textposition="outside",
             constraintext="none",  # full-size labels, even over a narrow bar
+            cliponaxis=False,  # a label over a full bar stands above the plot's top
             customdata=[format_confidence(p) for p in probabilities],
             hovertemplate="digit %{x}: %{customdata}<extra></extra>",
         )
