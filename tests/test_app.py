@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from hdr.inference.predict import Predictor
-from hdr.inference.read import read_digits
+from hdr.inference.predict import Predictor, format_confidence
+from hdr.inference.read import read_digits, read_picture
 from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.storage import store
 from hdr.storage.store import DEFAULT_NAME, active_model, list_models
@@ -81,6 +81,17 @@ def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
     assert any(e.startswith("notes.png: not an image") for e in errors), errors
     assert any(e.startswith("empty.png:") and "empty" in e for e in errors), errors
     assert at.toggle(key="use_camera").value is False
+
+
+def test_upload_page_writes_confidence_as_everywhere_else(app_dirs, mnist):
+    paper = 255 - np.kron(mnist.x_test[0], np.ones((8, 8), np.uint8))  # a clear 7: one decimal would say 100.0%
+    at = _run("pages/upload.py")
+    at.file_uploader(key="uploads").set_value(("seven.png", _png(paper), "image/png"))
+    at.run()
+    _, expected = read_picture(paper, Predictor.load(DEFAULT_NAME, app_dirs[0]))  # the library is the reference
+    [metric] = [m for m in at.metric if m.label == "Prediction"]
+    assert metric.proto.delta == f"{format_confidence(expected.confidence)} confident"
+    assert "100.0%" not in metric.proto.delta
 
 
 def test_upload_page_reads_a_number(app_dirs, mnist):
