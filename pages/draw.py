@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
 
-from hdr.inference.predict import format_confidence
 from hdr.inference.read import read_picture
 from hdr.settings import feedback_dir
 from ui.attribution import explanation_toggle
@@ -57,6 +56,7 @@ def _read(canvas, explain: bool, maps) -> None:
 
             state.predictor()
         return
+    from hdr.inference.predict import format_confidence
     from ui import charts, state, widgets  # here, not at the top: TensorFlow loads once the canvas is on screen
     from ui.attribution import show_explanation
 
