@@ -1,25 +1,53 @@
-"""The Draw page's canvas: its picture held to the canvas's size, and Clear without losing a stroke.
+"""The Draw page's canvas (streamlit-drawable-canvas 0.13.0) made for a phone, a laptop and a keyboard.
+
+The component draws well but offers no option for what Draw needs: its toolbar shows only under a
+hovering mouse (touch screens never hover) with small icons, an edit mode that turns strokes
+into draggable objects and an "update the app" button that changes nothing here; its canvas keeps
+its pixel width on a narrower screen, so a phone cuts off its right part; Ctrl+Z does nothing.
+Its elements live in a shadow root, out of reach of the page's CSS. So :func:`dress_canvases`
+adopts ``canvas.css`` into that shadow root and binds the keys (``canvas.js``): the canvas scales
+to its column (its pixels, and so the picture read, stay the same), and the toolbar under it
+keeps undo, redo and reset (labelled Clear) only, always shown and a thumb's size. This is the
+one place that knows the component's insides; ``tests/test_canvas.py`` fails when a new version
+renames what it relies on.
 
 The canvas sends its picture as a PNG data URL, and the component decodes it, whatever its size,
 when ``image_data`` is read: a 73 KB PNG of 13000x13000 sent in place of a stroke would cost
 1.5 GB. :func:`canvas_picture` reads the PNG's header first and decodes only a picture of the
 canvas's own size.
-
-The canvas is emptied by handing it a new ``initial_drawing``, which it loads in place. That
-drawing reaches the browser one server run after the click; a stroke finished in between would
-be wiped with the old ones. So the strokes present at the click are remembered, and a stroke
-that arrives on top of them before the clear has landed is handed back to the canvas.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+import json
+from pathlib import Path
 
 import numpy as np
+import streamlit as st
 from PIL import Image
 
+BUTTON_SIDE_PX = 48  # the toolbar's buttons: a thumb's target (44 px in Apple's guidelines, 48 in Material)
 DEVICE_SCALE_MAX = 3  # a canvas drawn on a high-density screen may send up to this many pixels per canvas pixel
+_HERE = Path(__file__).parent
+_CSS = (_HERE / "canvas.css").read_text()
+_JS = (_HERE / "canvas.js").read_text()
+
+
+def dress_canvases(width: int, height: int) -> None:
+    """Restyles the page's drawing canvases and binds Ctrl+Z / Ctrl+Shift+Z (see the module's docstring).
+
+    Call it right after the canvas, on every run that draws it; it renders nothing visible.
+
+    Args:
+        width: The canvas's width in its own pixels, as given to ``st_canvas``.
+        height: Its height: with ``width``, the shape it keeps at any displayed size.
+    """
+    sizes = (
+        f"--hdr-canvas-width: {width}px; --hdr-canvas-ratio: {width} / {height}; --hdr-button-size: {BUTTON_SIDE_PX}px"
+    )
+    css = f":host {{ {sizes}; }}\n{_CSS}"
+    st.html(f"<script>({_JS.strip()})({json.dumps(css)});</script>", unsafe_allow_javascript=True)
 
 
 class CanvasPictureError(ValueError):
@@ -31,7 +59,8 @@ def canvas_picture(result, width: int, height: int) -> np.ndarray | None:
 
     Args:
         result: What ``st_canvas(..., return_image_data=True)`` returned.
-        width, height: The canvas's size in CSS pixels.
+        width: The canvas's width in its own pixels, as given to ``st_canvas``.
+        height: Its height.
 
     Returns:
         ``uint8 (H, W, 4)`` RGBA, or None when the canvas sent no picture.
@@ -53,40 +82,3 @@ def canvas_picture(result, width: int, height: int) -> np.ndarray | None:
             f"{width}x{height}; nothing read"
         )
     return np.asarray(picture)
-
-
-@dataclass(frozen=True)
-class CanvasClear:
-    """What the Draw page keeps between runs to clear its canvas."""
-
-    seed: dict = field(default_factory=lambda: {"objects": []})  # the canvas's ``initial_drawing``
-    cleared: tuple | None = None  # the strokes present when Clear was pressed, until the clear lands
-    generation: int = 0  # bumped whenever ``seed`` must be loaded again, even if equal to an earlier one
-
-    def clear(self, objects: list) -> CanvasClear:
-        """Clear was pressed while the canvas held ``objects``."""
-        if not objects:
-            return self
-        generation = self.generation + 1
-        return CanvasClear(_seed([], generation), tuple(objects), generation)
-
-    def update(self, objects: list) -> CanvasClear:
-        """The canvas now sends ``objects``: forget a landed clear, or hand back strokes it would wipe."""
-        if self.cleared is None:
-            return self
-        n = len(self.cleared)
-        if tuple(objects[:n]) != self.cleared:
-            return CanvasClear(self.seed, None, self.generation)  # the clear has landed
-        if len(objects) == n:
-            return self  # the browser has not loaded the empty canvas yet
-        generation = self.generation + 1  # new strokes on top of the cleared ones: keep only them
-        return CanvasClear(_seed(list(objects[n:]), generation), None, generation)
-
-    def pending(self, objects: list) -> bool:
-        """True while ``objects`` still holds cleared strokes: the canvas picture is stale."""
-        return self.cleared is not None and tuple(objects[: len(self.cleared)]) == self.cleared
-
-
-def _seed(objects: list, generation: int) -> dict:
-    """An ``initial_drawing`` the canvas loads in place; the generation makes each one new to it."""
-    return {"objects": objects, "hdrClear": generation}

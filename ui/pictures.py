@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hdr.imaging.decode import ImageError, open_image
-from hdr.inference.predict import Predictor
+from hdr.inference.predict import Predictor, format_confidence
 from hdr.inference.read import read_picture
 from hdr.settings import feedback_dir
 from ui import charts, widgets
@@ -42,7 +42,8 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str) -> N
             cells = st.columns(len(reading.digits))
             for cell, read in zip(cells, reading.digits, strict=True):
                 cell.image(
-                    charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})"
+                    charts.enlarge(read.preprocessed.image, zoom=3),
+                    caption=f"{read.digit} ({format_confidence(read.confidence)})",
                 )
         return
     boxes = (
