@@ -63,12 +63,17 @@ def canvas_sends(app_dirs, monkeypatch):  # noqa: F811
     return send
 
 
-def test_a_huge_picture_sent_as_a_stroke_is_never_decoded(canvas_sends):
-    at = canvas_sends(Image.new("1", (BOMB_SIDE, BOMB_SIDE)))
+@pytest.mark.parametrize(
+    ("side", "warning"),
+    [
+        (BOMB_SIDE, f"The canvas sent a {BOMB_SIDE}x{BOMB_SIDE} picture, not one of its own 560x280; nothing read"),
+        (20_000, "The canvas sent a picture far larger than its 560x280; nothing read"),  # past Pillow's own limit
+    ],
+)
+def test_a_huge_picture_sent_as_a_stroke_is_never_decoded(canvas_sends, side, warning):
+    at = canvas_sends(Image.new("1", (side, side)))
     assert not at.exception, at.exception
-    assert [w.value for w in at.warning] == [
-        f"The canvas sent a {BOMB_SIDE}x{BOMB_SIDE} picture, not one of its own 560x280; nothing read"
-    ]
+    assert [w.value for w in at.warning] == [warning]
     assert not [m for m in at.metric if m.label == "Prediction" and m.value != "—"]
 
 

@@ -74,6 +74,10 @@ def canvas_picture(result, width: int, height: int) -> np.ndarray | None:
         return None
     try:
         picture = Image.open(io.BytesIO(data), formats=("PNG",))
+    except Image.DecompressionBombError:  # over twice Pillow's own pixel limit: refused by the header alone
+        raise CanvasPictureError(
+            f"The canvas sent a picture far larger than its {width}x{height}; nothing read"
+        ) from None
     except (OSError, ValueError, SyntaxError):
         raise CanvasPictureError("The canvas sent something that is not a PNG; nothing read") from None
     if not (0 < picture.width <= width * DEVICE_SCALE_MAX and 0 < picture.height <= height * DEVICE_SCALE_MAX):
