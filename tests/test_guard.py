@@ -7,6 +7,7 @@ way the pages change state), and the app may not be framed.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +17,7 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
-from hdr.serving.guard import FRAME_HEADERS, host_allowed
+from hdr.serving.guard import FRAME_HEADERS, RequestGuard, host_allowed
 from synth.browser import CHROMIUM_LAUNCH
 from tests.test_browser import server  # noqa: F401 - the fixture: streamlit run app.py on a free port
 
@@ -125,3 +126,35 @@ def test_a_websocket_handshake_from_another_origin_is_refused(server):  # noqa: 
 )
 def test_host_allowed(host, allowed, expected):
     assert host_allowed(host, allowed) is expected
+
+
+def test_a_client_gone_mid_upload_is_one_log_line_for_any_route(caplog):
+    """Streamlit's own upload route as much as the API: whatever reads the body when the client leaves."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def upload(request):
+        await request.body()
+        return Response("stored")
+
+    route = Route("/_stcore/upload_file/s/f", upload, methods=["PUT"])
+    guarded = Starlette(routes=[route], middleware=[Middleware(RequestGuard)])  # as app.py and the service mount it
+    scope = {"type": "http", "method": "PUT", "path": "/_stcore/upload_file/s/f", "headers": [(b"host", b"x")]}
+    scope |= {"query_string": b"", "root_path": "", "scheme": "http", "server": ("x", 80)}
+    messages = iter([{"type": "http.request", "body": b"half", "more_body": True}, {"type": "http.disconnect"}])
+    sent = []
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message)
+
+    with caplog.at_level("WARNING"):
+        asyncio.run(guarded(scope, receive, send))
+    assert not sent  # nobody to answer
+    [record] = caplog.records
+    assert record.getMessage() == "PUT /_stcore/upload_file/s/f: the client went away before its request was complete"
+    assert record.exc_info is None
