@@ -106,6 +106,24 @@ def test_a_text_file_alone_is_a_4xx_with_an_error_line(server, pictures):  # noq
     }
 
 
+@pytest.mark.parametrize("format_name", ["EPS", "GIF", "TIFF"])
+def test_a_format_the_readme_does_not_name_is_refused_as_the_command_line_refuses_it(
+    server,  # noqa: F811
+    tmp_path,
+    capsys,
+    format_name,
+):
+    Image.new("RGB", (64, 64), "white").save(tmp_path / "page.png", format=format_name)  # named as a PNG
+    response = _post(server, tmp_path, ["page.png"])
+    assert response.status_code == 422
+    expected = "not an image in an accepted format (PNG, JPEG, WebP, BMP or HEIC)"
+    assert (
+        response.json()
+        == {"path": "page.png", "error": expected}
+        == _cli_json("predict", tmp_path, ["page.png"], capsys)[0]
+    )
+
+
 def test_read_answers_the_number_as_the_command_line_does(server, pictures, capsys):  # noqa: F811
     response = _post(server, pictures, ["number.png", "notes.txt"], route="read")
     assert response.status_code == 422
