@@ -153,7 +153,10 @@ def test_a_client_gone_mid_upload_is_one_log_line_for_any_route(caplog):
         sent.append(message)
 
     with caplog.at_level("WARNING", logger="hdr.serving.guard"):
-        asyncio.run(guarded(scope, receive, send))
+        # In a thread of its own: the module's Playwright keeps an event loop running in this one.
+        worker = threading.Thread(target=asyncio.run, args=(guarded(scope, receive, send),))
+        worker.start()
+        worker.join()
     assert not sent  # nobody to answer
     [record] = [r for r in caplog.records if r.name == "hdr.serving.guard"]  # other threads may log meanwhile
     assert record.getMessage() == "PUT /_stcore/upload_file/s/f: the client went away before its request was complete"
