@@ -19,21 +19,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import selectors
-import signal
 import socket
 import threading
 import time
 
 import requests
 
-from bench.api_load import _free_port, _start
+from synth.servers import free_port, serving, streamlit_command
 
 BATCH, BATCH_PAUSE_S = 500, 0.5
 CLOSE_WAIT_S = 120  # how long to wait for the server to close every idle connection
 DRIP_S = 0.5
-START_TIMEOUT_S = 120
 
 
 def _idle(host: str, port: int, count: int) -> str:
@@ -118,24 +115,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle", type=int, default=3000, help="idle connections to open (default 3000)")
     args = parser.parse_args()
-    port = _free_port()
-    process = _start(1, port, service=False)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.5)
+    port = free_port()
+    with serving(streamlit_command(port), port, health="/api/health"):
         print(_idle("127.0.0.1", port, args.idle))
         print(_slow("127.0.0.1", port))
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 if __name__ == "__main__":

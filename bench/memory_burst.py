@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +27,9 @@ import numpy as np
 import requests
 from PIL import Image
 
-from bench.api_load import _free_port
+from synth.servers import free_port, serving
 
 REPO = Path(__file__).resolve().parent.parent
-START_TIMEOUT_S = 120  # TensorFlow imports slowly on two busy cores
 SETTLE_S = 5  # after a burst, before the kept memory is read
 PHOTO_SIZE = (4032, 3024)  # a 12-megapixel phone photo: under the full-decode cap, decoded whole
 _MB = 1024 * 1024
@@ -58,22 +56,19 @@ def _memory_mb(pid: int) -> tuple[float, float]:
 
 def run(bursts: int, parallel: int, env: dict[str, str]) -> list[tuple[float, float, float]]:
     """Per burst: RSS before, peak RSS (high-water mark so far) and RSS after settling, in MB."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "hdr.serving.service:app", "--port", str(port), "--log-level", "warning"],
-        cwd=REPO, env=dict(os.environ, **env),
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/api/predict"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.5)
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "hdr.serving.service:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    with serving(command, port, env=dict(os.environ, **env), health="/api/health") as (base, process):
+        url = f"{base}/api/predict"
         photos = [_photo(0), _photo(1)]
         files = [("file", (f"photo{i}.png", data, "image/png")) for i, data in enumerate(photos)]
         requests.post(url, files=files, timeout=120)  # loads the model and traces the forward pass
@@ -87,9 +82,6 @@ def run(bursts: int, parallel: int, env: dict[str, str]) -> list[tuple[float, fl
             time.sleep(SETTLE_S)
             rows.append((before, peak, _memory_mb(process.pid)[0]))
         return rows
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def main() -> None:

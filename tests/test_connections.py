@@ -7,6 +7,7 @@ one line.
 
 from __future__ import annotations
 
+import os
 import selectors
 import socket
 import threading
@@ -18,7 +19,8 @@ import pytest
 import requests
 
 from hdr.serving.connections import BODY_GRACE_S, HEADER_TIMEOUT_S, limit_connections, max_connections
-from tests.test_browser import _streamlit
+from synth.servers import free_port, serving, streamlit_command
+from tests.app_support import copy_models
 
 TIMEOUT_S = 60
 SLACK_S = 5  # the deadline check runs every second, on busy cores
@@ -29,7 +31,9 @@ DRIP_S = 0.5  # a byte every half second: a client that never finishes
 def served(tmp_path_factory):
     """A fresh server and its log (the log is read by the disconnect test)."""
     root = tmp_path_factory.mktemp("connections")
-    with _streamlit(root) as url:
+    env = dict(os.environ, HDR_MODELS_DIR=str(copy_models(root / "models")), HDR_FEEDBACK_DIR=str(root / "feedback"))
+    port = free_port()
+    with serving(streamlit_command(port), port, env=env, log=root / "streamlit.log") as (url, _):
         assert requests.get(f"{url}/api/health", timeout=TIMEOUT_S).status_code == 200  # loads what health needs
         yield url, root / "streamlit.log"
 
