@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -160,8 +161,31 @@ def test_train_page_starts_on_the_quick_preset_with_a_measured_estimate(app_dirs
         assert "the time budget ends it by then" in estimate
     at.radio(key="preset").set_value("best").run()
     assert at.selectbox(key="arch").value == "hdrnet" and at.number_input(key="epochs").value == 40
-    at.number_input(key="epochs").set_value(0).run()  # below the widget's minimum: clamped, never a traceback
+    at.number_input(key="epochs").set_value(0).run()
+    assert not at.exception and at.button(key="start").disabled  # refused with its reason, never a traceback
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("epochs", 0, "Epochs must be 1..1000, got 0"),
+        ("epochs", -3, "Epochs must be 1..1000, got -3"),
+        ("epochs", 100_000, "Epochs must be 1..1000, got 100000"),
+        ("learning_rate", 0.0, "Learning rate must be in (0, 1], got 0.0"),
+        ("learning_rate", 5.0, "Learning rate must be in (0, 1], got 5.0"),
+        ("batch_size", 0, "Batch size must be 1..8192, got 0"),
+        ("limit", -10, "Use 0 for all images, or at least 20 (got -10)"),
+    ],
+)
+def test_train_page_an_invalid_field_blocks_start_with_its_reason(app_dirs, field, value, reason):
+    at = _run("pages/train.py")
+    before = jobs.current_job()
+    at.number_input(key=field).set_value(value).run()
     assert not at.exception
+    assert at.number_input(key=field).value == value  # kept as typed, not replaced by the last valid value
+    assert [e.value for e in at.error] == [reason]
+    assert not any(i.value.startswith("Estimated time") for i in at.info)  # no estimate for a run that cannot start
+    assert at.button(key="start").disabled and jobs.current_job() is before
 
 
 def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
@@ -192,7 +216,15 @@ def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
     assert status.state == jobs.FINISHED, status.message
     at.run()
     assert not at.exception
-    assert at.button(key="activate-new")
+    # One epoch on 300 images is worse than the shipped model: shown against it, Activate asks first.
+    assert any(
+        f"{status.card.name} is less accurate than the active model {DEFAULT_NAME}" in w.value for w in at.warning
+    )
+    assert (
+        at.metric[0].label == f"Test accuracy of {status.card.name}" and "points against default" in at.metric[0].delta
+    )
+    assert at.button(key="activate-new").disabled
+    at.checkbox(key="activate-new-anyway").check().run()
     at.button(key="activate-new").click().run()
     assert active_model(models) == status.card.name
 
@@ -207,6 +239,8 @@ def test_models_page_lists_activates_and_deletes(app_dirs, mnist):
     assert at.button(key="delete").disabled  # never the default
     at.selectbox(key="chosen").set_value(status.card.name)
     at.run()
+    assert at.button(key="activate").disabled  # worse than the active model: it asks first
+    at.checkbox(key="activate-anyway").check().run()
     at.button(key="activate").click().run()
     assert not at.exception and active_model(models) == status.card.name
     assert at.selectbox(key="compare-a") and at.selectbox(key="compare-b")
@@ -254,6 +288,7 @@ def test_models_page_errors_are_one_line_and_the_page_goes_on(app_dirs, mnist, m
 
     at = _run("pages/models.py")
     at.selectbox(key="chosen").set_value(name).run()
+    at.checkbox(key="activate-anyway").check().run()
     monkeypatch.setattr(store, "write_atomic", read_only)
     monkeypatch.setattr(Path, "unlink", read_only)
     at.button(key="activate").click().run()
@@ -270,7 +305,7 @@ def test_train_page_activate_on_a_model_deleted_elsewhere_is_a_message(app_dirs,
     models, _ = app_dirs
     name = _finished_job(mnist, models).card.name
     at = _run("pages/train.py")
-    assert at.button(key="activate-new")
+    at.checkbox(key="activate-new-anyway").check().run()
     store.delete_model(name, models)  # from the Models page in another tab
     at.button(key="activate-new").click().run()
     assert not at.exception
@@ -293,11 +328,68 @@ def test_a_second_start_from_another_tab_says_a_job_is_running(app_dirs, mnist):
         job.wait(TIMEOUT)
 
 
-def test_fine_tune_button_appears_with_feedback(app_dirs, mnist):
+def _running_job(mnist, models: Path) -> jobs.TrainingJob:
+    """A job far from its end (50 epochs of tiny batches) that has got through a few batches."""
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False, limit=200)
+    job = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models)
+    deadline = time.monotonic() + TIMEOUT
+    while not job.status().history.get("val_loss") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return job
+
+
+def test_train_page_locks_the_form_and_shows_the_job_first_while_it_runs(app_dirs, mnist):
+    models, _ = app_dirs
+    job = _running_job(mnist, models)
+    try:
+        at = _run("pages/train.py")
+        assert [h.value for h in at.subheader][:2] == ["Current job", "New model"]  # progress above the form
+        for key in ("epochs", "batch_size", "learning_rate", "limit"):
+            assert at.number_input(key=key).disabled, key
+        assert at.selectbox(key="arch").disabled and at.radio(key="preset").disabled
+        assert at.button(key="start").disabled and at.button(key="fine_tune").disabled
+        assert any(re.search(r"Training mlp: epoch \d+/50, batch \d+/25", c.value) for c in at.sidebar.caption)
+        at.button(key="stop").click().run()
+        assert any("the best epoch so far is kept" in i.value for i in at.info)
+        status = job.wait(TIMEOUT)
+        assert status.state == jobs.STOPPED and status.card is not None, status.message
+        at.run()
+        assert not at.exception and [h.value for h in at.subheader][0] == "Last job"
+        assert any(w.value.startswith("Stopped in epoch") and status.card.name in w.value for w in at.warning)
+        assert not at.number_input(key="epochs").disabled and at.checkbox(key="activate-new-anyway")
+    finally:
+        job.stop()
+        job.wait(TIMEOUT)
+
+
+def test_fine_tune_changes_are_counts_and_never_a_score_on_no_samples():
+    from ui.training import fine_tune_changes
+
+    comparison = {
+        "before": {"mnist_test": 0.9969, "mnist_test_n": 10_000, "feedback": 0.0, "feedback_n": 2},
+        "after": {"mnist_test": 0.9969, "mnist_test_n": 10_000, "feedback": 0.5, "feedback_n": 2},
+    }
+    assert fine_tune_changes(comparison) == [
+        ("MNIST test set", "99.69%", "no change (was 99.69%)"),
+        ("Your samples", "1 of 2 right", "+1 right (was 0 of 2)"),
+    ]
+    no_samples = {k: {"mnist_test": 0.99, "mnist_test_n": 100} for k in ("before", "after")}
+    assert [label for label, _, _ in fine_tune_changes(no_samples)] == ["MNIST test set"]
+
+
+def test_fine_tune_shows_its_estimate_before_it_starts(app_dirs, mnist):
     _, feedback_dir = app_dirs
     save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]), feedback_dir)
+    before = jobs.current_job()
     at = _run("pages/train.py")
     assert not at.button(key="fine_tune").disabled
+    assert not any("samples x" in i.value for i in at.info)  # timed only once asked for
+    at.button(key="fine_tune").click().run()
+    assert jobs.current_job() is before and at.button(key="fine_tune_start")  # not started yet: the estimate first
+    [estimate] = [i.value for i in at.info if i.value.startswith("Estimated time") and "samples" in i.value]
+    assert (
+        "for 3 epochs of 1 samples x20 and 10,000 MNIST images" in estimate and "measured on this machine" in estimate
+    )
 
 
 def test_live_page_shows_the_camera_component(app_dirs):

@@ -36,10 +36,10 @@ def run_app() -> None:
     if "ui.state" in sys.modules:
         with st.sidebar:
             st.caption(f"Active model: **{sys.modules['ui.state'].active_name()}**")
-    jobs = sys.modules.get("hdr.jobs")  # not imported yet: no job can have started
-    job = None if jobs is None else jobs.current_job()
-    if job is not None and job.running:
-        st.sidebar.caption(f"Training: {job.status().message}")
+    if "hdr.jobs" in sys.modules:  # not imported yet: no job can have started (and TensorFlow need not load)
+        from ui.training import sidebar_status
+
+        sidebar_status()
 
 
 def ensure_app() -> None:
