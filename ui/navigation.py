@@ -16,6 +16,7 @@ PAGES = [
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/models.py", "Models", ":material/inventory_2:"),
 ]
+API_DOCS_URL = "/api/docs"  # served by hdr.api beside the pages
 # True while run_app's navigation runs a page: in the script thread of this run only.
 _IN_NAVIGATION: ContextVar[bool] = ContextVar("hdr_in_navigation", default=False)
 
@@ -36,6 +37,7 @@ def run_app() -> None:
     if "ui.state" in sys.modules:
         with st.sidebar:
             st.caption(f"Active model: **{sys.modules['ui.state'].active_name()}**")
+    st.sidebar.markdown(f"[API docs]({API_DOCS_URL}) for programs: `POST /api/predict`, `POST /api/read`")
     if "hdr.jobs" in sys.modules:  # not imported yet: no job can have started (and TensorFlow need not load)
         from ui.training import sidebar_status
 
