@@ -60,6 +60,9 @@ def _draw_and_read(stroke: int) -> None:
             with column:
                 st.metric(f"Digit {n}", str(read.digit), f"{read.confidence:.0%}", delta_color="off", delta_arrow="off")
                 st.image(charts.enlarge(read.preprocessed.image, zoom=3))
+        widgets.number_feedback(
+            image, reading, key="draw", sample_id=widgets.picture_id(objects), feedback_dir=feedback_dir()
+        )
         return
     widgets.show_prediction(prediction, key="draw")
     show_explanation(prediction, state.predictor(), key="draw")

@@ -129,6 +129,81 @@ def test_upload_feedback_saves_a_sample(app_dirs, mnist):
         assert next((feedback_dir / "5").glob("*.png")).name in saved
 
 
+def test_upload_feedback_is_corrected_by_saving_again_and_undone(app_dirs, mnist):
+    _, feedback_dir = app_dirs
+    at = _run("pages/upload.py")
+    at.file_uploader(key="uploads").set_value(
+        ("digit.png", _png(255 - np.kron(mnist.x_test[1], np.ones((8, 8), np.uint8))), "image/png")
+    )
+    at.run()
+    [label] = [s for s in at.selectbox if s.label.startswith("Wrong?")]
+    label.set_value(1)
+    [b for b in at.button if b.label == "Save sample"][0].click()
+    at.run()
+    [name] = [p.name for p in (feedback_dir / "1").glob("*.png")]
+    [label] = [s for s in at.selectbox if s.label.startswith("Wrong?")]
+    label.set_value(7)
+    [b for b in at.button if b.label == "Save sample"][0].click()
+    at.run()
+    assert not at.exception
+    assert count_samples(feedback_dir)[1] == 0 and [p.name for p in (feedback_dir / "7").glob("*.png")] == [name]
+    assert any(s.value.startswith(f"Changed to a 7 (was a 1; {name})") for s in at.success), [
+        s.value for s in at.success
+    ]
+    [undo] = [b for b in at.button if b.label == "Undo"]
+    undo.click().run()
+    assert not at.exception and sum(count_samples(feedback_dir).values()) == 0
+    assert "Undone: the sample is deleted." in [i.value for i in at.info]
+    assert not [b for b in at.button if b.label == "Undo"]
+
+
+def test_upload_feedback_on_each_digit_of_a_number(app_dirs, mnist):
+    _, feedback_dir = app_dirs
+    at = _run("pages/upload.py")
+    first, second = (int(np.flatnonzero(mnist.y_test == d)[0]) for d in (4, 2))
+    pair = np.concatenate([mnist.x_test[first], mnist.x_test[second]], axis=1)
+    at.file_uploader(key="uploads").set_value(
+        ("number.png", _png(255 - np.kron(np.pad(pair, 6), np.ones((8, 8), np.uint8))), "image/png")
+    )
+    at.run()
+    digits = [s for s in at.selectbox if s.label.startswith("Digit ")]
+    assert [s.label for s in digits] == ["Digit 1", "Digit 2"]
+    read_as = [s.value for s in digits]
+    digits[1].set_value((read_as[1] + 1) % 10)  # the second digit corrected, the first left as read
+    [b for b in at.button if b.label == "Save corrections"][0].click()
+    at.run()
+    assert not at.exception
+    counts = count_samples(feedback_dir)
+    assert sum(counts.values()) == 1 and counts[(read_as[1] + 1) % 10] == 1
+    [sample] = (feedback_dir / str((read_as[1] + 1) % 10)).glob("*.png")
+    assert Image.open(sample).width < 20 * 8 + 2 * 6 * 8  # the one digit cut out, not the whole number
+
+
+def test_samples_page_shows_the_samples_and_the_owner_deletes_one(app_dirs, mnist):
+    _, feedback_dir = app_dirs
+    paths = [save_sample(mnist_digit_rgba(mnist.x_test[i]), int(mnist.y_test[i]), feedback_dir) for i in range(3)]
+    at = _run("pages/samples.py")
+    assert len(at.get("imgs")) == 3
+    at.button(key=f"delete-{paths[0].stem}").click().run()
+    assert not at.exception and not paths[0].exists() and paths[1].exists()
+    assert len(at.get("imgs")) == 2 and f"Deleted {paths[0].name}." in [i.value for i in at.info]
+    at.selectbox(key="samples_digit").set_value(int(mnist.y_test[1])).run()
+    assert not at.exception and len(at.get("imgs")) == 1
+
+
+def test_samples_page_lets_a_visitor_look_but_not_delete(app_dirs, mnist):
+    from ui.owner import OWNER_SECRET
+
+    _, feedback_dir = app_dirs
+    save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]), feedback_dir)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets[OWNER_SECRET] = "a key the visitor does not know"
+    at.run()
+    at.switch_page("pages/samples.py").run()
+    assert not at.exception and len(at.get("imgs")) == 1
+    assert not [b for b in at.button if b.key and b.key.startswith("delete-")]
+
+
 @pytest.mark.parametrize("hostile", ["absolute", "relative"])
 def test_train_page_never_writes_an_upload_under_its_client_supplied_name(app_dirs, tmp_path, hostile):
     target = tmp_path / "outside" / "x.csv"

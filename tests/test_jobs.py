@@ -9,7 +9,6 @@ import pytest
 
 from hdr import jobs
 from hdr.feedback import load_feedback, save_sample
-from hdr.folder_lock import LOCK_NAME
 from hdr.models import ModelConfig
 from hdr.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
 from hdr.train import Progress, TrainConfig

@@ -15,6 +15,8 @@ PAGES = [
     ("pages/live.py", "Live", ":material/videocam:"),
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/models.py", "Models", ":material/inventory_2:"),
+    ("pages/samples.py", "Samples", ":material/photo_library:"),
+    ("pages/about.py", "About the model", ":material/info:"),
 ]
 API_DOCS_URL = "/api/docs"  # served by hdr.api beside the pages
 # True while run_app's navigation runs a page: in the script thread of this run only.

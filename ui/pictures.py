@@ -44,6 +44,9 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str) -> N
                 cell.image(
                     charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})"
                 )
+            widgets.number_feedback(
+                photo, reading, key=key, sample_id=widgets.picture_id(name, data), feedback_dir=feedback_dir()
+            )
         return
     boxes = (
         []
