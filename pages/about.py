@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hdr.cards import recipe
 from hdr.settings import models_dir
-from hdr.store import DEFAULT_NAME, ModelStoreError, model_paths, read_card
+from hdr.storage.store import DEFAULT_NAME, ModelStoreError, model_paths, read_card
+from hdr.training.cards import recipe
 from ui import state
 from ui.about import doc_section, tflite_bytes
 from ui.navigation import ensure_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # imported here: the component registers under `streamlit run`
 
-from hdr.read import read_picture
+from hdr.inference.read import read_picture
 from hdr.settings import feedback_dir
 from ui.canvas import CanvasClear
 from ui.navigation import ensure_app

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hdr.cards import card_recalls
 from hdr.settings import models_dir
-from hdr.store import DEFAULT_NAME, ModelCard, ModelStoreError, delete_model, list_models, model_paths
+from hdr.storage.store import DEFAULT_NAME, ModelCard, ModelStoreError, delete_model, list_models, model_paths
+from hdr.training.cards import card_recalls
 from ui import charts, state
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner

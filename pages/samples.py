@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from PIL import Image
 
-from hdr.feedback import delete_sample, list_samples
 from hdr.settings import NUM_CLASSES, feedback_dir
+from hdr.training.feedback import delete_sample, list_samples
 from ui import charts
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hdr import jobs
-from hdr.data import DataError, load_csv
-from hdr.feedback import count_samples, load_feedback
-from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES
-from hdr.presets import (
+from hdr.settings import feedback_dir, handwriting_dir, models_dir
+from hdr.storage.store import ModelStoreError
+from hdr.training import jobs
+from hdr.training.data import DataError, load_csv
+from hdr.training.feedback import count_samples, load_feedback
+from hdr.training.models import ARCHITECTURE_NOTES, ARCHITECTURES
+from hdr.training.presets import (
     PRESET_NOTES,
     PRESETS,
     estimate_fine_tune_seconds,
@@ -17,10 +19,8 @@ from hdr.presets import (
     measure_throughput,
     preset_config,
 )
-from hdr.settings import feedback_dir, handwriting_dir, models_dir
-from hdr.store import ModelStoreError
-from hdr.train import TrainConfig
-from hdr.training_data import FineTuneConfig, make_training_data
+from hdr.training.train import TrainConfig
+from hdr.training.training_data import FineTuneConfig, make_training_data
 from ui import state, training
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner

@@ -20,8 +20,8 @@ import pytest
 import requests
 from PIL import Image
 
-from hdr.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files, api_routes
-from hdr.cli import main
+from hdr.cli.main import main
+from hdr.serving.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files, api_routes
 from tests.test_browser import server  # noqa: F401 - the fixture: streamlit run app.py on a free port
 
 TIMEOUT_S = 120  # the first request loads TensorFlow and the model on busy cores

@@ -13,16 +13,17 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from hdr import jobs, store
-from hdr.feedback import count_samples, save_sample
-from hdr.models import ModelConfig
-from hdr.predict import Predictor
-from hdr.presets import PRESETS, estimate_seconds, format_duration
-from hdr.read import read_digits
+from hdr.inference.predict import Predictor
+from hdr.inference.read import read_digits
 from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
-from hdr.store import DEFAULT_NAME, active_model, list_models
-from hdr.train import TrainConfig
-from hdr.training_data import make_training_data
+from hdr.storage import store
+from hdr.storage.store import DEFAULT_NAME, active_model, list_models
+from hdr.training import jobs
+from hdr.training.feedback import count_samples, save_sample
+from hdr.training.models import ModelConfig
+from hdr.training.presets import PRESETS, estimate_seconds, format_duration
+from hdr.training.train import TrainConfig
+from hdr.training.training_data import make_training_data
 from tests.app_support import copy_models, mnist_digit_rgba, small
 from ui.canvas import CanvasClear
 

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from hdr.explain import Explainer, overlay
+from hdr.inference.explain import Explainer, overlay
 
-LOG_FLOOR = 1e-12  # the same floor as hdr.explain, so the reference log-probabilities match
+LOG_FLOOR = 1e-12  # the same floor as hdr.inference.explain, so the reference log-probabilities match
 
 
 def _linear_softmax(weights: np.ndarray) -> keras.Model:

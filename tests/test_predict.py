@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from hdr.decode import ImageError
-from hdr.degrade import COMBINED, CONDITIONS, degrade
-from hdr.predict import Predictor
+from hdr.imaging.decode import ImageError
+from hdr.imaging.degrade import COMBINED, CONDITIONS, degrade
+from hdr.inference.predict import Predictor
 from synth.canvas import STYLES, draw_digit
 from tests.conftest import SHIPPED_MIN_ACCURACY
 
@@ -44,8 +44,8 @@ def test_predict_many_raises_for_an_unreadable_image(tiny_predictor, tmp_path):
 
 
 def test_shipped_model_reaches_its_promised_accuracy(shipped, mnist):
-    from hdr.evaluate import evaluate_model
-    from hdr.store import read_card
+    from hdr.inference.evaluate import evaluate_model
+    from hdr.storage.store import read_card
 
     metrics = evaluate_model(shipped, mnist.x_test, mnist.y_test)
     assert metrics.n == 10_000 and metrics.accuracy >= SHIPPED_MIN_ACCURACY

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from hdr.export import export_tflite
-from hdr.store import load_keras_model
+from hdr.inference.export import export_tflite
+from hdr.storage.store import load_keras_model
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"  # in a checkout; an installed package has none
 _LINK = re.compile(r"\[([^\]]+)\]\((?!https?:)[^)]*\)")  # a link to another doc: kept as its text alone

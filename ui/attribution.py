@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from hdr.explain import Explainer, overlay
-from hdr.predict import Prediction, Predictor
+from hdr.inference.explain import Explainer, overlay
+from hdr.inference.predict import Prediction, Predictor
 
 TOGGLE_LABEL = "What the network looked at"
 _SHOWN_MIN = 0.001  # smallest probability a caption prints as a percentage with one decimal

@@ -18,7 +18,7 @@ PAGES = [
     ("pages/samples.py", "Samples", ":material/photo_library:"),
     ("pages/about.py", "About the model", ":material/info:"),
 ]
-API_DOCS_URL = "/api/docs"  # served by hdr.api beside the pages
+API_DOCS_URL = "/api/docs"  # served by hdr.serving.api beside the pages
 # True while run_app's navigation runs a page: in the script thread of this run only.
 _IN_NAVIGATION: ContextVar[bool] = ContextVar("hdr_in_navigation", default=False)
 
@@ -40,7 +40,7 @@ def run_app() -> None:
         with st.sidebar:
             st.caption(f"Active model: **{sys.modules['ui.state'].active_name()}**")
     st.sidebar.markdown(f"[API docs]({API_DOCS_URL}) for programs: `POST /api/predict`, `POST /api/read`")
-    if "hdr.jobs" in sys.modules:  # not imported yet: no job can have started (and TensorFlow need not load)
+    if "hdr.training.jobs" in sys.modules:  # not imported yet: no job can have started (and TensorFlow need not load)
         from ui.training import sidebar_status
 
         sidebar_status()

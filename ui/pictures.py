@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hdr.decode import ImageError, open_image
-from hdr.predict import Predictor
-from hdr.read import read_picture
+from hdr.imaging.decode import ImageError, open_image
+from hdr.inference.predict import Predictor
+from hdr.inference.read import read_picture
 from hdr.settings import feedback_dir
 from ui import charts, widgets
 from ui.attribution import show_explanation

@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from hdr import jobs
-from hdr.cards import CardComparison, compare_cards
-from hdr.presets import measure_throughput
 from hdr.settings import models_dir
-from hdr.store import ModelStoreError, load_keras_model, model_paths, read_card, set_active_model
-from hdr.training_data import FineTuneConfig
+from hdr.storage.store import ModelStoreError, load_keras_model, model_paths, read_card, set_active_model
+from hdr.training import jobs
+from hdr.training.cards import CardComparison, compare_cards
+from hdr.training.presets import measure_throughput
+from hdr.training.training_data import FineTuneConfig
 from ui import charts, state
 
 POLL_SECONDS = 1.0  # how often the Train page's progress fragment reads the job's status

@@ -9,11 +9,11 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image
 
-from hdr.decode import ImageInput
-from hdr.feedback import delete_sample, relabel_sample, save_sample
-from hdr.predict import Prediction
-from hdr.read import Reading, crop_digit
+from hdr.imaging.decode import ImageInput
+from hdr.inference.predict import Prediction
+from hdr.inference.read import Reading, crop_digit
 from hdr.settings import NUM_CLASSES
+from hdr.training.feedback import delete_sample, relabel_sample, save_sample
 from ui import charts
 from ui.owner import is_owner
 
