@@ -67,7 +67,9 @@ def _compare(a: ModelCard, b: ModelCard) -> None:
 
 def _gallery(test: dict, predicted: np.ndarray | None) -> None:
     """Misclassified MNIST test digits, the most confident mistakes first."""
-    data = state.mnist_or_stop()
+    data = state.mnist_or_none("the gallery of misclassified test digits")
+    if data is None:
+        return
     indices = test.get("misclassified", [])[:GALLERY_SIZE]
     if not indices:
         st.info("No misclassified test digits recorded for this model.")
@@ -153,6 +155,7 @@ if not (isinstance(test, dict) and test.keys() >= TEST_KEYS):
     except OSError as exc:
         st.error(f"Cannot read the active model {active}: {exc.strerror or exc}")
         st.stop()
+    state.mnist_or_stop("its test figures (its card records none)")
     metrics, predicted = state.test_metrics(active, mtime)
     test = metrics.to_dict()
 st.caption(f"{test['n']:,} MNIST test images, accuracy {test['accuracy']:.2%}")

@@ -88,7 +88,7 @@ def _show_estimate(config: TrainConfig, source: str) -> None:
 
 def _start(config: TrainConfig, source: str, upload, add_real: bool) -> bool:
     """Builds the data the form asks for and starts the job; False (and a one-line message) if it cannot."""
-    mnist = state.mnist_or_stop()
+    mnist = state.mnist_or_stop("training")
     try:
         config.validate()
         real = state.handwriting() if add_real else ()
@@ -114,7 +114,7 @@ def _start(config: TrainConfig, source: str, upload, add_real: bool) -> bool:
 def _fine_tune(config: FineTuneConfig) -> bool:
     """Starts fine-tuning the active model on the feedback samples; False (and a message) if it cannot."""
     try:
-        jobs.start_fine_tune(state.mnist_or_stop(), load_feedback(feedback_dir()), config, models_dir=models_dir())
+        jobs.start_fine_tune(state.mnist_or_stop("fine-tuning"), load_feedback(feedback_dir()), config, models_dir=models_dir())
         return True
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:
         st.error(str(exc).splitlines()[0])

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from hdr.inference.predict import Predictor
 from hdr.inference.read import read_digits
-from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
+from hdr.settings import DATA_DIR_ENV, FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.storage import store
 from hdr.storage.store import DEFAULT_NAME, active_model, list_models
 from hdr.training import jobs
@@ -122,7 +122,7 @@ def test_upload_feedback_saves_a_sample(app_dirs, mnist):
     [label] = [s for s in at.selectbox if s.label.startswith("Wrong?")]
     label.set_value(5)
     for _ in range(10):  # ten quick clicks on "Save sample": one sample, and the page says which
-        at.button[-1].click()
+        [b for b in at.button if b.label == "Save sample"][0].click()
         at.run()
         assert not at.exception
         assert count_samples(feedback_dir)[5] == 1
@@ -184,12 +184,12 @@ def test_samples_page_shows_the_samples_and_the_owner_deletes_one(app_dirs, mnis
     _, feedback_dir = app_dirs
     paths = [save_sample(mnist_digit_rgba(mnist.x_test[i]), int(mnist.y_test[i]), feedback_dir) for i in range(3)]
     at = _run("pages/samples.py")
-    assert len(at.get("imgs")) == 3
+    assert len(at.get("image")) == 3
     at.button(key=f"delete-{paths[0].stem}").click().run()
     assert not at.exception and not paths[0].exists() and paths[1].exists()
-    assert len(at.get("imgs")) == 2 and f"Deleted {paths[0].name}." in [i.value for i in at.info]
+    assert len(at.get("image")) == 2 and f"Deleted {paths[0].name}." in [i.value for i in at.info]
     at.selectbox(key="samples_digit").set_value(int(mnist.y_test[1])).run()
-    assert not at.exception and len(at.get("imgs")) == 1
+    assert not at.exception and len(at.get("image")) == 1
 
 
 def test_samples_page_lets_a_visitor_look_but_not_delete(app_dirs, mnist):
@@ -201,7 +201,7 @@ def test_samples_page_lets_a_visitor_look_but_not_delete(app_dirs, mnist):
     at.secrets[OWNER_SECRET] = "a key the visitor does not know"
     at.run()
     at.switch_page("pages/samples.py").run()
-    assert not at.exception and len(at.get("imgs")) == 1
+    assert not at.exception and len(at.get("image")) == 1
     assert not [b for b in at.button if b.key and b.key.startswith("delete-")]
 
 
@@ -339,6 +339,70 @@ def _finished_job(mnist, models: Path) -> jobs.JobStatus:
     status = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
     return status
+
+
+def test_models_page_without_mnist_says_so_in_the_apps_terms(app_dirs, tmp_path, monkeypatch):
+    from ui import state
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no-mnist-here"))
+    state.mnist.clear()  # MNIST read by an earlier test of this process
+    try:
+        at = _run("pages/models.py")
+        assert at.header[0].value == f"Active model: {DEFAULT_NAME}"  # the rest of the page is there
+        texts = [e.value for kind in (at.error, at.warning, at.info, at.caption, at.markdown) for e in kind]
+        assert any("no copy of the MNIST digits, so the gallery" in t for t in texts), texts
+        assert any("HDR_DATA_DIR" in t and "Whoever runs this server" in t for t in texts)
+        assert not any("--data-dir" in t or "no-mnist-here" in t for t in texts), texts
+    finally:
+        state.mnist.clear()
+
+
+def test_about_page_shows_the_active_models_card_and_its_downloads(app_dirs):
+    models, _ = app_dirs
+    at = _run("pages/about.py")
+    card = json.loads((models / f"{DEFAULT_NAME}.json").read_text())
+    assert [t.value for t in at.title] == ["About the model"] and at.header[0].value == DEFAULT_NAME
+    [accuracy] = [m for m in at.metric if m.label == "MNIST test accuracy"]
+    assert accuracy.value == f"{card['metrics']['test_accuracy']:.2%}"
+    what = " ".join(m.value for m in at.markdown)
+    assert "ensemble averaging 3 networks" in what and card["data"]["source"] in what
+    assert "What it misreads in real handwriting" in what  # docs/real-handwriting.md's section
+    assert any(e.label.startswith("How it was made and chosen") for e in at.expander)
+    downloads = {d.key for d in at.get("download_button")}
+    assert downloads == {"download-keras", "download-tflite"}
+
+
+def test_the_about_pages_tflite_download_runs_like_the_model(tmp_path, tiny_model):
+    from hdr.inference.export import TFLiteModel
+    from ui.about import tflite_bytes
+
+    path = tmp_path / "tiny.keras"
+    tiny_model.save(path)
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    lite = TFLiteModel(tflite_bytes(str(path), path.stat().st_mtime))
+    np.testing.assert_allclose(lite.probabilities(x), tiny_model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_upload_page_sums_up_a_batch_in_a_table_and_a_csv(app_dirs, mnist):
+    at = _run("pages/upload.py")
+    paper = lambda i: _png(255 - np.kron(mnist.x_test[i], np.ones((8, 8), np.uint8)))  # noqa: E731
+    at.file_uploader(key="uploads").set_value(
+        [("a.png", paper(0), "image/png"), ("b.png", paper(1), "image/png"), ("junk.png", b"junk", "image/png")]
+    )
+    at.run()
+    assert not at.exception
+    [table] = at.dataframe
+    rows = table.value
+    assert rows["file"].tolist() == ["a.png", "b.png", "junk.png"]
+    assert rows["read"].tolist() == [str(mnist.y_test[0]), str(mnist.y_test[1]), "error"]
+    assert rows["error"].iloc[2].startswith("junk.png: not an image")
+    [download] = at.get("download_button")
+    assert download.key == "upload-csv"
+    assert [e.label for e in at.expander] == [
+        f"a.png: {mnist.y_test[0]}",
+        f"b.png: {mnist.y_test[1]}",
+        "junk.png: error",
+    ]
 
 
 def test_models_page_shows_damaged_cards_instead_of_hiding_them(app_dirs):
