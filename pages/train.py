@@ -114,7 +114,9 @@ def _start(config: TrainConfig, source: str, upload, add_real: bool) -> bool:
 def _fine_tune(config: FineTuneConfig) -> bool:
     """Starts fine-tuning the active model on the feedback samples; False (and a message) if it cannot."""
     try:
-        jobs.start_fine_tune(state.mnist_or_stop("fine-tuning"), load_feedback(feedback_dir()), config, models_dir=models_dir())
+        jobs.start_fine_tune(
+            state.mnist_or_stop("fine-tuning"), load_feedback(feedback_dir()), config, models_dir=models_dir()
+        )
         return True
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:
         st.error(str(exc).splitlines()[0])
@@ -155,71 +157,75 @@ if not is_owner():  # nothing here for a visitor: not even the estimate, which t
     st.stop()
 job = jobs.current_job()
 running = job is not None and job.running
-if job is not None:  # at the top, in view: the form below stays locked while it runs
+if job is not None:  # at the top, in view
     st.subheader("Current job" if running else "Last job")
     if running and st.button("Stop", icon=":material/stop:", key="stop"):
         job.stop()
         st.info("Stopping after this batch: the best epoch so far is kept.")
     st.fragment(run_every=training.POLL_SECONDS if running else None)(training.show_job)(job, running)
-    if running:
-        st.caption("The settings below are locked until the job ends or is stopped.")
 
-st.subheader("New model")
-preset = st.radio(
-    "Preset",
-    list(PRESETS),
-    format_func=lambda name: f"{name} ({PRESET_NOTES[name]})",
-    horizontal=True,
-    key="preset",
-    on_change=_apply_preset,
-    disabled=running,
-)
-if "arch" not in st.session_state:
-    _apply_preset()  # the first visit: the widgets below start at the quick preset's settings
-arch_col, data_col = st.columns(2)
-arch = arch_col.selectbox(
-    "Architecture", list(ARCHITECTURES), format_func=lambda a: f"{a} — {ARCHITECTURE_NOTES.get(a, '')}", key="arch",
-    disabled=running,
-)  # fmt: skip
-source = data_col.radio("Data", [DATA_MNIST, DATA_FEEDBACK, DATA_CSV], key="data_source", disabled=running)
-columns = dict(zip(FORM_FIELDS, st.columns(4), strict=True))
-# No min or max on these: a value out of range stays as typed and is refused below with its reason,
-# instead of being silently replaced by the last valid one.
-epochs = columns["epochs"].number_input("Epochs", step=1, key="epochs", disabled=running)
-batch_size = columns["batch_size"].number_input("Batch size", step=1, key="batch_size", disabled=running)
-learning_rate = columns["learning_rate"].number_input(
-    "Learning rate", format="%.5f", step=1e-4, key="learning_rate", disabled=running
-)
-limit = columns["limit"].number_input("Use only N images (0 = all)", value=0, step=1000, key="limit", disabled=running)
-augment = st.checkbox("Augment (random rotation, shift and zoom)", key="augment", disabled=running)
-add_real = handwriting_dir() is not None and st.checkbox(
-    "Add real handwriting beside MNIST (USPS and ARDIS, from HDR_HANDWRITING_DIR)", value=True, key="add_real",
-    disabled=running,
-)  # fmt: skip
-upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv", disabled=running)
-try:
-    config = preset_config(
-        preset, arch=arch, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-        augment=augment, limit=int(limit) or None,
+# While a job runs the form is folded away (and locked): the page is then short enough that the
+# job at its top is in view, wherever the page was scrolled to when Start was pressed.
+with st.expander("Settings of the next run (locked while this one runs)") if running else st.container():
+    st.subheader("New model")
+    preset = st.radio(
+        "Preset",
+        list(PRESETS),
+        format_func=lambda name: f"{name} ({PRESET_NOTES[name]})",
+        horizontal=True,
+        key="preset",
+        on_change=_apply_preset,
+        disabled=running,
+    )
+    if "arch" not in st.session_state:
+        _apply_preset()  # the first visit: the widgets below start at the quick preset's settings
+    arch_col, data_col = st.columns(2)
+    arch = arch_col.selectbox(
+        "Architecture", list(ARCHITECTURES), format_func=lambda a: f"{a} — {ARCHITECTURE_NOTES.get(a, '')}", key="arch",
+        disabled=running,
     )  # fmt: skip
-    problems = _field_problems(config)
-except ValueError as exc:
-    config, problems = None, {"": str(exc).splitlines()[0]}
-for name, message in problems.items():
-    (columns[name] if name else st).error(message, icon=":material/error:")
-if config is not None and not problems and not running:
-    _show_estimate(config, source)
-# Disabled while a job runs. A tab drawn before another tab started one still has it enabled: its click
-# reaches the callback (a disabled button returns False) and is answered with why nothing started.
-st.button(
-    "Start training", type="primary", key="start", disabled=running or bool(problems),
-    on_click=lambda: st.session_state.update(start_clicked=True),
-)  # fmt: skip
-clicked = st.session_state.pop("start_clicked", False)
-if problems:
-    st.caption("Correct the fields marked in red to start.")
-elif clicked and _start(config, source, upload, add_real):
-    st.rerun()  # the job shows at the top of the page, the form locked
+    source = data_col.radio("Data", [DATA_MNIST, DATA_FEEDBACK, DATA_CSV], key="data_source", disabled=running)
+    columns = dict(zip(FORM_FIELDS, st.columns(4), strict=True))
+    # No min or max on these: a value out of range stays as typed and is refused below with its reason,
+    # instead of being silently replaced by the last valid one.
+    epochs = columns["epochs"].number_input("Epochs", step=1, key="epochs", disabled=running)
+    batch_size = columns["batch_size"].number_input("Batch size", step=1, key="batch_size", disabled=running)
+    learning_rate = columns["learning_rate"].number_input(
+        "Learning rate", format="%.5f", step=1e-4, key="learning_rate", disabled=running
+    )
+    limit = columns["limit"].number_input(
+        "Use only N images (0 = all)", value=0, step=1000, key="limit", disabled=running
+    )
+    augment = st.checkbox("Augment (random rotation, shift and zoom)", key="augment", disabled=running)
+    add_real = handwriting_dir() is not None and st.checkbox(
+        "Add real handwriting beside MNIST (USPS and ARDIS, from HDR_HANDWRITING_DIR)", value=True, key="add_real",
+        disabled=running,
+    )  # fmt: skip
+    upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv", disabled=running)
+    try:
+        config = preset_config(
+            preset, arch=arch, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+            augment=augment, limit=int(limit) or None,
+        )  # fmt: skip
+        problems = _field_problems(config)
+    except ValueError as exc:
+        config, problems = None, {"": str(exc).splitlines()[0]}
+    for name, message in problems.items():
+        (columns[name] if name else st).error(message, icon=":material/error:")
+    if config is not None and not problems and not running:
+        _show_estimate(config, source)
+    # Disabled while a job runs. A tab drawn before another tab started one still has it enabled: its click
+    # reaches the callback (a disabled button returns False) and is answered with why nothing started.
+    st.button(
+        "Start training", type="primary", key="start", disabled=running or bool(problems),
+        on_click=lambda: st.session_state.update(start_clicked=True),
+    )  # fmt: skip
+    clicked = st.session_state.pop("start_clicked", False)
+    if problems:
+        st.caption("Correct the fields marked in red to start.")
+    elif clicked and _start(config, source, upload, add_real):
+        st.rerun()  # the job shows at the top of the page, the form locked
+
 
 with st.expander(f"Fine-tune the active model ({state.active_name()}) on your feedback samples"):
     counts = count_samples(feedback_dir())
