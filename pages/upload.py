@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from hdr.inference.predict import format_confidence
 from ui import state
 from ui.navigation import ensure_app
 from ui.pictures import read_upload, show_picture, summary_rows
@@ -36,10 +37,10 @@ reads = [read_upload(name, data, predictor) for name, data in pictures]
 if len(reads) > 1:  # a batch: the answers first, in one table to read or download; each picture below it
     rows = pd.DataFrame(summary_rows(reads))
     st.subheader(f"{len(reads)} pictures", divider="gray")
-    st.dataframe(
-        rows, hide_index=True, key="upload-summary",
-        column_config={"lowest confidence": st.column_config.NumberColumn(format="percent")},
-    )  # fmt: skip
+    shown = rows.assign(
+        **{"lowest confidence": [None if pd.isna(c) else format_confidence(c) for c in rows["lowest confidence"]]}
+    )
+    st.dataframe(shown, hide_index=True, key="upload-summary")  # the CSV keeps the numbers
     st.download_button(
         "Download as CSV", rows.to_csv(index=False), file_name="hdr-readings.csv", mime="text/csv",
         key="upload-csv", icon=":material/download:",

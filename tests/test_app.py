@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from hdr.inference.predict import Predictor
-from hdr.inference.read import read_digits
+from hdr.inference.predict import Predictor, format_confidence
+from hdr.inference.read import read_digits, read_picture
 from hdr.settings import DATA_DIR_ENV, FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.storage import store
 from hdr.storage.store import DEFAULT_NAME, active_model, list_models
@@ -25,7 +25,6 @@ from hdr.training.presets import PRESETS, estimate_seconds, format_duration
 from hdr.training.train import TrainConfig
 from hdr.training.training_data import make_training_data
 from tests.app_support import copy_models, mnist_digit_rgba, small
-from ui.canvas import CanvasClear
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120  # seconds per script run: the first one loads TensorFlow and the model on busy cores
@@ -55,28 +54,14 @@ def _png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def test_draw_page_starts_blank(app_dirs):
+def test_draw_page_starts_blank_under_the_app_name(app_dirs):
     at = _run()
+    assert [t.value for t in at.title] == ["HDR"] and at.caption[0].value.startswith("HDR reads handwritten digits")
     assert at.slider(key="stroke_width").value > 0
-    assert at.button(key="clear")
     assert at.metric[0].label == "Prediction" and at.metric[0].value == "—"
     assert "Draw a digit" in [i.value for i in at.info]
-    at.button(key="clear").click().run()
-    assert not at.exception and at.session_state.canvas_clear == CanvasClear()  # nothing to clear
-
-
-def test_clear_hands_back_a_stroke_drawn_before_the_empty_canvas_arrived():
-    old, new = [{"path": "old stroke"}], {"path": "stroke drawn just after Clear"}
-    cleared = CanvasClear().clear(old)
-    assert cleared.seed["objects"] == [] and cleared.pending(old)
-    assert cleared.update(old) == cleared  # the browser has not loaded the empty canvas yet
-    landed = cleared.update([])
-    assert landed.cleared is None and landed.seed == cleared.seed and not landed.pending([new])
-    kept = cleared.update([*old, new])  # the new stroke reached the server before the clear reached the browser
-    assert cleared.pending([*old, new]) and kept.seed["objects"] == [new] and kept.seed != cleared.seed
-    assert kept.update([]) == kept and kept.update([new]) == kept  # the empty load, then the stroke given back
-    again = kept.clear([new])
-    assert again.seed["objects"] == [] and again.seed != cleared.seed  # a new generation: the canvas loads it
+    assert at.toggle(key="draw-explain").value is False  # shown on a blank canvas too, so that it keeps its state
+    assert not at.button  # undo, redo and clear are the canvas's own
 
 
 def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
@@ -97,6 +82,17 @@ def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
     assert any(e.startswith("notes.png: not an image") for e in errors), errors
     assert any(e.startswith("empty.png:") and "empty" in e for e in errors), errors
     assert at.toggle(key="use_camera").value is False
+
+
+def test_upload_page_writes_confidence_as_everywhere_else(app_dirs, mnist):
+    paper = 255 - np.kron(mnist.x_test[0], np.ones((8, 8), np.uint8))  # a clear 7: one decimal would say 100.0%
+    at = _run("pages/upload.py")
+    at.file_uploader(key="uploads").set_value(("seven.png", _png(paper), "image/png"))
+    at.run()
+    _, expected = read_picture(paper, Predictor.load(DEFAULT_NAME, app_dirs[0]))  # the library is the reference
+    [metric] = [m for m in at.metric if m.label == "Prediction"]
+    assert metric.proto.delta == f"{format_confidence(expected.confidence)} confident"
+    assert "100.0%" not in metric.proto.delta
 
 
 def test_upload_page_reads_a_number(app_dirs, mnist):

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from hdr.cli.main import main
+from hdr.inference.predict import format_confidence
 from synth.canvas import draw_digit
 from tests.conftest import SHIPPED_MIN_ACCURACY
 
@@ -67,6 +68,15 @@ def test_predict_text_output_and_success_status(files, capsys):
     assert main(["predict", str(files["d7"]), str(files["blank"])]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"{files['d7']}: 7 (") and lines[1] == f"{files['blank']}: no digit found"
+
+
+def test_predict_text_writes_confidence_as_the_app_does(files, capsys):
+    # A clean 7 scores above 99.95%, which one decimal would round to a certainty: "100.0%".
+    main(["predict", "--json", str(files["d7"])])
+    confidence = _json_lines(capsys)[0]["confidence"]
+    main(["predict", str(files["d7"])])
+    line = capsys.readouterr().out.strip()
+    assert line == f"{files['d7']}: 7 ({format_confidence(confidence)})" and "100.0%" not in line
 
 
 def test_predict_refuses_what_is_not_a_regular_picture_file_without_hanging(tmp_path, files):
@@ -192,6 +202,7 @@ MAX_PEAK_GROWTH_MB = 200
 _PEAK_SCRIPT = """
 import resource, sys
 from hdr.cli.main import main
+from hdr.inference.predict import format_confidence
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KB

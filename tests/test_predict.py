@@ -3,9 +3,27 @@ import pytest
 
 from hdr.imaging.decode import ImageError
 from hdr.imaging.degrade import COMBINED, CONDITIONS, degrade
-from hdr.inference.predict import Predictor
+from hdr.inference.predict import Predictor, format_confidence
 from synth.canvas import STYLES, draw_digit
 from tests.conftest import SHIPPED_MIN_ACCURACY
+
+
+@pytest.mark.parametrize(
+    ("probability", "shown"),
+    [
+        (1.0, ">99.9%"),
+        (0.99996, ">99.9%"),  # "100.0%" with one decimal
+        (0.9991, ">99.9%"),
+        (0.999, "99.9%"),
+        (0.97349, "97.3%"),
+        (0.5, "50.0%"),
+        (0.001, "0.1%"),
+        (0.0004, "<0.1%"),  # "0.0%" with one decimal
+        (0.0, "<0.1%"),
+    ],
+)
+def test_confidence_is_never_rounded_to_a_certainty_or_to_zero(probability, shown):
+    assert format_confidence(probability) == shown
 
 
 @pytest.fixture(scope="module")

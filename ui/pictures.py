@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from hdr.imaging.decode import ImageError, Picture, open_image
-from hdr.inference.predict import Prediction, Predictor
+from hdr.inference.predict import Prediction, Predictor, format_confidence
 from hdr.inference.read import Reading, read_picture
 from hdr.settings import feedback_dir
 from ui import charts, widgets
@@ -96,7 +96,8 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str, read
             cells = st.columns(len(reading.digits))
             for cell, read in zip(cells, reading.digits, strict=True):
                 cell.image(
-                    charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})"
+                    charts.enlarge(read.preprocessed.image, zoom=3),
+                    caption=f"{read.digit} ({format_confidence(read.confidence)})",
                 )
             widgets.number_feedback(
                 photo, reading, key=key, sample_id=widgets.picture_id(name, data), feedback_dir=feedback_dir()

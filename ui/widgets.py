@@ -10,7 +10,7 @@ import streamlit as st
 from PIL import Image
 
 from hdr.imaging.decode import ImageInput
-from hdr.inference.predict import Prediction
+from hdr.inference.predict import Prediction, format_confidence
 from hdr.inference.read import Reading, crop_digit
 from hdr.settings import NUM_CLASSES
 from hdr.training.feedback import delete_sample, relabel_sample, save_sample
@@ -28,32 +28,31 @@ def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BL
         st.metric("Prediction", "—")
         st.info(blank_message)
         return
-    left, right = st.columns([1, 2])
-    with left:
-        st.metric(
-            "Prediction",
-            str(prediction.digit),
-            f"{prediction.confidence:.1%} confident",
-            delta_color="off",
-            delta_arrow="off",
+    # The digit beside the input, the bars under both: narrow enough for the column beside Draw's canvas.
+    digit, seen = st.columns(2)
+    digit.metric(
+        "Prediction",
+        str(prediction.digit),
+        f"{format_confidence(prediction.confidence)} confident",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    seen.image(
+        charts.enlarge(prediction.preprocessed.image),
+        caption="What the model saw (28x28)",
+        width=charts.INPUT_ZOOM * 28,
+    )
+    if prediction.unsure:
+        runner_up = prediction.runner_up
+        st.warning(
+            f"The model is unsure: {prediction.digit} at {format_confidence(prediction.confidence)}, "
+            f"or maybe {runner_up} ({format_confidence(prediction.probabilities[runner_up])})."
         )
-        st.image(
-            charts.enlarge(prediction.preprocessed.image),
-            caption="What the model saw (28x28)",
-            width=charts.INPUT_ZOOM * 28,
-        )
-    with right:
-        if prediction.unsure:
-            runner_up = prediction.runner_up
-            st.warning(
-                f"The model is unsure: {prediction.digit} at {prediction.confidence:.0%}, "
-                f"or maybe {runner_up} ({prediction.probabilities[runner_up]:.0%})."
-            )
-        st.plotly_chart(
-            charts.probability_bars(prediction.probabilities, prediction.digit),
-            key=f"{key}-bars",
-            config={"displayModeBar": False},
-        )
+    st.plotly_chart(
+        charts.probability_bars(prediction.probabilities, prediction.digit),
+        key=f"{key}-bars",
+        config={"displayModeBar": False},
+    )
 
 
 def picture_id(*parts: object) -> str:

@@ -270,6 +270,7 @@ def evaluate(args: Namespace) -> int:
 def predict(args: Namespace) -> int:
     """``python -m hdr predict``: see ``python -m hdr predict --help``."""
     from hdr.imaging.decode import ImageError
+    from hdr.inference.predict import format_confidence
 
     results = _load_predictor(args).predict_each(args.paths)  # one forward pass for every file
     status = EXIT_ERROR if any(isinstance(r, ImageError) for r in results) else EXIT_OK
@@ -277,7 +278,7 @@ def predict(args: Namespace) -> int:
         if isinstance(pred, ImageError):
             _emit_error(args.json, path, pred)
             continue
-        text = "no digit found" if pred.digit is None else f"{pred.digit} ({pred.confidence:.1%})"
+        text = "no digit found" if pred.digit is None else f"{pred.digit} ({format_confidence(pred.confidence)})"
         _emit(args.json, {"path": path, **pred.to_dict()}, f"{path}: {text}")
     return status
 
@@ -285,6 +286,7 @@ def predict(args: Namespace) -> int:
 def read(args: Namespace) -> int:
     """``python -m hdr read``: see ``python -m hdr read --help``."""
     from hdr.imaging.decode import ImageError
+    from hdr.inference.predict import format_confidence
     from hdr.inference.read import read_digits
 
     predictor = _load_predictor(args)
@@ -298,7 +300,7 @@ def read(args: Namespace) -> int:
             continue
         confidence = min((d.confidence for d in reading.digits), default=0.0)
         text = reading.text.replace("\n", " / ")
-        line = f"{path}: {text} (conf {confidence:.1%})" if reading.digits else f"{path}: no digit found"
+        line = f"{path}: {text} (conf {format_confidence(confidence)})" if reading.digits else f"{path}: no digit found"
         _emit(args.json, {"path": path, **reading.to_dict()}, line)
     return status
 

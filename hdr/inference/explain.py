@@ -133,9 +133,23 @@ def overlay(image: np.ndarray, attribution: np.ndarray, *, zoom: int = 8, scale:
     attribution = np.asarray(attribution, np.float32)
     scale = float(np.abs(attribution).max()) if scale is None else scale
     strength = np.clip(attribution / scale, -1.0, 1.0) if scale > 0 else np.zeros_like(attribution)
-    grey = 255.0 * (1.0 - _INK_GREY * ink)  # white paper, grey ink
-    rgb = np.repeat(grey[..., None], 3, axis=2)
+    rgb = _colour(255.0 * (1.0 - _INK_GREY * ink), strength)  # white paper, grey ink, under the colours
+    return np.kron(rgb, np.ones((zoom, zoom, 1))).round().astype(np.uint8)
+
+
+def legend(width: int = 224, height: int = 14) -> np.ndarray:
+    """The maps' colour scale on paper, as :func:`overlay` draws it: a ``(height, width, 3)`` uint8 strip.
+
+    Full blue (the strongest evidence against) on the left, paper white (no effect) in the middle,
+    full red (the strongest evidence for) on the right.
+    """
+    strength = np.linspace(-1.0, 1.0, width, dtype=np.float32)[None, :]
+    rgb = _colour(np.full_like(strength, 255.0), strength)
+    return np.repeat(rgb, height, axis=0).round().astype(np.uint8)
+
+
+def _colour(grey: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """``(H, W)`` grey levels tinted by ``(H, W)`` strengths in [-1, 1]: red for, blue against; ``(H, W, 3)`` float."""
     colour = np.where(strength[..., None] > 0, _EVIDENCE_FOR, _EVIDENCE_AGAINST)
     weight = np.abs(strength)[..., None]
-    rgb = (1.0 - weight) * rgb + weight * colour
-    return np.kron(rgb, np.ones((zoom, zoom, 1))).round().astype(np.uint8)
+    return (1.0 - weight) * grey[..., None] + weight * colour

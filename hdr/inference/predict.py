@@ -22,6 +22,22 @@ from hdr.storage.store import ModelStoreError, load_keras_model, read_card, reso
 
 UNSURE_BELOW = 0.7  # below this confidence the app says the model is unsure; a calibrated card sets its own
 _MAX_BATCH = 1024  # images per forward pass: bounds memory on large batches
+# Confidences are written with one decimal; beyond these bounds that decimal would round to a
+# certainty the model does not have ("100.0%") or to an impossibility ("0.0%").
+_SHOWN_MAX, _SHOWN_MIN = 0.999, 0.001
+
+
+def format_confidence(probability: float) -> str:
+    """A probability as the app and the command line write it: ``"97.3%"``, ``">99.9%"``, ``"<0.1%"``.
+
+    One decimal, and never ``"100.0%"`` or ``"0.0%"`` from rounding: above 99.9% it reads
+    ``">99.9%"``, below 0.1% ``"<0.1%"`` (0 included).
+    """
+    if probability > _SHOWN_MAX:
+        return f">{_SHOWN_MAX:.1%}"
+    if probability < _SHOWN_MIN:
+        return f"<{_SHOWN_MIN:.1%}"
+    return f"{probability:.1%}"
 
 
 @dataclass(frozen=True)
