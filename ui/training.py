@@ -22,7 +22,7 @@ SIDEBAR_POLL_SECONDS = 2.0  # how often the sidebar's status line does, on every
 def status_line(job: jobs.TrainingJob) -> str:
     """One line on a job for the sidebar: what it trains, the epoch and batch, or how it ended."""
     status = job.status()
-    what = job.base_model and f"fine-tuning {job.base_model}" or f"training {job.config.model.arch}"
+    what = f"fine-tuning {job.base_model}" if job.base_model else f"training {job.config.model.arch}"
     if status.state == jobs.RUNNING and status.batches:
         return f"{what.capitalize()}: epoch {status.epoch}/{status.epochs}, batch {status.batch}/{status.batches}"
     if status.state == jobs.RUNNING:
