@@ -53,7 +53,8 @@ def activate_control(name: str, *, key: str) -> None:
     """
     active = state.active_name()
     if name == active:
-        st.info(f"{name} is the active model.")
+        st.button(f"Activate {name}", disabled=True, key=key, help="It is the active model.")
+        st.caption(f"{name} is the active model.")
         return
     comparison = _compare_with_active(name, active)
     confirmed = True
