@@ -302,6 +302,31 @@ def test_train_refuses_a_bad_field_then_runs_in_view_with_a_live_sidebar(page, s
     tab.close()
 
 
+def test_about_the_model_downloads_the_active_model_as_keras_and_tflite(page, server):
+    _go(page, "About the model")
+    expect(page.get_by_text("What it misreads in real handwriting")).to_be_visible()
+    page.wait_for_timeout(500)
+    _screenshot(page, "about")
+    with page.expect_download() as keras_file:
+        page.get_by_role("button", name="Keras (.keras)").click()
+    keras_bytes = Path(keras_file.value.path()).read_bytes()
+    assert keras_bytes == (REPO / "models" / "default.keras").read_bytes()
+    with page.expect_download(timeout=TRAIN_S) as lite_file:  # converted on the click: the ensemble takes a while
+        page.get_by_role("button", name="LiteRT (.tflite)").click()
+    lite = Path(lite_file.value.path()).read_bytes()
+    assert lite_file.value.suggested_filename == "default.tflite" and lite[4:8] == b"TFL3"  # a LiteRT flatbuffer
+
+
+def test_api_docs_page_is_linked_from_the_sidebar_and_readable(page, server):
+    page.goto(server)
+    link = page.locator('[data-testid="stSidebar"]').get_by_role("link", name="API docs")
+    expect(link).to_have_attribute("href", "/api/docs")
+    page.goto(f"{server}/api/docs")
+    expect(page.get_by_role("heading", name="HDR digit API")).to_be_visible()
+    expect(page.get_by_role("heading", name="POST/api/predict")).to_be_visible()
+    _screenshot(page, "api-docs")
+
+
 def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(page, tmp_path):
     # Before any st.navigation call, Streamlit runs pages/models.py alone for /models (its old
     # pages/ folder navigation, which would list the files: "app", "draw", ...); the page must
