@@ -30,6 +30,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from synth.browser import CHROMIUM_LAUNCH
 from tests.app_support import copy_models
 from ui.charts import BOX_COLOUR
+from ui.navigation import APP_NAME, PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -327,20 +328,20 @@ def test_api_docs_page_is_linked_from_the_sidebar_and_readable(page, server):
     _screenshot(page, "api-docs")
 
 
-def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(page, tmp_path):
-    # Before any st.navigation call, Streamlit runs pages/models.py alone for /models (its old
+@pytest.mark.parametrize(("path", "title"), [(Path(path).stem, title) for path, title, _ in PAGES])
+def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(page, tmp_path, path, title):
+    # Before any st.navigation call, Streamlit runs pages/<page>.py alone for /<page> (its old
     # pages/ folder navigation, which would list the files: "app", "draw", ...); the page must
-    # hand over to app.py's navigation: our titles in the sidebar and the active model under them.
+    # hand over to app.py's navigation: our titles in the sidebar, the tab named by run_app.
     with _streamlit(tmp_path) as url:
         tab = page.context.browser.new_page(viewport=VIEWPORT)  # the module's Chromium: one Playwright at a time
         tab.set_default_timeout(PAGE_S)
-        tab.goto(f"{url}/models")
-        expect(tab.get_by_role("heading", name="Models", exact=True)).to_be_visible()
+        tab.goto(f"{url}/{path}")
+        expect(tab).to_have_title(f"{title} · {APP_NAME}")
         nav = tab.locator('[data-testid="stSidebarNav"]')
-        for title in ("Draw", "Upload", "Train", "Models"):
-            expect(nav.get_by_text(title, exact=True)).to_be_visible()
+        for _, name, _ in PAGES:
+            expect(nav.get_by_text(name, exact=True)).to_be_visible()
         expect(nav.get_by_text("app", exact=True)).to_have_count(0)
-        expect(tab.get_by_text("Active model:")).to_be_visible()
         tab.close()
 
 
