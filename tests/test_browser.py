@@ -306,7 +306,8 @@ def test_train_refuses_a_bad_field_then_runs_in_view_with_a_live_sidebar(page, s
 def test_about_the_model_downloads_the_active_model_as_keras_and_tflite(page, server):
     _go(page, "About the model")
     expect(page.get_by_text("What it misreads in real handwriting")).to_be_visible()
-    page.wait_for_timeout(500)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    page.wait_for_timeout(2000)  # the tables drawn
     _screenshot(page, "about")
     with page.expect_download() as keras_file:
         page.get_by_role("button", name="Keras (.keras)").click()
