@@ -12,12 +12,7 @@ import contextlib
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +23,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
 from synth.browser import CHROMIUM_LAUNCH
+from synth.servers import free_port, serving, streamlit_command
 from tests.app_support import copy_models
 from ui.charts import BOX_COLOUR
 from ui.navigation import APP_NAME, PAGES
@@ -39,7 +35,6 @@ REPO = Path(__file__).resolve().parent.parent
 # the README); by default to a temporary folder, so that running the tests leaves the checkout clean.
 SCREENSHOTS = Path(os.environ.get("HDR_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "hdr-screenshots")
 VIEWPORT = {"width": 1280, "height": 900}
-SERVER_START_S = 90  # TensorFlow imports slowly on two busy cores
 PAGE_S = 60_000  # ms: first render of a page loads the model
 PREDICT_S = 60_000  # ms: from mouse-up to the metric showing the digit (the first one may wait for the model)
 TRAIN_S = 150_000  # ms: a one-epoch run on a few hundred images, then scoring on 10,000
@@ -58,42 +53,18 @@ STROKES = {
 expect.set_options(timeout=PAGE_S)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _streamlit(root: Path) -> Iterator[str]:
     """A fresh ``streamlit run app.py`` on a free port, with its own models and feedback folders in ``root``."""
     env = dict(os.environ, HDR_MODELS_DIR=str(copy_models(root / "models")), HDR_FEEDBACK_DIR=str(root / "feedback"))
-    port = _free_port()
-    log = open(root / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"streamlit did not start: {(root / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.5)
-    yield url
-    process.terminate()
+    port = free_port()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        with serving(streamlit_command(port), port, env=env, log=root / "streamlit.log") as (url, _):
+            yield url
+    except RuntimeError as exc:
+        if "did not start" not in str(exc):
+            raise
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
