@@ -137,12 +137,16 @@ def test_upload_names_are_shown_as_written_never_as_markdown(app_dirs, mnist):  
     at.file_uploader(key="uploads").set_value([(fetches, photo, "image/png"), (link, eps.getvalue(), "image/png")])
     at.run()
     assert not at.exception
-    shown = [h.value for h in at.subheader] + [e.value for e in at.error]
-    assert shown[:2] == [plain_text(fetches), plain_text(link)]
+    digit = str(mnist.y_test[0])
+    labels = [
+        x.label for x in at.expander if x.label.startswith(plain_text(fetches)) or x.label.startswith(plain_text(link))
+    ]
+    assert labels == [plain_text(f"{fetches}: {digit}"), plain_text(f"{link}: error")], labels
+    shown = [*labels, *(e.value for e in at.error)]
     for markdown in shown:
         rendered = _rendered(markdown)
         assert "<img" not in rendered and "<a " not in rendered and "<strong>" not in rendered, rendered
-    assert html.unescape(_rendered(shown[0])) == fetches
+    assert html.unescape(_rendered(shown[0])) == f"{fetches}: {digit}"
     [refused] = [e.value for e in at.error]
     assert html.unescape(_rendered(refused)) == (
         f"{link}: not an image in an accepted format (PNG, JPEG, WebP, BMP or HEIC)"
