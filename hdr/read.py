@@ -33,6 +33,11 @@ READ_SIDE = WORK_SIDE  # pictures are read at this longest side: a digit a tenth
 CROP_SIDE = 64  # digits are handed to to_mnist at this longest side, ...
 CROP_MARGIN = 0.5  # ... with this much empty margin around, in digit sizes, so its background is clear
 INK_EDGE = 1  # pixels of soft ink edge kept around each digit's mask
+NOTHING_WRITTEN = "No number here: the picture is blank. Write some digits, or retake the photo with them in view."
+NOT_DIGITS = (
+    "No number here: what is written does not look like digits (letters, a word, a drawing?). "
+    "Write digits, large and clear."
+)
 
 
 @dataclass(frozen=True)
@@ -53,11 +58,20 @@ class Reading:
     text: str  # e.g. "2026"; "" when no digit; lines joined by "\n"
     digits: list[DigitRead]  # in reading order
     size: tuple[int, int]  # (width, height) of the source image
+    rejected: int = 0  # pieces of ink dropped as not digits (letters, shapes, specks)
+
+    @property
+    def reason(self) -> str | None:
+        """Why no number was read, with a hint; None when there is one."""
+        if self.digits:
+            return None
+        return NOT_DIGITS if self.rejected else NOTHING_WRITTEN
 
     def to_dict(self) -> dict:
-        """``{"text", "digits": [{"digit", "confidence", "box"}]}`` as plain JSON-able values."""
+        """``{"text", "reason", "digits": [{"digit", "confidence", "box"}]}`` as plain JSON-able values."""
         return {
             "text": self.text,
+            "reason": self.reason,
             "digits": [
                 {"digit": d.digit, "confidence": round(float(d.confidence), 6), "box": list(d.box)} for d in self.digits
             ],
@@ -86,7 +100,7 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     # Every candidate piece of every blob goes through the model together, in one forward pass.
     flat = [piece for line in candidates for options in line for piece in options.pieces.values()]
     predictions = iter(predictor.predict_many([_crop(ink, b) for b in flat]))
-    digits, texts = [], []
+    digits, texts, rejected = [], [], 0
     for line in candidates:
         text = ""
         for options in line:
@@ -95,6 +109,7 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
             for key in best_segmentation(scores, options.cut_scores):
                 blob, prediction = read[key]
                 if prediction.digit is None:
+                    rejected += 1
                     continue
                 box = _to_source(blob.box, scale, size)
                 pre = dataclasses.replace(prediction.preprocessed, box=box, source_size=size)
@@ -102,7 +117,7 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
                 text += str(prediction.digit)
         if text:
             texts.append(text)
-    return Reading("\n".join(texts), digits, size)
+    return Reading("\n".join(texts), digits, size, rejected)
 
 
 def working_gray(source: ImageInput) -> tuple[np.ndarray, float, tuple[int, int]]:

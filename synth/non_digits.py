@@ -259,7 +259,7 @@ SHAPES = {
 }
 
 
-def _pen_text(text: str, split: str, rng: np.random.Generator, size, pen) -> np.ndarray:
+def pen_text(text: str, split: str, rng: np.random.Generator, size=CANVAS, pen=PEN) -> np.ndarray:
     """Text in one of OpenCV's single-stroke fonts, written with a canvas pen, tilted and sheared: RGBA."""
     width, height = size
     font = HERSHEY_SPLITS[split][int(rng.integers(len(HERSHEY_SPLITS[split])))]
@@ -412,9 +412,9 @@ def make_non_digit(kind: str, split: str, rng: np.random.Generator, *, small_pho
     word = WORDS[int(rng.integers(len(WORDS)))]
     makers = {
         "letter, font": lambda: _font_canvas(char, split, rng),
-        "letter, pen": lambda: _pen_text(char, split, rng, CANVAS, PEN),
-        "symbol, pen": lambda: _pen_text(char, split, rng, CANVAS, PEN),
-        "word, pen": lambda: _pen_text(word, split, rng, WIDE_CANVAS, WORD_PEN),
+        "letter, pen": lambda: pen_text(char, split, rng, CANVAS, PEN),
+        "symbol, pen": lambda: pen_text(char, split, rng, CANVAS, PEN),
+        "word, pen": lambda: pen_text(word, split, rng, WIDE_CANVAS, WORD_PEN),
         "word, photo": lambda: _text_photo(word, split, rng, small_photos, (0.08, 0.3)),
         "letter, photo": lambda: _text_photo(char, split, rng, small_photos, (0.1, 0.6)),
         "dots": lambda: _dots(rng, (1, 3), PEN),

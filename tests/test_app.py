@@ -22,6 +22,7 @@ from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.store import DEFAULT_NAME, active_model, list_models
 from hdr.train import TrainConfig
 from hdr.training_data import make_training_data
+from synth.non_digits import make_non_digit, pen_text
 from tests.app_support import copy_models, mnist_digit_rgba, small
 from ui.canvas import CanvasClear
 
@@ -95,6 +96,20 @@ def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
     assert any(e.startswith("notes.png: not an image") for e in errors), errors
     assert any(e.startswith("empty.png:") and "empty" in e for e in errors), errors
     assert at.toggle(key="use_camera").value is False
+
+
+def test_upload_page_says_no_digit_here_for_a_letter_and_blank_paper(app_dirs):
+    at = _run("pages/upload.py")
+    letter = pen_text("A", "test", np.random.default_rng(0))
+    paper = make_non_digit("blank paper photo", "test", np.random.default_rng(1)).picture
+    at.file_uploader(key="uploads").set_value(
+        [("letter.png", _png(letter), "image/png"), ("paper.jpg", paper, "image/jpeg")]
+    )
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Prediction"] == ["No digit here", "No digit here"]
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2 and all(w.startswith("No digit here: ") for w in warnings), warnings
 
 
 def test_upload_page_reads_a_number(app_dirs, mnist):

@@ -45,11 +45,8 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str) -> N
                     charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})"
                 )
         return
-    boxes = (
-        []
-        if prediction.preprocessed.box is None
-        else [(prediction.preprocessed.box, "" if prediction.digit is None else str(prediction.digit))]
-    )
+    # No box for a picture without a digit: a box around blank paper or a letter would say "here is one".
+    boxes = [] if prediction.digit is None else [(prediction.preprocessed.box, str(prediction.digit))]
     left.image(charts.draw_boxes(photo, boxes, prediction.preprocessed.source_size), caption=caption)
     with right:
         widgets.show_prediction(prediction, key=key, blank_message="No digit found in this picture.")
