@@ -33,6 +33,9 @@ READ_SIDE = WORK_SIDE  # pictures are read at this longest side: a digit a tenth
 CROP_SIDE = 64  # digits are handed to to_mnist at this longest side, ...
 CROP_MARGIN = 0.5  # ... with this much empty margin around, in digit sizes, so its background is clear
 INK_EDGE = 1  # pixels of soft ink edge kept around each digit's mask
+# A line whose pieces are at least this share not digits is writing (a word's o and l read as 0
+# and 1 beside the letters the gate turns away), not a number: none of it is read.
+WORD_SHARE = 1 / 3
 NOTHING_WRITTEN = "No number here: the picture is blank. Write some digits, or retake the photo with them in view."
 NOT_DIGITS = (
     "No number here: what is written does not look like digits (letters, a word, a drawing?). "
@@ -102,21 +105,24 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     predictions = iter(predictor.predict_many([_crop(ink, b) for b in flat]))
     digits, texts, rejected = [], [], 0
     for line in candidates:
-        text = ""
+        found, dropped = [], 0
         for options in line:
             read = {key: (piece, next(predictions)) for key, piece in options.pieces.items()}
             scores = {key: piece_score(piece, pred, options.height) for key, (piece, pred) in read.items()}
             for key in best_segmentation(scores, options.cut_scores):
                 blob, prediction = read[key]
                 if prediction.digit is None:
-                    rejected += 1
+                    dropped += 1
                     continue
                 box = _to_source(blob.box, scale, size)
                 pre = dataclasses.replace(prediction.preprocessed, box=box, source_size=size)
-                digits.append(DigitRead(prediction.digit, prediction.confidence, box, prediction.probabilities, pre))
-                text += str(prediction.digit)
-        if text:
-            texts.append(text)
+                found.append(DigitRead(prediction.digit, prediction.confidence, box, prediction.probabilities, pre))
+        if dropped and dropped >= WORD_SHARE * (dropped + len(found)):  # "Hello" is a word, not "110"
+            dropped, found = dropped + len(found), []
+        rejected += dropped
+        digits += found
+        if found:
+            texts.append("".join(str(d.digit) for d in found))
     return Reading("\n".join(texts), digits, size, rejected)
 
 
