@@ -33,9 +33,14 @@ READ_SIDE = WORK_SIDE  # pictures are read at this longest side: a digit a tenth
 CROP_SIDE = 64  # digits are handed to to_mnist at this longest side, ...
 CROP_MARGIN = 0.5  # ... with this much empty margin around, in digit sizes, so its background is clear
 INK_EDGE = 1  # pixels of soft ink edge kept around each digit's mask
-# A line whose pieces are at least this share not digits is writing (a word's o and l read as 0
-# and 1 beside the letters the gate turns away), not a number: none of it is read.
+# A blob the gate turns away is cut into pieces only when it is this wide for its height: touching
+# digits may read as no digit whole, but a letter ("n", "H") cut into strokes reads as "11".
+RESCUE_ASPECT = 1.0
+# A line whose pieces are at least this share not digits or unsure digits, and at least
+# MIN_DOUBTFUL of them, is writing (a word's o and l read as 0 and 1 beside the letters the gate
+# turns away, its e and a as unsure 6s and 8s), not a number: none of it is read.
 WORD_SHARE = 1 / 3
+MIN_DOUBTFUL = 2
 NOTHING_WRITTEN = "No number here: the picture is blank. Write some digits, or retake the photo with them in view."
 NOT_DIGITS = (
     "No number here: what is written does not look like digits (letters, a word, a drawing?). "
@@ -108,6 +113,10 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
         found, dropped = [], 0
         for options in line:
             read = {key: (piece, next(predictions)) for key, piece in options.pieces.items()}
+            whole, answer = read[(0, len(options.cut_scores) - 1)]
+            if answer.digit is None and whole.aspect < RESCUE_ASPECT:  # a letter: its strokes are no 1s
+                dropped += 1
+                continue
             scores = {key: piece_score(piece, pred, options.height) for key, (piece, pred) in read.items()}
             for key in best_segmentation(scores, options.cut_scores):
                 blob, prediction = read[key]
@@ -117,7 +126,8 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
                 box = _to_source(blob.box, scale, size)
                 pre = dataclasses.replace(prediction.preprocessed, box=box, source_size=size)
                 found.append(DigitRead(prediction.digit, prediction.confidence, box, prediction.probabilities, pre))
-        if dropped and dropped >= WORD_SHARE * (dropped + len(found)):  # "Hello" is a word, not "110"
+        doubtful = dropped + sum(d.confidence < predictor.unsure_below for d in found)
+        if doubtful >= MIN_DOUBTFUL and doubtful >= WORD_SHARE * (dropped + len(found)):  # "Hello", not "110"
             dropped, found = dropped + len(found), []
         rejected += dropped
         digits += found

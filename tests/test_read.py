@@ -365,15 +365,16 @@ class _OnlyRingsAreDigits:
         return (x[:, 11:17, 11:17].reshape(len(x), -1).mean(axis=1) < 0.1).astype(np.float32)
 
 
-@pytest.mark.parametrize(("rings", "text"), [(2, ""), (4, "0000")])
-def test_a_line_that_is_mostly_not_digits_is_a_word_not_a_number(shipped, rings, text):
+@pytest.mark.parametrize(("discs", "rings", "text"), [(2, 2, ""), (1, 4, "0000")])
+def test_a_line_that_is_mostly_not_digits_is_a_word_not_a_number(shipped, discs, rings, text):
     from hdr.predict import Predictor
 
     predictor = Predictor(shipped.model, "default", gate=_OnlyRingsAreDigits())
-    picture = np.full((200, 140 + 110 * rings), 255, np.uint8)
-    cv2.circle(picture, (65, 100), 25, 0, -1)  # a filled disc, narrower than the 0s (never cut): not a digit
-    for i in range(rings):
-        cv2.ellipse(picture, (175 + 110 * i, 100), (35, 55), 0, 0, 360, 0, 10)
+    picture = np.full((200, 40 + 110 * (discs + rings)), 255, np.uint8)
+    for i in range(discs):  # filled discs, narrower than the 0s (never cut): not digits
+        cv2.circle(picture, (75 + 110 * i, 100), 25, 0, -1)
+    for i in range(discs, discs + rings):
+        cv2.ellipse(picture, (75 + 110 * i, 100), (35, 55), 0, 0, 360, 0, 10)
     reading = read_digits(picture, predictor)
     assert reading.text == text and reading.rejected >= 1
     assert (reading.reason is None) == bool(text) and reading.to_dict()["reason"] == reading.reason

@@ -107,6 +107,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--epochs", type=int, default=GateConfig.epochs, help=f"training epochs (default: {GateConfig.epochs})"
     )
+    parser.add_argument(
+        "--filters",
+        type=int,
+        nargs=3,
+        default=list(GateConfig.filters),
+        help=f"the three convolutions' filters (default: {' '.join(map(str, GateConfig.filters))})",
+    )
+    parser.add_argument(
+        "--dense", type=int, default=GateConfig.dense, help=f"hidden dense units (default: {GateConfig.dense})"
+    )
+    parser.add_argument(
+        "--cache",
+        default=None,
+        help="npz file keeping the preprocessed pictures: made once, then reused (default: none)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default: 0)")
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: $HDR_DATA_DIR)")
     parser.add_argument(
@@ -126,8 +141,22 @@ def main(argv: list[str] | None = None) -> int:
     mnist = load_mnist(args.data_dir)
     split = split_validation(mnist.x_train, mnist.y_train, val_fraction=VAL_FRACTION, seed=SPLIT_SEED)
     hand_train, hand_val = handwriting_sets(args.handwriting_dir)
-    positives = {**digit_sets(split.x_train, split.y_train, args.digits, rng, PHOTO_SIZE, "train"), **hand_train}
-    negatives = non_digit_inputs("train", args.non_digits, args.seed, small_photos=True)
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and cache.is_file():  # the same pictures again: only the network changes
+        with np.load(cache) as saved:
+            sets = {key: saved[key] for key in saved.files}
+        positives = {k[4:]: v for k, v in sets.items() if k.startswith("pos:")}
+        negatives = {k[4:]: v for k, v in sets.items() if k.startswith("neg:")}
+        val_digits = {k[4:]: v for k, v in sets.items() if k.startswith("vdg:")}
+        val_non = {k[4:]: v for k, v in sets.items() if k.startswith("vnd:")}
+    else:
+        positives = {**digit_sets(split.x_train, split.y_train, args.digits, rng, PHOTO_SIZE, "train"), **hand_train}
+        negatives = non_digit_inputs("train", args.non_digits, args.seed, small_photos=True)
+        val_digits = {**digit_sets(split.x_val, split.y_val, args.val_digits, rng, VAL_PHOTO_SIZE, "val"), **hand_val}
+        val_non = non_digit_inputs("val", args.val_non_digits, args.seed, small_photos=False)
+        if cache is not None:
+            prefixed = {"pos:": positives, "neg:": negatives, "vdg:": val_digits, "vnd:": val_non}
+            np.savez_compressed(cache, **{p + k: v for p, sets in prefixed.items() for k, v in sets.items()})
     x = np.concatenate([*positives.values(), *negatives.values()])
     y = np.concatenate([np.ones(sum(map(len, positives.values()))), np.zeros(sum(map(len, negatives.values())))])
     print(
@@ -135,16 +164,14 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    config = GateConfig(epochs=args.epochs, seed=args.seed)
+    config = GateConfig(filters=tuple(args.filters), dense=args.dense, epochs=args.epochs, seed=args.seed)
     model, history = fit_gate(x, y, config, verbose=2)
 
     from hdr.reject import Gate
 
     gate = Gate(model)
-    val_digits = {**digit_sets(split.x_val, split.y_val, args.val_digits, rng, VAL_PHOTO_SIZE, "val"), **hand_val}
     digit_scores = {name: gate.scores(v) if len(v) else np.ones(0) for name, v in val_digits.items()}
     threshold = choose_threshold(digit_scores, args.max_rejected)
-    val_non = non_digit_inputs("val", args.val_non_digits, args.seed, small_photos=False)
     val_counts = {kind: len(v) for kind, v in val_non.items()}
     passed_rules = {kind: float(np.mean(gate.scores(v) >= threshold)) if len(v) else 0.0 for kind, v in val_non.items()}
     metrics = {
