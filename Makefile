@@ -21,7 +21,7 @@ test-fast:  ## everything but the real-browser tests
 	$(PYTHON) -m pytest -m "not browser"
 
 screenshots:  ## the screenshots of the README and docs/app.md, taken by the browser tests in docs/screenshots/
-	HDR_SCREENSHOTS_DIR=docs/screenshots $(PYTHON) -m pytest -m browser tests/test_browser.py tests/test_attribution.py
+	HDR_SCREENSHOTS_DIR=docs/screenshots $(PYTHON) -m pytest -m browser tests/test_browser.py tests/test_browser_draw.py tests/test_attribution.py
 
 lint:  ## what CI checks: lint and format over the whole repository
 	ruff check . && ruff format --check .

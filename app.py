@@ -1,7 +1,7 @@
 """HDR, the handwritten digit studio: ``streamlit run app.py`` serves the pages and the HTTP API.
 
 Streamlit reads this file twice. The server imports it as the module ``app`` and finds ``app``,
-an ``st.App`` that mounts the API's routes (``/api/...``, see :mod:`hdr.api`) on Streamlit's own
+an ``st.App`` that mounts the API's routes (``/api/...``, see :mod:`hdr.serving.api`) on Streamlit's own
 Starlette server; every browser session then runs it as the page script, named ``__main__``.
 """
 
@@ -14,8 +14,8 @@ if __name__ == "__main__":
 else:
     from starlette.middleware import Middleware
 
-    from hdr.api import api_routes
-    from hdr.guard import RequestGuard, close_idle_connections
+    from hdr.serving.api import api_routes
+    from hdr.serving.guard import RequestGuard, close_idle_connections
     from hdr.settings import models_dir
     from ui.server import keep_keras_state
 

@@ -31,7 +31,7 @@ import numpy as np
 import requests
 from PIL import Image
 
-from hdr.data import load_mnist
+from hdr.training.data import load_mnist
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENTS = (1, 2, 4, 8)
@@ -51,10 +51,19 @@ def _free_port() -> int:
 def _start(workers: int, port: int, service: bool) -> subprocess.Popen:
     """``streamlit run app.py`` for one worker, else ``uvicorn app:app --workers N``; in its own process group.
 
-    With ``service``: the API alone, ``uvicorn hdr.service:app --workers N``, whatever N.
+    With ``service``: the API alone, ``uvicorn hdr.serving.service:app --workers N``, whatever N.
     """
     if service:
-        command = [sys.executable, "-m", "uvicorn", "hdr.service:app", "--workers", str(workers), "--port", str(port)]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "hdr.serving.service:app",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+        ]
     elif workers == 1:
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                    "--server.port", str(port), "--browser.gatherUsageStats", "false"]  # fmt: skip
@@ -133,7 +142,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="requests per client (default: 50)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="processes to compare (default: 1 2)")
     parser.add_argument(
-        "--service", action="store_true", help="serve the API alone: uvicorn hdr.service:app (default: the app)"
+        "--service", action="store_true", help="serve the API alone: uvicorn hdr.serving.service:app (default: the app)"
     )
     args = parser.parse_args()
 
@@ -149,7 +158,7 @@ def main() -> None:
         process = _start(workers, port, args.service)
         url = f"http://127.0.0.1:{port}"
         if args.service:
-            label = f"`uvicorn hdr.service:app --workers {workers}`"
+            label = f"`uvicorn hdr.serving.service:app --workers {workers}`"
         else:
             label = "`streamlit run app.py`" if workers == 1 else f"`uvicorn app:app --workers {workers}`"
         try:

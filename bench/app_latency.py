@@ -1,7 +1,7 @@
 """How fast the app answers: the Draw page's work per stroke, and the time to the first page.
 
 1. Per stroke, server side: the canvas sends a PNG data URL when a stroke ends; the page decodes
-   it, reads the picture (preprocessing + model, :func:`hdr.read.read_picture`, exactly what
+   it, reads the picture (preprocessing + model, :func:`hdr.inference.read.read_picture`, exactly what
    the Draw page calls) and builds the bars and the enlarged 28x28 input. Measured on canvas-like
    RGBA images (560x280, MNIST test digits drawn black on white), after one warm-up call.
 2. Start-up: from launching ``streamlit run app.py`` to ``/_stcore/health`` answering, to the
@@ -59,9 +59,9 @@ def _decode(data_url: str) -> np.ndarray:
 
 def measure_stroke(samples: int) -> dict[str, np.ndarray]:
     """Milliseconds per stroke for the model + preprocessing, and for the whole server-side handler."""
-    from hdr.data import load_mnist
-    from hdr.predict import Predictor
-    from hdr.read import read_picture
+    from hdr.inference.predict import Predictor
+    from hdr.inference.read import read_picture
+    from hdr.training.data import load_mnist
     from ui import charts
 
     mnist = load_mnist()

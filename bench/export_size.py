@@ -3,7 +3,7 @@
 Exports the model as float32, float16 and int8 (calibrated on training images) into a
 temporary folder, scores each file on the 10,000 MNIST test images exactly as
 ``python -m hdr evaluate --model PATH.tflite`` does, and times one image per call (the
-phone's case) against the Keras model through :class:`hdr.predict.Predictor`.
+phone's case) against the Keras model through :class:`hdr.inference.predict.Predictor`.
 
 Usage::
 
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hdr.data import load_mnist
-from hdr.evaluate import Classifier, evaluate_model
-from hdr.export import TFLiteModel, export_tflite, write_tflite
-from hdr.predict import Predictor
-from hdr.store import resolve_model_path
+from hdr.inference.evaluate import Classifier, evaluate_model
+from hdr.inference.export import TFLiteModel, export_tflite, write_tflite
+from hdr.inference.predict import Predictor
+from hdr.storage.store import resolve_model_path
+from hdr.training.data import load_mnist
 
 WARMUP_CALLS = 20  # first calls allocate tensors and trace; not what a user waits for later
 PERCENTILES = (50, 95)

@@ -20,12 +20,12 @@ import numpy as np
 from PIL import Image
 
 from bench.real_handwriting import on_paper
-from hdr.cli import main as cli
-from hdr.data import load_mnist
-from hdr.evaluate import evaluate_model
-from hdr.handwriting import load_handwriting
-from hdr.predict import Predictor
-from hdr.store import resolve_model_path
+from hdr.cli.main import main as cli
+from hdr.inference.evaluate import evaluate_model
+from hdr.inference.predict import Predictor
+from hdr.storage.store import resolve_model_path
+from hdr.training.data import load_mnist
+from hdr.training.handwriting import load_handwriting
 
 
 def accuracy(predictor: Predictor, pictures: list[np.ndarray], labels: np.ndarray) -> float:

@@ -6,7 +6,7 @@ Chromium's fake camera plays a clip of a held sheet with a number on it, driftin
 video and when its reading was drawn (``window.hdrLive``). Then a second tab draws digits on the
 Draw page the whole time (``bench.draw_load``'s strokes) while Live keeps streaming.
 
-Before the browser runs, the clips' frames are read directly with :func:`hdr.read.read_digits` at
+Before the browser runs, the clips' frames are read directly with :func:`hdr.inference.read.read_digits` at
 a few longest sides, to choose how far the component reduces a frame (``ui.live.FRAME_SIDE``).
 
 Usage:
@@ -31,9 +31,9 @@ import numpy as np
 from playwright.async_api import async_playwright
 
 from bench.draw_load import _start_server, _tab
-from hdr.data import load_mnist
-from hdr.predict import Predictor
-from hdr.read import read_digits
+from hdr.inference.predict import Predictor
+from hdr.inference.read import read_digits
+from hdr.training.data import load_mnist
 from synth.browser import CHROMIUM_LAUNCH
 from synth.video import paper_frames, write_y4m
 

@@ -2,7 +2,7 @@
 
 A throwaway Streamlit app (written to a temporary folder) runs ``webrtc_streamer`` with no ICE
 servers (loopback only, as the app must work without STUN or TURN) and reads every frame that
-reaches the server with :func:`hdr.read.read_digits`, logging when. Chromium's fake camera plays
+reaches the server with :func:`hdr.inference.read.read_digits`, logging when. Chromium's fake camera plays
 the same clip as ``bench.live_camera``. Reported: seconds from opening the page to the first frame
 read on the server, then frames read per second, reading time and answers.
 
@@ -30,7 +30,7 @@ from playwright.sync_api import sync_playwright
 
 from bench.draw_load import _free_port
 from bench.live_camera import DIGITS
-from hdr.data import load_mnist
+from hdr.training.data import load_mnist
 from synth.browser import CHROMIUM_LAUNCH
 from synth.video import paper_frames, write_y4m
 
@@ -43,8 +43,8 @@ import json, sys, time
 sys.path.insert(0, {repo!r})
 import av, cv2, streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
-from hdr.predict import Predictor
-from hdr.read import read_digits
+from hdr.inference.predict import Predictor
+from hdr.inference.read import read_digits
 
 predictor = st.cache_resource(Predictor.load)()
 

@@ -31,12 +31,12 @@ import numpy as np
 
 from bench.predict_speed import make_drawings
 from bench.real_handwriting import RESAMPLERS, SIZES, on_paper, sources
-from hdr.data import load_mnist
-from hdr.degrade import COMBINED, CONDITIONS, degrade
-from hdr.predict import Predictor
-from hdr.preprocess import preprocess_many
-from hdr.read import read_digits
-from hdr.reject import Gate, verdicts
+from hdr.imaging.degrade import COMBINED, CONDITIONS, degrade
+from hdr.imaging.preprocess import preprocess_many
+from hdr.inference.predict import Predictor
+from hdr.inference.read import read_digits
+from hdr.inference.reject import Gate, verdicts
+from hdr.training.data import load_mnist
 from synth.non_digits import kinds, non_digit_set
 from synth.photos import KINDS as PHOTO_KINDS
 from synth.photos import PhotoMaker

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from hdr.predict import Predictor
+from hdr.inference.predict import Predictor
 from synth.canvas import STYLES, draw_digit
 
 SEED_RECIPE_SAMPLE = 100  # the per-image recipe is slow; time this many and scale

@@ -2,13 +2,13 @@
 
 Every source is read two ways with the same model:
 
-- ``predict``: HDR's one preprocessing path (:func:`hdr.preprocess.to_mnist`) then the model, as
+- ``predict``: HDR's one preprocessing path (:func:`hdr.imaging.preprocess.to_mnist`) then the model, as
   ``python -m hdr predict`` does (a picture where no digit is found counts as wrong);
 - the MNIST recipe, the simplest that could work on a scan: invert, crop to the ink, fit the
   longest side to 20 pixels, centre by centre of mass in 28x28.
 
 Sources: the validation splits of USPS and ARDIS (held out of every training run, stratified, seed
-0; see :mod:`hdr.handwriting`) and scikit-learn's 1,797 8x8 UCI digits (never trained on), each
+0; see :mod:`hdr.training.handwriting`) and scikit-learn's 1,797 8x8 UCI digits (never trained on), each
 handed over as dark ink on white paper inside a white margin, at its own size and enlarged
 (bilinear and bicubic). A last column gives the share of misreads that the model's "unsure"
 line flags, and the share of correct reads it flags.
@@ -27,10 +27,10 @@ import cv2
 import numpy as np
 from sklearn.datasets import load_digits
 
-from hdr.handwriting import load_handwriting
-from hdr.predict import Predictor
-from hdr.preprocess import BOX_SIZE, CENTRE, preprocess_many
+from hdr.imaging.preprocess import BOX_SIZE, CENTRE, preprocess_many
+from hdr.inference.predict import Predictor
 from hdr.settings import IMAGE_SIZE
+from hdr.training.handwriting import load_handwriting
 
 SIZES = (32, 64, 128)  # sides the small scans are enlarged to
 RESAMPLERS = {"bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}

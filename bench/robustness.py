@@ -1,17 +1,17 @@
 """How well HDR reads damaged handwriting, against the naive recipe, condition by condition.
 
 MNIST *test* digits (never seen in training) are damaged the ways real inputs are (see
-:mod:`hdr.degrade`: low resolution, blur, faint and uneven ink, gaps, thick and thin pens, chalk
+:mod:`hdr.imaging.degrade`: low resolution, blur, faint and uneven ink, gaps, thick and thin pens, chalk
 on a board, salt and pepper, heavy JPEG, a small digit on a large page) and read two ways with
 the same model:
 
-- ``predict``: HDR's one preprocessing path (:func:`hdr.preprocess.to_mnist`) then the model, as
+- ``predict``: HDR's one preprocessing path (:func:`hdr.imaging.preprocess.to_mnist`) then the model, as
   ``Predictor.predict`` does (a picture where no digit is found counts as wrong);
 - naive: the seeds' recipe, the simplest that could work: grey, resize the whole picture to 28x28,
   invert when the paper is light, run the model.
 
 Rows after the mean combine kinds of damage, as a real scan does (faint, blurred and low in
-resolution at once; a bold marker cropped tight: :data:`hdr.degrade.COMBINED`). A last row reads
+resolution at once; a bold marker cropped tight: :data:`hdr.imaging.degrade.COMBINED`). A last row reads
 real handwriting that nobody on this project made: the 1,797 digits of the UCI "optical
 recognition of handwritten digits" set that scikit-learn ships (43 writers, 8x8 pixels of 17
 grey levels), each handed over as the small grey scan it is.
@@ -31,11 +31,11 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from hdr.data import load_mnist, split_validation
-from hdr.degrade import COMBINED, CONDITIONS, PAPER, degrade
-from hdr.predict import Predictor
-from hdr.preprocess import preprocess_many
+from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, degrade
+from hdr.imaging.preprocess import preprocess_many
+from hdr.inference.predict import Predictor
 from hdr.settings import IMAGE_SIZE
+from hdr.training.data import load_mnist, split_validation
 
 VAL_FRACTION = 0.1  # the shipped models' validation share (see their cards)
 UCI_LEVELS = 16  # scikit-learn's 8x8 digits count ink in 4x4 blocks: 0..16

@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from hdr.data import load_mnist
-from hdr.predict import Predictor
-from hdr.read import read_digits
+from hdr.inference.predict import Predictor
+from hdr.inference.read import read_digits
+from hdr.training.data import load_mnist
 from synth.photos import KINDS, PhotoMaker, compose_number, encode_jpeg, photograph
 
 TIMING_SIZE = (4000, 3000)  # a 12-megapixel phone photo

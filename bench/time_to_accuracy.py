@@ -19,13 +19,13 @@ import json
 import time
 from pathlib import Path
 
-from hdr.data import load_mnist
-from hdr.evaluate import evaluate_model
-from hdr.models import ModelConfig
-from hdr.predict import Predictor
-from hdr.presets import PRESETS
-from hdr.train import TrainConfig, train_model
-from hdr.training_data import make_training_data
+from hdr.inference.evaluate import evaluate_model
+from hdr.inference.predict import Predictor
+from hdr.training.data import load_mnist
+from hdr.training.models import ModelConfig
+from hdr.training.presets import PRESETS
+from hdr.training.train import TrainConfig, train_model
+from hdr.training.training_data import make_training_data
 
 THRESHOLDS = (0.990, 0.993, 0.995)
 # Seed 000's recipe as the seed project ran it: its BN-CNN, Adam at a constant 1e-3, batch 128,

@@ -1,11 +1,11 @@
 """The model zoo on the same data: test accuracy, size, training speed and serving latency.
 
-Every architecture in :data:`hdr.models.ARCHITECTURES` is trained with the same recipe
+Every architecture in :data:`hdr.training.models.ARCHITECTURES` is trained with the same recipe
 (augmentation, Adam, per-epoch LR decay; the epoch chosen on the validation split) for
 ``--epochs`` epochs, or loaded from ``--load DIR`` where ``DIR/ARCH.keras`` exists, and the
 shipped default is loaded as it is. For each: MNIST test accuracy, parameters, seconds per
 training epoch and training throughput (images per second of the real training step, batch 128,
-with augmentation, as :func:`hdr.presets.measure_throughput` times it) on this machine, and
+with augmentation, as :func:`hdr.training.presets.measure_throughput` times it) on this machine, and
 single-image latency (p50/p95) of ``Predictor`` against ``model.predict``. Seed 000's recipe
 (its BN-CNN, batch 128) gets a throughput row of its own for comparison.
 
@@ -26,13 +26,13 @@ import numpy as np
 
 from bench.predict_speed import percentiles
 from bench.time_to_accuracy import SEED_000
-from hdr.data import load_mnist, split_validation
-from hdr.evaluate import evaluate_model
-from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES, ENSEMBLE, ModelConfig
-from hdr.predict import Predictor
-from hdr.presets import measure_throughput
-from hdr.store import DEFAULT_NAME, load_keras_model, read_card
-from hdr.train import TrainConfig, train_model
+from hdr.inference.evaluate import evaluate_model
+from hdr.inference.predict import Predictor
+from hdr.storage.store import DEFAULT_NAME, load_keras_model, read_card
+from hdr.training.data import load_mnist, split_validation
+from hdr.training.models import ARCHITECTURE_NOTES, ARCHITECTURES, ENSEMBLE, ModelConfig
+from hdr.training.presets import measure_throughput
+from hdr.training.train import TrainConfig, train_model
 
 LATENCY_RUNS = 100
 

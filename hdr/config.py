@@ -2,8 +2,8 @@
 
 No TensorFlow here: the command line builds its choices and defaults from this module, so
 ``hdr --help`` is instant, and the Train page can show a recipe before Keras is loaded. The
-builders behind the names live where the work is done: :data:`hdr.models.ARCHITECTURES`,
-:data:`hdr.degrade.DAMAGE_MIXES`, :mod:`hdr.schedules`.
+builders behind the names live where the work is done: :data:`hdr.training.models.ARCHITECTURES`,
+:data:`hdr.imaging.degrade.DAMAGE_MIXES`, :mod:`hdr.training.schedules`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from hdr.degrade import DAMAGE_MIXES
+from hdr.imaging.degrade import DAMAGE_MIXES
 
-SCHEDULES = ("decay", "one-cycle")  # how the learning rate moves: see hdr.schedules
-ARCHITECTURE_NOTES = {  # the zoo's names: hdr.models.ARCHITECTURES builds each
+SCHEDULES = ("decay", "one-cycle")  # how the learning rate moves: see hdr.training.schedules
+ARCHITECTURE_NOTES = {  # the zoo's names: hdr.training.models.ARCHITECTURES builds each
     "mlp": "Seed 004: MLP 784-512-512-10, dropout 0.3",
     "simple_cnn": "Keras example: Conv32-Conv64-pool-Dense128",
     "bn_cnn": "99.47% project: BN-CNN 32-64-128",
@@ -28,7 +28,7 @@ ARCHITECTURE_NOTES = {  # the zoo's names: hdr.models.ARCHITECTURES builds each
 class ModelConfig:
     """Settings of one architecture; stored in the model card so a model can be rebuilt."""
 
-    arch: str = "hdrnet"  # a name from ARCHITECTURE_NOTES (hdr.models.ARCHITECTURES builds it)
+    arch: str = "hdrnet"  # a name from ARCHITECTURE_NOTES (hdr.training.models.ARCHITECTURES builds it)
     dropout: float | None = None  # None: the architecture's own published dropout rate
     width: int = 32  # filters of the first block; later blocks double it (CNNs only)
 
@@ -47,8 +47,10 @@ class TrainConfig:
     rotation_deg: float = 10.0  # MNIST writers tilt their digits by about this much
     shift: float = 0.1  # fraction of the image size
     zoom: float = 0.1  # fraction of the image size
-    damage: float = 0.0  # share of training images damaged like real input (hdr.degrade), then preprocessed
-    damage_mix: str = "basic"  # which kinds of damage, how often and how strong: a key of hdr.degrade.DAMAGE_MIXES
+    damage: float = 0.0  # share of training images damaged like real input (hdr.imaging.degrade), then preprocessed
+    damage_mix: str = (
+        "basic"  # which kinds of damage, how often and how strong: a key of hdr.imaging.degrade.DAMAGE_MIXES
+    )
     val_fraction: float = 0.1  # share of the training data held out for model selection
     patience: int = 8  # epochs without a better validation loss before stopping
     seed: int = 0  # initial weights, shuffling, augmentation
@@ -119,7 +121,7 @@ PRESETS: dict[str, TrainConfig] = {
     "quick": _QUICK,
     # The same network, twice as long, with rotation/shift/zoom augmentation.
     "standard": dataclasses.replace(_QUICK, epochs=15, augment=True, patience=15, time_budget=None),
-    # The recipe of the shipped default's first member: the largest network, long and slow.
+    # The recipe of the shipped default's networks (trained with damage on top): the largest network, long and slow.
     "best": TrainConfig(
         model=ModelConfig(arch="hdrnet"),
         epochs=40,

@@ -7,7 +7,15 @@ import pandas as pd
 import streamlit as st
 
 from hdr.settings import models_dir
-from hdr.store import DEFAULT_NAME, ModelCard, ModelStoreError, delete_model, list_models, model_paths, set_active_model
+from hdr.storage.store import (
+    DEFAULT_NAME,
+    ModelCard,
+    ModelStoreError,
+    delete_model,
+    list_models,
+    model_paths,
+    set_active_model,
+)
 from ui import charts, state
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner

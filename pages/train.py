@@ -5,15 +5,22 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hdr import jobs
-from hdr.data import DataError, load_csv
-from hdr.feedback import count_samples, load_feedback
-from hdr.models import ARCHITECTURE_NOTES, ARCHITECTURES
-from hdr.presets import PRESET_NOTES, PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
 from hdr.settings import feedback_dir, handwriting_dir, models_dir
-from hdr.store import ModelStoreError, set_active_model
-from hdr.train import TrainConfig
-from hdr.training_data import FineTuneConfig, make_training_data
+from hdr.storage.store import ModelStoreError, set_active_model
+from hdr.training import jobs
+from hdr.training.data import DataError, load_csv
+from hdr.training.feedback import count_samples, load_feedback
+from hdr.training.models import ARCHITECTURE_NOTES, ARCHITECTURES
+from hdr.training.presets import (
+    PRESET_NOTES,
+    PRESETS,
+    estimate_seconds,
+    format_duration,
+    measure_throughput,
+    preset_config,
+)
+from hdr.training.train import TrainConfig
+from hdr.training.training_data import FineTuneConfig, make_training_data
 from ui import charts, state
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hdr.data import Mnist
 from hdr.settings import models_dir
-from hdr.store import DEFAULT_NAME
+from hdr.storage.store import DEFAULT_NAME
+from hdr.training.data import Mnist
 
 SMALL_TRAIN = 300  # enough for one epoch to learn something in a few seconds
 SMALL_TEST = 200

@@ -18,7 +18,7 @@ SHIPPED_MIN_ACCURACY = 0.9968
 @pytest.fixture(scope="session")
 def mnist():
     """The real MNIST data set; without $HDR_DATA_DIR this tries the Keras download (and fails offline)."""
-    from hdr.data import load_mnist
+    from hdr.training.data import load_mnist
 
     return load_mnist()
 
@@ -32,8 +32,8 @@ def tiny(mnist):
 @pytest.fixture(scope="session")
 def shipped():
     """The shipped default model, loaded once."""
-    from hdr.predict import Predictor
-    from hdr.store import DEFAULT_NAME
+    from hdr.inference.predict import Predictor
+    from hdr.storage.store import DEFAULT_NAME
 
     return Predictor.load(DEFAULT_NAME)
 
@@ -41,7 +41,7 @@ def shipped():
 @pytest.fixture(scope="session")
 def tiny_model():
     """An untrained but real small model, for tests of plumbing rather than accuracy."""
-    from hdr.models import ModelConfig, build_model
+    from hdr.training.models import ModelConfig, build_model
 
     return build_model(ModelConfig(arch="bn_cnn", width=8))
 

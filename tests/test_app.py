@@ -12,19 +12,19 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from hdr import jobs, store
-from hdr.feedback import count_samples, save_sample
-from hdr.models import ModelConfig
-from hdr.predict import Predictor
-from hdr.presets import PRESETS, estimate_seconds, format_duration
-from hdr.read import read_digits
+from hdr.inference.predict import Predictor, format_confidence
+from hdr.inference.read import read_digits, read_picture
 from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
-from hdr.store import DEFAULT_NAME, active_model, list_models
-from hdr.train import TrainConfig
-from hdr.training_data import make_training_data
+from hdr.storage import store
+from hdr.storage.store import DEFAULT_NAME, active_model, list_models
+from hdr.training import jobs
+from hdr.training.feedback import count_samples, save_sample
+from hdr.training.models import ModelConfig
+from hdr.training.presets import PRESETS, estimate_seconds, format_duration
+from hdr.training.train import TrainConfig
+from hdr.training.training_data import make_training_data
 from synth.non_digits import make_non_digit, pen_text
 from tests.app_support import copy_models, mnist_digit_rgba, small
-from ui.canvas import CanvasClear
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120  # seconds per script run: the first one loads TensorFlow and the model on busy cores
@@ -54,28 +54,14 @@ def _png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def test_draw_page_starts_blank(app_dirs):
+def test_draw_page_starts_blank_under_the_app_name(app_dirs):
     at = _run()
+    assert [t.value for t in at.title] == ["HDR"] and at.caption[0].value.startswith("HDR reads handwritten digits")
     assert at.slider(key="stroke_width").value > 0
-    assert at.button(key="clear")
     assert at.metric[0].label == "Prediction" and at.metric[0].value == "—"
     assert "Draw a digit" in [i.value for i in at.info]
-    at.button(key="clear").click().run()
-    assert not at.exception and at.session_state.canvas_clear == CanvasClear()  # nothing to clear
-
-
-def test_clear_hands_back_a_stroke_drawn_before_the_empty_canvas_arrived():
-    old, new = [{"path": "old stroke"}], {"path": "stroke drawn just after Clear"}
-    cleared = CanvasClear().clear(old)
-    assert cleared.seed["objects"] == [] and cleared.pending(old)
-    assert cleared.update(old) == cleared  # the browser has not loaded the empty canvas yet
-    landed = cleared.update([])
-    assert landed.cleared is None and landed.seed == cleared.seed and not landed.pending([new])
-    kept = cleared.update([*old, new])  # the new stroke reached the server before the clear reached the browser
-    assert cleared.pending([*old, new]) and kept.seed["objects"] == [new] and kept.seed != cleared.seed
-    assert kept.update([]) == kept and kept.update([new]) == kept  # the empty load, then the stroke given back
-    again = kept.clear([new])
-    assert again.seed["objects"] == [] and again.seed != cleared.seed  # a new generation: the canvas loads it
+    assert at.toggle(key="draw-explain").value is False  # shown on a blank canvas too, so that it keeps its state
+    assert not at.button  # undo, redo and clear are the canvas's own
 
 
 def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
@@ -110,6 +96,17 @@ def test_upload_page_says_no_digit_here_for_a_letter_and_blank_paper(app_dirs):
     assert [m.value for m in at.metric if m.label == "Prediction"] == ["No digit here", "No digit here"]
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 2 and all(w.startswith("No digit here: ") for w in warnings), warnings
+
+
+def test_upload_page_writes_confidence_as_everywhere_else(app_dirs, mnist):
+    paper = 255 - np.kron(mnist.x_test[0], np.ones((8, 8), np.uint8))  # a clear 7: one decimal would say 100.0%
+    at = _run("pages/upload.py")
+    at.file_uploader(key="uploads").set_value(("seven.png", _png(paper), "image/png"))
+    at.run()
+    _, expected = read_picture(paper, Predictor.load(DEFAULT_NAME, app_dirs[0]))  # the library is the reference
+    [metric] = [m for m in at.metric if m.label == "Prediction"]
+    assert metric.proto.delta == f"{format_confidence(expected.confidence)} confident"
+    assert "100.0%" not in metric.proto.delta
 
 
 def test_upload_page_reads_a_number(app_dirs, mnist):

@@ -67,5 +67,6 @@ def test_draw_shows_the_maps_in_a_real_browser(page):  # noqa: F811 - the import
     expect(maps).to_have_count(2, timeout=PREDICT_S)
     expect(maps.first).to_contain_text("Evidence for 7 (predicted")
     maps.first.scroll_into_view_if_needed()
+    page.mouse.move(1, 1)  # no hover: the maps' fullscreen button stays hidden
     page.wait_for_timeout(1000)  # let the bars finish their transition
     _screenshot(page, "draw-explain")

@@ -167,9 +167,6 @@ def test_draw_1_7_0_each_drawn_as_soon_as_clear_answers(page):
         expect(_prediction(page)).to_have_text(str(digit), timeout=PREDICT_S)
         expect(page.get_by_text("Number")).to_have_count(0)  # the old strokes are gone, not read beside it
         assert page.evaluate("el => el.isConnected", canvas), "Clear remounted the canvas"
-        if digit == 7:
-            page.wait_for_timeout(1000)  # let the bars finish their transition
-            _screenshot(page, "draw")
 
 
 def test_a_letter_drawn_on_draw_says_no_digit_here(page):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hdr.calibrate import apply_temperature, expected_calibration_error, fit_temperature, flag_rates
+from hdr.inference.calibrate import apply_temperature, expected_calibration_error, fit_temperature, flag_rates
 
 
 def _softmax(logits):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hdr.cards import make_card
-from hdr.cli import main
-from hdr.store import read_card
-from hdr.train import TrainConfig, TrainResult
-from hdr.training_data import make_training_data
+from hdr.cli.main import main
+from hdr.storage.store import read_card
+from hdr.training.cards import make_card
+from hdr.training.train import TrainConfig, TrainResult
+from hdr.training.training_data import make_training_data
 
 HISTORY = {"val_accuracy": [0.5, 0.9, 0.8], "val_loss": [1.0, 0.3, 0.4]}
 

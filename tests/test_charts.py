@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ui.charts import BOX_COLOUR, DISPLAY_SIDE, draw_boxes
+from ui.charts import BOX_COLOUR, DISPLAY_SIDE, draw_boxes, probability_bars
 
 
 def _red(image: Image.Image) -> np.ndarray:
@@ -27,3 +27,10 @@ def test_boxes_default_to_the_photo_own_pixels():
     photo = Image.new("RGB", (400, 300), "white")
     ys, xs = np.nonzero(_red(draw_boxes(photo, [((100, 50, 40, 40), "")])))
     assert (xs.min(), ys.min()) == (100, 50)
+
+
+def test_probability_bars_write_confidence_as_everywhere_else():
+    probabilities = np.array([0.99996, 0.00003, 0.02, 0, 0, 0, 0, 0, 0, 0.00001], np.float32)
+    bar = probability_bars(probabilities, winner=0).data[0]
+    assert bar.text[0] == ">99.9%" and bar.text[2] == "2.0%" and bar.text[1] == ""  # too short a bar to label
+    assert list(bar.customdata[:2]) == [">99.9%", "<0.1%"]  # the hover's figure, not a rounded 100.00%

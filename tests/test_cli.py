@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hdr.cli.main.main import main
 from PIL import Image
 
-from hdr.cli import main
-from hdr.reject import REASONS
+from hdr.inference.predict import format_confidence
+from hdr.inference.reject import REASONS
 from synth.canvas import draw_digit
 from synth.non_digits import WIDE_CANVAS, pen_text
 from tests.conftest import SHIPPED_MIN_ACCURACY
@@ -86,6 +87,15 @@ def test_predict_answers_null_with_a_reason_for_a_letter_and_read_no_number_for_
     assert reading["text"] == "" and reading["digits"] == [] and reading["reason"].startswith("No number here: ")
 
 
+def test_predict_text_writes_confidence_as_the_app_does(files, capsys):
+    # A clean 7 scores above 99.95%, which one decimal would round to a certainty: "100.0%".
+    main(["predict", "--json", str(files["d7"])])
+    confidence = _json_lines(capsys)[0]["confidence"]
+    main(["predict", str(files["d7"])])
+    line = capsys.readouterr().out.strip()
+    assert line == f"{files['d7']}: 7 ({format_confidence(confidence)})" and "100.0%" not in line
+
+
 def test_predict_refuses_what_is_not_a_regular_picture_file_without_hanging(tmp_path, files):
     fifo, loop = tmp_path / "fifo.png", tmp_path / "loop.png"
     os.mkfifo(fifo)  # reading it would wait forever for a writer
@@ -146,7 +156,7 @@ def test_train_can_start_from_a_saved_model(tmp_path):
 
 
 def test_ensemble_is_the_mean_of_its_members_and_judged_on_their_validation_split(tmp_path, capsys, mnist):
-    from hdr.store import load_keras_model
+    from hdr.storage.store import load_keras_model
 
     a, b, both = tmp_path / "a.keras", tmp_path / "b.keras", tmp_path / "both.keras"
     assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(a)]) == 0
@@ -208,7 +218,8 @@ def test_module_entry_point_runs_without_traceback(files):
 MAX_PEAK_GROWTH_MB = 200
 _PEAK_SCRIPT = """
 import resource, sys
-from hdr.cli import main
+from hdr.cli.main.main import main
+from hdr.inference.predict import format_confidence
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KB
@@ -246,7 +257,7 @@ def test_predict_memory_grows_little_with_pixel_count(files, tmp_path):
 def test_large_pictures_decode_side_by_side_in_threads(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from hdr.decode import open_image
+    from hdr.imaging.decode import open_image
 
     side = 10_000  # 100 megapixels: under MAX_PIXELS, over Pillow's own warning threshold (89.5)
     picture = Image.new("L", (side, side), 255)
@@ -261,7 +272,7 @@ def test_large_pictures_decode_side_by_side_in_threads(tmp_path):
 
 
 def test_training_stop_signal_sets_the_flag_and_restores_handlers():
-    from hdr.interrupts import stop_on_signal
+    from hdr.training.interrupts import stop_on_signal
 
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     with stop_on_signal() as interrupts:
@@ -278,10 +289,10 @@ def _no_training(*args, **kwargs):
 
 @pytest.mark.parametrize("case", ["non-ascii name", "folder is a file", "disk full"])
 def test_train_refuses_an_unsavable_destination_before_the_first_epoch(tmp_path, capsys, monkeypatch, case):
-    import hdr.train
-    from hdr import store
+    import hdr.training.train
+    from hdr.storage import store
 
-    monkeypatch.setattr(hdr.train, "train_model", _no_training)
+    monkeypatch.setattr(hdr.training.train, "train_model", _no_training)
     out = tmp_path / "models" / "model.keras"
     if case == "non-ascii name":
         out = tmp_path / "ünï model.keras"
@@ -302,13 +313,13 @@ def test_train_refuses_an_unsavable_destination_before_the_first_epoch(tmp_path,
 
 
 def test_ctrl_c_during_the_test_evaluation_still_saves_the_best_epoch(tmp_path, capsys, monkeypatch):
-    import hdr.evaluate
+    import hdr.inference.evaluate
 
     def interrupted_evaluation(*args, **kwargs):
         signal.raise_signal(signal.SIGINT)  # Ctrl-C while the test set is being scored
         raise AssertionError("the signal did not interrupt the evaluation")
 
-    monkeypatch.setattr(hdr.evaluate, "evaluate_model", interrupted_evaluation)
+    monkeypatch.setattr(hdr.inference.evaluate, "evaluate_model", interrupted_evaluation)
     out = tmp_path / "kept.keras"
     try:
         status = main(["train", "--dry-run", "--arch", "mlp", "--out", str(out)])
@@ -321,7 +332,7 @@ def test_ctrl_c_during_the_test_evaluation_still_saves_the_best_epoch(tmp_path, 
 
 
 def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(tmp_path, capsys, monkeypatch):
-    from hdr import store
+    from hdr.storage import store
 
     real_save = store.save_model
 
@@ -357,3 +368,27 @@ def test_fine_tune_learns_from_a_folder_and_reports_before_and_after(tmp_path, c
     assert main([*args, "--mnist-images", "200"]) == 1  # exists: refused before training
     assert main(["fine-tune", "--samples", str(tmp_path / "none"), "--out", str(tmp_path / "x.keras")]) == 1
     assert "none" in capsys.readouterr().err
+
+
+def test_blend_chooses_a_share_on_validation_and_its_card_reproduces_the_chain(tmp_path, capsys, mnist):
+    from hdr.storage.store import load_keras_model
+
+    base, tuned, out = tmp_path / "base.keras", tmp_path / "tuned.keras", tmp_path / "blend.keras"
+    assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(base)]) == 0
+    assert main(["train", "--dry-run", "--arch", "mlp", "--init", str(base), "--lr", "0.01", "--out", str(tuned)]) == 0
+    capsys.readouterr()
+    assert main(["blend", str(base), str(tuned), "--share", "0", "0.5", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "share" in printed and "saved" in printed
+    card = json.loads(out.with_suffix(".json").read_text())
+    share = card["config"]["blend_share"]
+    assert share in (0.0, 0.5) and card["parent"] == str(tuned) and card["command"].startswith("python -m hdr blend")
+    assert card["config"]["tuned_recipe"].count("python -m hdr train") == 2  # the base's command, then the tune's
+    assert card["metrics"]["val_accuracy_by_source"]["mnist"] == card["metrics"]["val_accuracy"]
+    x = mnist.x_test[:8, ..., None].astype("float32") / 255.0
+    a, b, blended = (load_keras_model(p) for p in (base, tuned, out))
+    for wa, wb, wc in zip(a.get_weights(), b.get_weights(), blended.get_weights(), strict=True):
+        np.testing.assert_allclose(wc, (1 - share) * wa + share * wb, atol=1e-6)
+    assert blended(x).shape == (8, 10)
+    assert main(["blend", str(base), str(tuned), "--share", "1.5", "--out", str(tmp_path / "x.keras")]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err

@@ -3,8 +3,8 @@ import gzip
 import numpy as np
 import pytest
 
-from hdr import data
-from hdr.data import DataError
+from hdr.training import data
+from hdr.training.data import DataError
 
 
 def _write_idx(path, array: np.ndarray, magic: int | None = None, gz: bool = True) -> None:

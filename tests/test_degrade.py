@@ -1,13 +1,13 @@
-"""hdr.degrade: every kind of damage gives a plausible picture, the same for the same seed."""
+"""hdr.imaging.degrade: every kind of damage gives a plausible picture, the same for the same seed."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hdr.degrade import COMBINED, CONDITIONS, DAMAGE, DAMAGE_MIXES, PAPER, degrade, random_damage, scanned_small
-from hdr.ink import _border
-from hdr.preprocess import to_mnist
+from hdr.imaging.degrade import COMBINED, CONDITIONS, DAMAGE, DAMAGE_MIXES, PAPER, degrade, random_damage, scanned_small
+from hdr.imaging.ink import _border
+from hdr.imaging.preprocess import to_mnist
 
 
 @pytest.mark.parametrize("condition", [*CONDITIONS, *COMBINED])

@@ -1,8 +1,8 @@
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
-from hdr.evaluate import evaluate_model, evaluate_probabilities
-from hdr.predict import Predictor
+from hdr.inference.evaluate import evaluate_model, evaluate_probabilities
+from hdr.inference.predict import Predictor
 
 
 def _probs(pred, confidence):

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from hdr.explain import Explainer, overlay
+from hdr.inference.explain import Explainer, legend, overlay
 
-LOG_FLOOR = 1e-12  # the same floor as hdr.explain, so the reference log-probabilities match
+LOG_FLOOR = 1e-12  # the same floor as hdr.inference.explain, so the reference log-probabilities match
 
 
 def _linear_softmax(weights: np.ndarray) -> keras.Model:
@@ -81,6 +81,17 @@ def test_overlay_of_an_empty_map_is_the_plain_input():
     rgb = overlay(image, np.zeros((28, 28), np.float32), zoom=1)
     assert np.all(rgb[..., 0] == rgb[..., 2])  # no colour anywhere
     assert rgb[12, 13, 0] < rgb[0, 0, 0]  # ink darker than paper
+
+
+def test_legend_runs_from_the_maps_full_blue_through_paper_to_their_full_red():
+    paper = np.zeros((28, 28), np.float32)
+    attribution = np.zeros((28, 28), np.float32)
+    attribution[3, 3], attribution[9, 9] = -1.0, 1.0
+    shown = overlay(paper, attribution, zoom=1)  # how a map draws full evidence against and for
+    strip = legend(width=101, height=5)
+    assert strip.shape == (5, 101, 3) and strip.dtype == np.uint8
+    assert strip[0, 0].tolist() == shown[3, 3].tolist() and strip[0, -1].tolist() == shown[9, 9].tolist()
+    assert strip[2, 50].tolist() == [255, 255, 255]  # no effect: the paper
 
 
 def test_steps_must_be_positive(tiny_model):

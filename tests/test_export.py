@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from hdr.export import ExportError, TFLiteModel, export_tflite, write_tflite
+from hdr.inference.export import ExportError, TFLiteModel, export_tflite, write_tflite
 
 INT8_MAX_LOSS = 0.001  # the issue's bound: int8 loses at most 0.1 point of MNIST test accuracy
 INT8_MIN_ACCURACY = 0.995
@@ -74,7 +74,7 @@ def test_a_file_that_is_not_a_model_is_refused_in_one_line(tmp_path):
 
 def test_int8_export_of_the_shipped_model_keeps_its_accuracy(tmp_path, capsys, shipped):
     """The whole path of the issue: export from the command line, then evaluate the file."""
-    from hdr.cli import main
+    from hdr.cli.main import main
 
     out = tmp_path / "m.tflite"
     assert main(["export", "default", "--format", "tflite", "--quantize", "int8", "--out", str(out)]) == 0
@@ -90,7 +90,7 @@ def test_int8_export_of_the_shipped_model_keeps_its_accuracy(tmp_path, capsys, s
 
 
 def test_export_refuses_an_existing_file_without_overwrite(tmp_path, capsys, tiny_model):
-    from hdr.cli import main
+    from hdr.cli.main import main
 
     out = tmp_path / "m.tflite"
     out.write_bytes(b"keep me")

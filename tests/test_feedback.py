@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from hdr.feedback import count_samples, load_feedback, save_sample
-from hdr.preprocess import to_mnist
+from hdr.imaging.preprocess import to_mnist
 from hdr.settings import FEEDBACK_DIR_ENV
+from hdr.training.feedback import count_samples, load_feedback, save_sample
 from tests.app_support import mnist_digit_rgba
 
 
@@ -23,7 +23,7 @@ def test_saved_sample_loads_back_as_the_same_digit(tmp_path, mnist):
 
 
 def test_the_feedback_folder_is_read_from_the_environment_when_used(tmp_path, mnist, monkeypatch):
-    monkeypatch.setenv(FEEDBACK_DIR_ENV, str(tmp_path))  # long after hdr.feedback was imported
+    monkeypatch.setenv(FEEDBACK_DIR_ENV, str(tmp_path))  # long after hdr.training.feedback was imported
     path = save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]))
     assert path.parent.parent == tmp_path and count_samples()[int(mnist.y_test[0])] == 1
     assert load_feedback()[1].tolist() == [int(mnist.y_test[0])]

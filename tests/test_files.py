@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from hdr.files import write_atomic
+from hdr.storage.files import write_atomic
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The server's gate (hdr/guard.py) against a real ``streamlit run app.py``: hosts, origins, frames.
+"""The server's gate (hdr/serving/guard.py) against a real ``streamlit run app.py``: hosts, origins, frames.
 
 A page on another local port is what a user opens without thinking (another dev server, a
 downloaded HTML file served locally): from there, nothing may reach the app's WebSocket (the
@@ -18,7 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
-from hdr.guard import FRAME_HEADERS, host_allowed
+from hdr.serving.guard import FRAME_HEADERS, host_allowed
 from synth.browser import CHROMIUM_LAUNCH
 from tests.test_browser import server  # noqa: F401 - the fixture: streamlit run app.py on a free port
 

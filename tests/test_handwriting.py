@@ -5,11 +5,11 @@ import gzip
 import numpy as np
 import pytest
 
-from hdr.data import DataError, Mnist
-from hdr.handwriting import ARDIS_FILE, USPS_FILE, as_scans, load_handwriting, read_ardis, read_usps
 from hdr.settings import HANDWRITING_DIR_ENV
-from hdr.train import TrainConfig
-from hdr.training_data import make_training_data
+from hdr.training.data import DataError, Mnist
+from hdr.training.handwriting import ARDIS_FILE, USPS_FILE, as_scans, load_handwriting, read_ardis, read_usps
+from hdr.training.train import TrainConfig
+from hdr.training.training_data import make_training_data
 
 
 def _bar(size: int, digit: int) -> np.ndarray:
@@ -117,8 +117,8 @@ def test_real_sources_join_training_and_keep_their_own_validation(folder):
 def test_train_mixes_real_sources_in_and_calibrate_writes_what_predict_uses(folder, tmp_path, capsys):
     import json
 
-    from hdr.cli import main
-    from hdr.predict import Predictor
+    from hdr.cli.main import main
+    from hdr.inference.predict import Predictor
 
     out = tmp_path / "mixed.keras"
     args = ["--handwriting-dir", str(folder)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdr import jobs
-from hdr.feedback import load_feedback, save_sample
-from hdr.folder_lock import LOCK_NAME
-from hdr.models import ModelConfig
-from hdr.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
-from hdr.train import Progress, TrainConfig
-from hdr.training_data import FineTuneConfig, TrainingData, make_training_data
+from hdr.storage.folder_lock import LOCK_NAME
+from hdr.storage.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
+from hdr.training import jobs
+from hdr.training.feedback import load_feedback, save_sample
+from hdr.training.models import ModelConfig
+from hdr.training.train import Progress, TrainConfig
+from hdr.training.training_data import FineTuneConfig, TrainingData, make_training_data
 from tests.app_support import copy_models, mnist_digit_rgba, small
 
 TINY = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, batch_size=32, augment=False, limit=200)
@@ -177,9 +177,9 @@ def test_time_left_is_shown_only_once_the_pace_means_something(small_mnist, mode
 _OTHER_PROCESS_JOB = """
 import sys, time
 from pathlib import Path
-from hdr import jobs
-from hdr.models import ModelConfig
-from hdr.train import TrainConfig
+from hdr.training import jobs
+from hdr.training.models import ModelConfig
+from hdr.training.train import TrainConfig
 
 class Waiting(jobs.TrainingJob):
     def _run(self):  # trains nothing: holds the folder until told to end (at most a minute)

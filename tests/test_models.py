@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from hdr.config import ARCHITECTURE_NOTES
-from hdr.models import ARCHITECTURES, ModelConfig, build_model
+from hdr.training.models import ARCHITECTURES, ModelConfig, build_model
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
@@ -40,7 +40,22 @@ def test_bad_configs(config, message):
 
 
 def test_an_ensemble_needs_two_members():
-    from hdr.models import average_models
+    from hdr.training.models import average_models
 
     with pytest.raises(ValueError, match="at least two"):
         average_models([build_model(ModelConfig(arch="mlp"))])
+
+
+def test_interpolating_two_models_blends_their_weights_and_refuses_strangers():
+    from hdr.training.models import interpolate_models
+
+    base = build_model(ModelConfig(arch="bn_cnn", width=8))
+    tuned = build_model(ModelConfig(arch="bn_cnn", width=8))
+    half = interpolate_models(base, tuned, 0.25)
+    for a, b, c in zip(base.get_weights(), tuned.get_weights(), half.get_weights(), strict=True):
+        np.testing.assert_allclose(c, 0.75 * a + 0.25 * b, atol=1e-6)
+    assert half is not tuned and half.output_shape == (None, 10)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        interpolate_models(base, tuned, -0.1)
+    with pytest.raises(ValueError, match="different weights"):
+        interpolate_models(base, build_model(ModelConfig(arch="mlp")), 0.5)

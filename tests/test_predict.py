@@ -1,11 +1,29 @@
 import numpy as np
 import pytest
 
-from hdr.decode import ImageError
-from hdr.degrade import COMBINED, CONDITIONS, degrade
-from hdr.predict import Predictor
+from hdr.imaging.decode import ImageError
+from hdr.imaging.degrade import COMBINED, CONDITIONS, degrade
+from hdr.inference.predict import Predictor, format_confidence
 from synth.canvas import STYLES, draw_digit
 from tests.conftest import SHIPPED_MIN_ACCURACY
+
+
+@pytest.mark.parametrize(
+    ("probability", "shown"),
+    [
+        (1.0, ">99.9%"),
+        (0.99996, ">99.9%"),  # "100.0%" with one decimal
+        (0.9991, ">99.9%"),
+        (0.999, "99.9%"),
+        (0.97349, "97.3%"),
+        (0.5, "50.0%"),
+        (0.001, "0.1%"),
+        (0.0004, "<0.1%"),  # "0.0%" with one decimal
+        (0.0, "<0.1%"),
+    ],
+)
+def test_confidence_is_never_rounded_to_a_certainty_or_to_zero(probability, shown):
+    assert format_confidence(probability) == shown
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +62,8 @@ def test_predict_many_raises_for_an_unreadable_image(tiny_predictor, tmp_path):
 
 
 def test_shipped_model_reaches_its_promised_accuracy(shipped, mnist):
-    from hdr.evaluate import evaluate_model
-    from hdr.store import read_card
+    from hdr.inference.evaluate import evaluate_model
+    from hdr.storage.store import read_card
 
     metrics = evaluate_model(shipped, mnist.x_test, mnist.y_test)
     assert metrics.n == 10_000 and metrics.accuracy >= SHIPPED_MIN_ACCURACY

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hdr import ink as ink_module
-from hdr.decode import ImageError, open_image, to_gray
-from hdr.degrade import degrade
-from hdr.preprocess import CENTRE, Preprocessed, preprocess_many, to_mnist
+from hdr.imaging import ink as ink_module
+from hdr.imaging.decode import ImageError, open_image, to_gray
+from hdr.imaging.degrade import degrade
+from hdr.imaging.preprocess import CENTRE, Preprocessed, preprocess_many, to_mnist
 from synth.canvas import STYLES, draw_digit
 
 
@@ -70,7 +70,7 @@ def test_box_locates_the_digit_in_the_source():
 
 @pytest.mark.parametrize("pen", [2, 4, 12, 30, 45])
 def test_thin_and_thick_strokes_come_out_mnist_wide(pen):
-    from hdr.ink import INK_LEVEL, stroke_width
+    from hdr.imaging.ink import INK_LEVEL, stroke_width
 
     img = to_mnist(draw_digit(2, width=pen)).image[..., 0]
     assert 1.5 <= stroke_width(img >= INK_LEVEL) <= 4.5  # MNIST's 10th-90th percentile is 1.7-3.2
@@ -271,7 +271,7 @@ def test_blurred_strokes_are_not_broken_into_pieces(condition, mnist):
 
 @pytest.mark.parametrize("condition", ["faint 30%", "thin pen -0.75 px", "pencil 30-100%", "blur sigma 1.5"])
 def test_grey_and_thin_strokes_come_out_mnist_wide(condition, mnist):
-    from hdr.ink import INK_LEVEL, stroke_width
+    from hdr.imaging.ink import INK_LEVEL, stroke_width
 
     widths = [
         stroke_width(to_mnist(degrade(mnist.x_test[i], condition, np.random.default_rng(i))).image[..., 0] >= INK_LEVEL)

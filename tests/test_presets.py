@@ -4,13 +4,13 @@ import keras
 import numpy as np
 import pytest
 
-from hdr.cli import build_parser
-from hdr.commands import train_config
-from hdr.models import ModelConfig, build_model
-from hdr.presets import PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
-from hdr.schedules import OneCycle
-from hdr.train import TrainConfig, train_model
-from hdr.training_data import make_training_data
+from hdr.cli.commands import train_config
+from hdr.cli.main import build_parser
+from hdr.training.models import ModelConfig, build_model
+from hdr.training.presets import PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
+from hdr.training.schedules import OneCycle
+from hdr.training.train import TrainConfig, train_model
+from hdr.training.training_data import make_training_data
 
 
 def _cli(*argv: str) -> TrainConfig:
@@ -160,7 +160,7 @@ def test_a_short_quick_run_is_scored_with_the_statistics_of_its_final_weights(mn
 
 
 def test_precise_batch_norm_restores_the_layers_own_momentum(tiny):
-    from hdr.train import _PreciseBatchNorm
+    from hdr.training.train import _PreciseBatchNorm
 
     model = build_model(ModelConfig(arch="hdrnet", width=8))
     model(np.zeros((1, 28, 28, 1), np.float32))

@@ -1,4 +1,4 @@
-"""Reading numbers: each step of hdr.read on small made images, then end to end with the real model."""
+"""Reading numbers: each step of hdr.inference.read on small made images, then end to end with the real model."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import json
 import cv2
 import numpy as np
 import pytest
+from hdr.cli.main.main import main
 from PIL import Image
 
-from hdr.blobs import Blob, find_blobs, find_digits, group_blobs, order_lines, restore_strokes
-from hdr.cli import main
-from hdr.decode import ImageError
-from hdr.ink import ink_map, stroke_width
-from hdr.lines import remove_lines
-from hdr.read import Reading, read_digits, working_gray
-from hdr.segment import CLEAN_CUT_BONUS, best_segmentation, candidate_pieces, cut_columns, typical_width
+from hdr.imaging.blobs import Blob, find_blobs, find_digits, group_blobs, order_lines, restore_strokes
+from hdr.imaging.decode import ImageError
+from hdr.imaging.ink import ink_map, stroke_width
+from hdr.imaging.lines import remove_lines
+from hdr.imaging.segment import CLEAN_CUT_BONUS, best_segmentation, candidate_pieces, cut_columns, typical_width
+from hdr.inference.read import Reading, read_digits, working_gray
 from synth.canvas import draw_digit
 from synth.photos import PhotoMaker, compose_number, encode_jpeg
 
@@ -271,7 +271,7 @@ def test_large_photos_are_read_at_the_working_size():
 
 @pytest.mark.parametrize("data", [b"", b"not an image at all", encode_jpeg(_upright_photo(), 1, 90)[:300]])
 def test_bad_files_raise_image_error(data, tiny_model):
-    from hdr.predict import Predictor
+    from hdr.inference.predict import Predictor
 
     with pytest.raises(ImageError):
         read_digits(data, Predictor(tiny_model))
@@ -341,7 +341,7 @@ def test_cli_read_text_output(tmp_path, capsys, shipped):
 
 
 def test_read_picture_gives_the_number_and_for_one_digit_the_digit(shipped, mnist):
-    from hdr.read import read_picture
+    from hdr.inference.read import read_picture
 
     first, second = (int(np.flatnonzero(mnist.y_test == d)[0]) for d in (4, 2))
     number = 255 - np.kron(
@@ -367,7 +367,7 @@ class _OnlyRingsAreDigits:
 
 @pytest.mark.parametrize(("discs", "rings", "text"), [(2, 2, ""), (1, 4, "0000")])
 def test_a_line_that_is_mostly_not_digits_is_a_word_not_a_number(shipped, discs, rings, text):
-    from hdr.predict import Predictor
+    from hdr.inference.predict import Predictor
 
     predictor = Predictor(shipped.model, "default", gate=_OnlyRingsAreDigits())
     picture = np.full((200, 40 + 110 * (discs + rings)), 255, np.uint8)

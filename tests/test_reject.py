@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdr.gate_training import GateConfig, build_gate, choose_threshold, fit_gate
-from hdr.predict import Predictor
-from hdr.preprocess import Preprocessed, to_mnist
-from hdr.reject import GATE_NAME, REASONS, Gate, gate_rule, ink_rule, verdicts
+from hdr.imaging.preprocess import Preprocessed, to_mnist
+from hdr.inference.predict import Predictor
+from hdr.inference.reject import GATE_NAME, REASONS, Gate, gate_rule, ink_rule, verdicts
 from hdr.settings import IMAGE_SIZE
-from hdr.store import ModelCard, save_model
+from hdr.storage.store import ModelCard, save_model
+from hdr.training.gate import GateConfig, build_gate, choose_threshold, fit_gate
 from synth.non_digits import FONT_SPLITS, HELD_OUT_KINDS, KINDS, SPLITS, font_files, kinds, make_non_digit
 
 EMPTY = np.zeros((IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)

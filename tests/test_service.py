@@ -1,4 +1,4 @@
-"""The API as its own service (hdr/service.py): ``uvicorn hdr.service:app --workers 2``, over real HTTP."""
+"""The API as its own service (hdr/serving/service.py): ``uvicorn hdr.serving.service:app --workers 2``, over real HTTP."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def service(tmp_path_factory):
     port = _free_port()
     log = open(root / "uvicorn.log", "w")  # noqa: SIM115 - closed after the server stops
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "hdr.service:app", "--workers", str(WORKERS), "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "uvicorn", "hdr.serving.service:app", "--workers", str(WORKERS), "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -4,10 +4,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hdr import settings, store
-from hdr.models import ModelConfig, build_model
+from hdr import settings
 from hdr.settings import MODELS_DIR_ENV
-from hdr.store import ModelCard, ModelStoreError
+from hdr.storage import store
+from hdr.storage.store import ModelCard, ModelStoreError
+from hdr.training.models import ModelConfig, build_model
 from tests.conftest import SHIPPED_MIN_ACCURACY
 
 
@@ -179,13 +180,13 @@ def test_make_train_default_runs_exactly_the_commands_in_the_shipped_card():
 
 
 def test_the_models_folder_is_read_from_the_environment_when_used(tmp_path, tiny_model, monkeypatch):
-    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))  # long after hdr.store was imported
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))  # long after hdr.storage.store was imported
     store.save_model(tiny_model, _card())
     store.set_active_model("m1")
     assert (tmp_path / "m1.keras").is_file() and [c.name for c in store.list_models()] == ["m1"]
     assert store.active_model() == "m1" and store.resolve_model_path(None) == tmp_path / "m1.keras"
     monkeypatch.delenv(MODELS_DIR_ENV)
-    assert store.models_folder() == Path(store.__file__).resolve().parent.parent / "models"
+    assert store.models_folder() == Path(store.__file__).resolve().parents[2] / "models"
 
 
 def test_a_folder_without_a_default_of_its_own_reads_the_shipped_one(tmp_path):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from hdr.models import ModelConfig
-from hdr.train import TrainConfig, train_model
+from hdr.training.models import ModelConfig
+from hdr.training.train import TrainConfig, train_model
 
 SMOKE = TrainConfig(model=ModelConfig(arch="bn_cnn", width=8), epochs=1, batch_size=32)
 
@@ -77,7 +77,7 @@ def test_config_round_trips_through_its_card_form():
 
 
 def test_damage_augmentation_feeds_what_preprocessing_makes_of_damaged_digits(tiny):
-    from hdr.train import _Damage
+    from hdr.training.train import _Damage
 
     x, _ = tiny
     batch = x[:64, ..., None]
@@ -97,7 +97,7 @@ def test_damage_augmentation_feeds_what_preprocessing_makes_of_damaged_digits(ti
 def test_the_input_pipeline_is_not_autotuned(tiny, train):
     # Autotuning keeps a thread per iterator that sleeps up to a minute between rounds, and deleting
     # the iterator waits for it: Keras deletes one every epoch, and training stalled 0-60 s there.
-    from hdr.train import build_dataset
+    from hdr.training.train import build_dataset
 
     x, y = tiny
     config = TrainConfig(**{**SMOKE.__dict__, "augment": True, "damage": 0.5})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hdr.data import Mnist, split_validation
-from hdr.training_data import FineTuneConfig, make_fine_tune_data
+from hdr.training.data import Mnist, split_validation
+from hdr.training.training_data import FineTuneConfig, make_fine_tune_data
 
 
 def _tiny_mnist(n: int = 400) -> Mnist:

@@ -1,10 +1,10 @@
-"""Trains the digit gate (:mod:`hdr.reject`) and ships it in ``models/gate/`` with its card.
+"""Trains the digit gate (:mod:`hdr.inference.reject`) and ships it in ``models/gate/`` with its card.
 
 Digits: MNIST's training split less its validation tenth (seed 0, the split every shipped model
-was validated on), clean, damaged (:func:`hdr.degrade.random_damage`), drawn on a canvas and
+was validated on), clean, damaged (:func:`hdr.imaging.degrade.random_damage`), drawn on a canvas and
 photographed; real handwriting's training splits (USPS, ARDIS), less a tenth kept for validation.
 Non-digits: ``synth.non_digits``'s ``train`` split. Every picture goes through
-:func:`hdr.preprocess.to_mnist`, as ``predict`` would hand it over, and those the ink rules already
+:func:`hdr.imaging.preprocess.to_mnist`, as ``predict`` would hand it over, and those the ink rules already
 reject (blank, whole picture) are left out: the gate never sees them.
 
 The threshold is chosen on validation sets that share no picture with training (MNIST's
@@ -29,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from hdr.data import load_mnist, split_validation
-from hdr.degrade import COMBINED, CONDITIONS, degrade, random_damage
-from hdr.gate_training import GateConfig, choose_threshold, fit_gate
-from hdr.handwriting import load_handwriting
-from hdr.preprocess import preprocess_many
-from hdr.reject import GATE_NAME, ink_rule
+from hdr.imaging.degrade import COMBINED, CONDITIONS, degrade, random_damage
+from hdr.imaging.preprocess import preprocess_many
+from hdr.inference.reject import GATE_NAME, ink_rule
 from hdr.settings import IMAGE_SIZE
+from hdr.training.data import load_mnist, split_validation
+from hdr.training.gate import GateConfig, choose_threshold, fit_gate
+from hdr.training.handwriting import load_handwriting
 from synth.canvas import mnist_on_canvas
 from synth.non_digits import non_digit_set
 from synth.photos import PhotoMaker
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         args.digits, args.non_digits, args.val_digits, args.val_non_digits, args.epochs = 200, 8, 100, 4, 1
 
-    from hdr.store import ModelCard, save_model
+    from hdr.storage.store import ModelCard, save_model
 
     start = time.perf_counter()
     rng = np.random.default_rng(args.seed)
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     config = GateConfig(filters=tuple(args.filters), dense=args.dense, epochs=args.epochs, seed=args.seed)
     model, history = fit_gate(x, y, config, verbose=2)
 
-    from hdr.reject import Gate
+    from hdr.inference.reject import Gate
 
     gate = Gate(model)
     digit_scores = {name: gate.scores(v) if len(v) else np.ones(0) for name, v in val_digits.items()}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from hdr.explain import Explainer, overlay
-from hdr.predict import Prediction, Predictor
+from hdr.inference.explain import Explainer, legend, overlay
+from hdr.inference.predict import Prediction, Predictor, format_confidence
 
 TOGGLE_LABEL = "What the network looked at"
-_SHOWN_MIN = 0.001  # smallest probability a caption prints as a percentage with one decimal
 MAP_ZOOM = 8  # 28 px -> 224 px: each input pixel a visible block
+LEGEND_CAPTION = (
+    "Blue: evidence against the digit · white: none · red: evidence for it (full colour: the strongest pixel)"
+)
 _HELP = (
     "Integrated gradients: red pixels of the 28x28 input raise the digit's probability, blue ones "
     "lower it. Computed only while this is on."
@@ -23,12 +25,23 @@ def _explainer(_predictor: Predictor, model_id: int) -> Explainer:
     return Explainer(_predictor.model)
 
 
-def show_explanation(prediction: Prediction, predictor: Predictor, *, key: str) -> None:
-    """A toggle; when on, the evidence for the predicted digit and for the runner-up side by side.
+def explanation_toggle(*, key: str) -> bool:
+    """The toggle; a page renders it on every run (even with nothing to explain) to keep its state."""
+    return st.toggle(TOGGLE_LABEL, key=f"{key}-explain", help=_HELP)
+
+
+def show_explanation(prediction: Prediction, predictor: Predictor, *, key: str, asked: bool | None = None) -> None:
+    """The evidence for the predicted digit and for the runner-up side by side, with their colour legend.
+
+    Args:
+        prediction: What to explain; nothing is shown without a digit.
+        predictor: The model that made it.
+        key: Prefix of the toggle's key.
+        asked: Whether the page's own :func:`explanation_toggle` is on; None renders the toggle here.
 
     Nothing is computed while the toggle is off, so a stroke on Draw costs no more than before.
     """
-    if prediction.digit is None or not st.toggle(TOGGLE_LABEL, key=f"{key}-explain", help=_HELP):
+    if prediction.digit is None or not (explanation_toggle(key=key) if asked is None else asked):
         return
     explanation = _explainer(predictor, id(predictor.model)).explain(prediction.preprocessed.image)
     shown = (explanation.predicted, explanation.runner_up)
@@ -37,10 +50,6 @@ def show_explanation(prediction: Prediction, predictor: Predictor, *, key: str) 
     for column, attribution, role in zip(st.columns(len(shown)), shown, ("predicted", "runner-up"), strict=True):
         column.image(
             overlay(prediction.preprocessed.image, attribution.map, zoom=MAP_ZOOM, scale=scale),
-            caption=f"Evidence for {attribution.digit} ({role}, {_percent(attribution.probability)}): red for, blue against",
+            caption=f"Evidence for {attribution.digit} ({role}, {format_confidence(attribution.probability)})",
         )
-
-
-def _percent(probability: float) -> str:
-    """A probability as a percentage; a runner-up's tiny one is not rounded to a misleading 0.0%."""
-    return f"{probability:.1%}" if probability >= _SHOWN_MIN else f"<{_SHOWN_MIN:.1%}"
+    st.image(legend(width=MAP_ZOOM * 28 * len(shown)), caption=LEGEND_CAPTION)

@@ -1,48 +1,41 @@
-"""Clearing the Draw page's canvas without remounting it, and without losing a stroke drawn meanwhile.
+"""The Draw page's canvas (streamlit-drawable-canvas 0.13.0) made for a phone, a laptop and a keyboard.
 
-The canvas is emptied by handing it a new ``initial_drawing``, which it loads in place. That
-drawing reaches the browser one server run after the click; a stroke finished in between would
-be wiped with the old ones. So the strokes present at the click are remembered, and a stroke
-that arrives on top of them before the clear has landed is handed back to the canvas.
+The component draws well but offers no option for what Draw needs: its toolbar shows only under a
+hovering mouse (touch screens never hover) with small icons, an edit mode that turns strokes
+into draggable objects and an "update the app" button that changes nothing here; its canvas keeps
+its pixel width on a narrower screen, so a phone cuts off its right part; Ctrl+Z does nothing.
+Its elements live in a shadow root, out of reach of the page's CSS. So :func:`dress_canvases`
+adopts ``canvas.css`` into that shadow root and binds the keys (``canvas.js``): the canvas scales
+to its column (its pixels, and so the picture read, stay the same), and the toolbar under it
+keeps undo, redo and reset (labelled Clear) only, always shown and a thumb's size. This is the
+one place that knows the component's insides; ``tests/test_canvas.py`` fails when a new version
+renames what it relies on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from pathlib import Path
+
+import streamlit as st
+
+BUTTON_SIDE_PX = 48  # the toolbar's buttons: a thumb's target (44 px in Apple's guidelines, 48 in Material)
+_HERE = Path(__file__).parent
+_CSS = (_HERE / "canvas.css").read_text()
+_JS = (_HERE / "canvas.js").read_text()
 
 
-@dataclass(frozen=True)
-class CanvasClear:
-    """What the Draw page keeps between runs to clear its canvas."""
+def dress_canvases(width: int, height: int) -> None:
+    """Restyles the page's drawing canvases and binds Ctrl+Z / Ctrl+Shift+Z (see the module's docstring).
 
-    seed: dict = field(default_factory=lambda: {"objects": []})  # the canvas's ``initial_drawing``
-    cleared: tuple | None = None  # the strokes present when Clear was pressed, until the clear lands
-    generation: int = 0  # bumped whenever ``seed`` must be loaded again, even if equal to an earlier one
+    Call it right after the canvas, on every run that draws it; it renders nothing visible.
 
-    def clear(self, objects: list) -> CanvasClear:
-        """Clear was pressed while the canvas held ``objects``."""
-        if not objects:
-            return self
-        generation = self.generation + 1
-        return CanvasClear(_seed([], generation), tuple(objects), generation)
-
-    def update(self, objects: list) -> CanvasClear:
-        """The canvas now sends ``objects``: forget a landed clear, or hand back strokes it would wipe."""
-        if self.cleared is None:
-            return self
-        n = len(self.cleared)
-        if tuple(objects[:n]) != self.cleared:
-            return CanvasClear(self.seed, None, self.generation)  # the clear has landed
-        if len(objects) == n:
-            return self  # the browser has not loaded the empty canvas yet
-        generation = self.generation + 1  # new strokes on top of the cleared ones: keep only them
-        return CanvasClear(_seed(list(objects[n:]), generation), None, generation)
-
-    def pending(self, objects: list) -> bool:
-        """True while ``objects`` still holds cleared strokes: the canvas picture is stale."""
-        return self.cleared is not None and tuple(objects[: len(self.cleared)]) == self.cleared
-
-
-def _seed(objects: list, generation: int) -> dict:
-    """An ``initial_drawing`` the canvas loads in place; the generation makes each one new to it."""
-    return {"objects": objects, "hdrClear": generation}
+    Args:
+        width: The canvas's width in its own pixels, as given to ``st_canvas``.
+        height: Its height: with ``width``, the shape it keeps at any displayed size.
+    """
+    sizes = (
+        f"--hdr-canvas-width: {width}px; --hdr-canvas-ratio: {width} / {height}; --hdr-button-size: {BUTTON_SIDE_PX}px"
+    )
+    css = f":host {{ {sizes}; }}\n{_CSS}"
+    st.html(f"<script>({_JS.strip()})({json.dumps(css)});</script>", unsafe_allow_javascript=True)

@@ -7,12 +7,15 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
 
+from hdr.inference.predict import format_confidence
 from hdr.settings import NUM_CLASSES
 
 WINNER_COLOUR = "#2563eb"  # the theme's primary colour
 OTHER_COLOUR = "#cbd5e1"
 TRAIN_COLOUR, VAL_COLOUR = "#2563eb", "#f97316"
-CHART_HEIGHT = 260  # px: bars and curves fit beside the canvas without scrolling
+CHART_HEIGHT = 260  # px: training curves and the confusion matrix's neighbours
+BARS_HEIGHT = 200  # px: the bars fit under the digit beside Draw's canvas on a 768 px high screen
+BAR_LABEL_MIN = 0.01  # smaller probabilities get no label over their bar: it would be too short to carry one
 INPUT_ZOOM = 6  # the 28x28 model input is shown 6x (168 px) with hard pixel edges
 BOX_COLOUR = (239, 68, 68)  # red boxes stand out on paper and on screens
 DISPLAY_SIDE = 800  # photos are shown at most this large; boxes are scaled to match
@@ -27,13 +30,16 @@ def probability_bars(probabilities: np.ndarray, winner: int | None) -> go.Figure
             x=digits,
             y=probabilities,
             marker_color=colours,
-            text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities],
+            text=[format_confidence(p) if p >= BAR_LABEL_MIN else "" for p in probabilities],
             textposition="outside",
-            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+            constraintext="none",  # full-size labels, even over a narrow bar
+            cliponaxis=False,  # a label over a full bar stands above the plot's top
+            customdata=[format_confidence(p) for p in probabilities],
+            hovertemplate="digit %{x}: %{customdata}<extra></extra>",
         )
     )
     fig.update_layout(
-        height=CHART_HEIGHT,
+        height=BARS_HEIGHT,
         margin=dict(l=10, r=10, t=10, b=10),
         yaxis=dict(range=[0, 1.1], tickformat=".0%"),
         xaxis=dict(type="category"),

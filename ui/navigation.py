@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui.owner import owner_sign_in
 
+APP_NAME = "HDR"
 PAGES = [
     ("pages/draw.py", "Draw", ":material/draw:"),
     ("pages/upload.py", "Upload", ":material/upload:"),
@@ -22,10 +23,11 @@ _IN_NAVIGATION: ContextVar[bool] = ContextVar("hdr_in_navigation", default=False
 
 def run_app() -> None:
     """Sets up the page, the navigation and the sidebar, then runs the chosen page."""
-    st.set_page_config(page_title="HDR digit studio", page_icon=":material/draw:", layout="wide")
     navigation = st.navigation(
         [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
     )
+    # The browser tab names the page and the app, e.g. "Draw · HDR".
+    st.set_page_config(page_title=f"{navigation.title} · {APP_NAME}", page_icon=":material/draw:", layout="wide")
     owner_sign_in()  # before the page: a page that stops must not take the sign-in widget with it
     token = _IN_NAVIGATION.set(True)
     try:
@@ -36,7 +38,7 @@ def run_app() -> None:
     if "ui.state" in sys.modules:
         with st.sidebar:
             st.caption(f"Active model: **{sys.modules['ui.state'].active_name()}**")
-    jobs = sys.modules.get("hdr.jobs")  # not imported yet: no job can have started
+    jobs = sys.modules.get("hdr.training.jobs")  # not imported yet: no job can have started
     job = None if jobs is None else jobs.current_job()
     if job is not None and job.running:
         st.sidebar.caption(f"Training: {job.status().message}")

@@ -42,7 +42,7 @@ def _local_visit() -> bool:
     """Whether this session's browser is on this machine: loopback Host header and connection.
 
     AppTest and a bare script run have no HTTP request at all, hence no Host: local too. A real
-    connection always has one (HTTP/1.1 requires it, and hdr.guard refuses an empty one).
+    connection always has one (HTTP/1.1 requires it, and hdr.serving.guard refuses an empty one).
     """
     host = st.context.headers.get("Host")
     if not host:

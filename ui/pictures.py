@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hdr.decode import ImageError, open_image
-from hdr.predict import Predictor
-from hdr.read import read_picture
+from hdr.imaging.decode import ImageError, open_image
+from hdr.inference.predict import Predictor, format_confidence
+from hdr.inference.read import read_picture
 from hdr.settings import feedback_dir
 from ui import charts, widgets
 from ui.attribution import show_explanation
@@ -42,7 +42,8 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str) -> N
             cells = st.columns(len(reading.digits))
             for cell, read in zip(cells, reading.digits, strict=True):
                 cell.image(
-                    charts.enlarge(read.preprocessed.image, zoom=3), caption=f"{read.digit} ({read.confidence:.0%})"
+                    charts.enlarge(read.preprocessed.image, zoom=3),
+                    caption=f"{read.digit} ({format_confidence(read.confidence)})",
                 )
         return
     # No box for a picture without a digit: a box around blank paper or a letter would say "here is one".

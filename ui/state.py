@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from hdr.data import DataError, Mnist, load_mnist
-from hdr.evaluate import Metrics, evaluate_probabilities
-from hdr.handwriting import HandwritingSet, load_handwriting
-from hdr.predict import Predictor
+from hdr.inference.evaluate import Metrics, evaluate_probabilities
+from hdr.inference.predict import Predictor
 from hdr.settings import models_dir
-from hdr.store import ModelStoreError, active_model, resolve_model_path
+from hdr.storage.store import ModelStoreError, active_model, resolve_model_path
+from hdr.training.data import DataError, Mnist, load_mnist
+from hdr.training.handwriting import HandwritingSet, load_handwriting
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
@@ -49,10 +49,17 @@ def active_name() -> str:
     return active_model(models_dir())
 
 
-@st.cache_data(show_spinner="Loading MNIST...")
+@st.cache_resource(show_spinner="Loading MNIST...")
 def mnist() -> Mnist:
-    """MNIST from $HDR_DATA_DIR (or the Keras download), read once."""
-    return load_mnist()
+    """MNIST from $HDR_DATA_DIR (or the Keras download), read once and shared read-only by every session.
+
+    A resource, not data: ``st.cache_data`` would copy the ~55 MB of arrays on every read. The arrays
+    are frozen instead, so no page can change what another one reads.
+    """
+    data = load_mnist()
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        array.flags.writeable = False
+    return data
 
 
 @st.cache_resource(show_spinner="Reading real handwriting (USPS, ARDIS)...")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from hdr.decode import ImageInput
-from hdr.feedback import save_sample
-from hdr.predict import Prediction
+from hdr.imaging.decode import ImageInput
+from hdr.inference.predict import Prediction, format_confidence
 from hdr.settings import NUM_CLASSES
+from hdr.training.feedback import save_sample
 from ui import charts
 from ui.owner import is_owner
 
@@ -32,32 +32,31 @@ def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BL
         else:
             st.info(blank_message)
         return
-    left, right = st.columns([1, 2])
-    with left:
-        st.metric(
-            "Prediction",
-            str(prediction.digit),
-            f"{prediction.confidence:.1%} confident",
-            delta_color="off",
-            delta_arrow="off",
+    # The digit beside the input, the bars under both: narrow enough for the column beside Draw's canvas.
+    digit, seen = st.columns(2)
+    digit.metric(
+        "Prediction",
+        str(prediction.digit),
+        f"{format_confidence(prediction.confidence)} confident",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    seen.image(
+        charts.enlarge(prediction.preprocessed.image),
+        caption="What the model saw (28x28)",
+        width=charts.INPUT_ZOOM * 28,
+    )
+    if prediction.unsure:
+        runner_up = prediction.runner_up
+        st.warning(
+            f"The model is unsure: {prediction.digit} at {format_confidence(prediction.confidence)}, "
+            f"or maybe {runner_up} ({format_confidence(prediction.probabilities[runner_up])})."
         )
-        st.image(
-            charts.enlarge(prediction.preprocessed.image),
-            caption="What the model saw (28x28)",
-            width=charts.INPUT_ZOOM * 28,
-        )
-    with right:
-        if prediction.unsure:
-            runner_up = prediction.runner_up
-            st.warning(
-                f"The model is unsure: {prediction.digit} at {prediction.confidence:.0%}, "
-                f"or maybe {runner_up} ({prediction.probabilities[runner_up]:.0%})."
-            )
-        st.plotly_chart(
-            charts.probability_bars(prediction.probabilities, prediction.digit),
-            key=f"{key}-bars",
-            config={"displayModeBar": False},
-        )
+    st.plotly_chart(
+        charts.probability_bars(prediction.probabilities, prediction.digit),
+        key=f"{key}-bars",
+        config={"displayModeBar": False},
+    )
 
 
 def picture_id(*parts: object) -> str:

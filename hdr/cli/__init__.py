@@ -1,0 +1,1 @@
+"""The ``hdr`` command line: its parser (``main``) and the commands behind it."""

@@ -1,0 +1,318 @@
+"""The body of each ``python -m hdr`` command: read the arguments, call the library, print.
+
+:mod:`hdr.cli.main.main` parses the command line and turns errors into one line each; the functions here
+take the parsed arguments and return the exit status. Library imports are made inside each
+command, so ``python -m hdr predict`` never loads what only ``train`` needs.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def train(args: Namespace) -> int:
+    """``python -m hdr train``: see ``python -m hdr train --help``."""
+    from tqdm import tqdm
+
+    from hdr.inference.evaluate import evaluate_model
+    from hdr.inference.predict import Predictor
+    from hdr.storage.store import check_can_save, load_keras_model, resolve_model_path
+    from hdr.training.cards import make_card
+    from hdr.training.data import load_mnist
+    from hdr.training.handwriting import load_handwriting
+    from hdr.training.interrupts import stop_on_signal
+    from hdr.training.train import train_model
+    from hdr.training.training_data import accuracy_by_source, make_training_data
+
+    config = train_config(args)
+    config.validate()
+    # Everything that could make the finished run unsavable is checked before the first epoch.
+    models_dir, name = _train_destination(args, config.model.arch)
+    check_can_save(name, models_dir, overwrite=args.overwrite)
+    # The Train page's split and data description. make_training_data caps the validation set at
+    # config.limit, which only --limit and --dry-run (512) set: a full run validates on the whole
+    # split (the shipped model's 5,999 images), a quick one stays quick end to end.
+    real = load_handwriting(args.handwriting_dir, val_fraction=config.val_fraction, seed=config.split_seed)
+    data = make_training_data(load_mnist(args.data_dir), config, real=real)
+    initial = load_keras_model(resolve_model_path(args.init, _models_dir(args))) if args.init else None
+
+    bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(p) -> None:
+        bar.set_description(f"epoch {p.epoch}/{p.epochs} batch {p.batch}/{p.batches}")
+        bar.set_postfix({k: f"{v:.4f}" for k, v in p.logs.items() if k in ("loss", "accuracy", "val_accuracy")})
+        if p.epoch_end:
+            bar.update(1)
+
+    with stop_on_signal() as interrupts:
+        result = train_model(
+            data.x_train,
+            data.y_train,
+            data.x_val,
+            data.y_val,
+            config,
+            model=initial,
+            progress=progress,
+            should_stop=interrupts.stop_requested,
+        )
+        bar.close()
+        if result.best_epoch == 0:
+            print("stopped before the first epoch ended: nothing to save", file=sys.stderr)
+            return EXIT_ERROR
+        if result.stopped:
+            print(f"stopped by signal; keeping the best epoch so far ({result.best_epoch})", file=sys.stderr)
+        print(
+            "scoring on each validation split and the MNIST test set (Ctrl-C skips this and saves the model)",
+            file=sys.stderr,
+        )
+        predictor = Predictor(result.model)
+        scores = interrupts.skippable(
+            lambda: (evaluate_model(predictor, data.x_test, data.y_test), accuracy_by_source(predictor, data))
+        )
+        test, by_source = scores if scores is not None else (None, {})
+        if by_source:
+            print(
+                "validation accuracy by source: " + ", ".join(f"{k} {v:.2%}" for k, v in by_source.items()),
+                file=sys.stderr,
+            )
+        card = make_card(
+            name,
+            config,
+            result,
+            test,
+            data.info,
+            command=_command_line(args),
+            parent=args.init,
+            extra_metrics={"val_accuracy_by_source": by_source},
+        )
+        saved = _save_or_rescue(result.model, card, models_dir, overwrite=args.overwrite)
+    score = "test evaluation skipped" if test is None else f"test accuracy {test.accuracy:.4%}"
+    print(f"saved {saved}: {score}, best epoch {result.best_epoch}, {result.seconds:.0f} s")
+    return EXIT_OK if saved == models_dir / f"{name}.keras" else EXIT_ERROR
+
+
+# The options of ``train`` that replace one setting of a preset (or of the defaults), by their
+# TrainConfig field; all but ``--lr`` (``learning_rate``) have the field's name.
+_TRAIN_OPTIONS = (
+    "arch", "epochs", "batch_size", "lr", "lr_decay", "schedule", "dropout", "augment", "damage",
+    "damage_mix", "val_fraction", "patience", "seed", "limit", "time_budget",
+)  # fmt: skip
+
+
+def train_config(args: Namespace):
+    """The run ``train`` makes: ``--preset``'s config (or the defaults), with every option given replacing its setting."""
+    from hdr.config import preset_config
+
+    given = {option: getattr(args, option) for option in _TRAIN_OPTIONS if getattr(args, option) is not None}
+    if "lr" in given:
+        given["learning_rate"] = given.pop("lr")
+    if args.dry_run:
+        given.update(epochs=1, limit=512)
+    return preset_config(args.preset, **given)
+
+
+def _train_destination(args: Namespace, arch: str) -> tuple[Path, str]:
+    """The folder and model name ``train`` saves to: ``--out``, else a fresh name in the models folder."""
+    from hdr.storage.store import new_model_name
+
+    if args.out:
+        out = Path(args.out)
+        return out.parent, out.stem
+    models_dir = _models_dir(args)
+    return models_dir, new_model_name(arch, models_dir)
+
+
+def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
+    """Saves a trained model; if its folder fails now (filled up, removed), keeps it in a fresh temporary folder.
+
+    Returns:
+        Where the model was saved.
+
+    Raises:
+        OSError, ModelStoreError: Not even the temporary folder could hold it.
+    """
+    from hdr.storage.store import ModelStoreError, rescue_model, save_model
+
+    try:
+        save_model(model, card, models_dir, overwrite=overwrite)
+        return models_dir / f"{card.name}.keras"
+    except (OSError, ModelStoreError) as exc:
+        rescued = rescue_model(model, card)
+        print(f"error: cannot save in {models_dir} ({exc}); the model is kept in {rescued.parent}", file=sys.stderr)
+        return rescued
+
+
+def ensemble(args: Namespace) -> int:
+    """``python -m hdr ensemble``: see ``python -m hdr ensemble --help``."""
+    from hdr.inference.evaluate import evaluate_model
+    from hdr.inference.predict import Predictor
+    from hdr.storage.store import check_can_save, load_keras_model, read_card, resolve_model_path, save_model
+    from hdr.training.cards import make_ensemble_card, recipe
+    from hdr.training.data import load_mnist, split_validation
+    from hdr.training.models import average_models
+
+    out = Path(args.out)
+    # Name, folder and free space are checked before the minutes of loading and scoring, not after.
+    check_can_save(out.stem, out.parent, overwrite=args.overwrite)
+    paths = [resolve_model_path(member, _models_dir(args)) for member in args.members]
+    cards = [read_card(path.stem, path.parent) for path in paths]
+    splits = {(_split_seed(c.config), c.config.get("val_fraction"), c.data.get("train")) for c in cards}
+    if len(splits) != 1 or None in next(iter(splits)):
+        raise ValueError(
+            "the members were not validated on one common split (split seed, validation fraction, training size "
+            f"{sorted(splits, key=str)}): the ensemble could not be judged on data none of them trained on"
+        )
+    seed, val_fraction, _ = splits.pop()
+    mnist = load_mnist(args.data_dir)
+    split = split_validation(mnist.x_train, mnist.y_train, val_fraction=val_fraction, seed=seed)
+    members = [load_keras_model(path) for path in paths]
+    member_val = [evaluate_model(Predictor(member), split.x_val, split.y_val) for member in members]
+    for card, metrics in zip(cards, member_val, strict=True):
+        print(f"member {card.name}: validation accuracy {metrics.accuracy:.4%}, loss {metrics.loss:.4f}")
+    model = average_models(members)
+    predictor = Predictor(model)
+    val = evaluate_model(predictor, split.x_val, split.y_val)
+    test = evaluate_model(predictor, mnist.x_test, mnist.y_test)
+    print(f"ensemble: validation accuracy {val.accuracy:.4%}, loss {val.loss:.4f}")
+    card = make_ensemble_card(
+        out.stem,
+        cards,
+        member_val,
+        val,
+        test,
+        seed=seed,
+        val_fraction=val_fraction,
+        command=_command_line(args),
+        member_commands=[recipe(card, _models_dir(args)) for card in cards],
+    )
+    save_model(model, card, out.parent, overwrite=args.overwrite)
+    print(f"saved {out.with_suffix('.keras')}: test accuracy {test.accuracy:.4%}")
+    return EXIT_OK
+
+
+def _split_seed(config: dict) -> int | None:
+    """The seed of a card's validation split (cards from before ``split_seed`` split by ``seed``)."""
+    return config.get("split_seed", config.get("seed"))
+
+
+def _command_line(args: Namespace) -> str:
+    """The command as typed, for the card: a model says how to make it again."""
+    return "python -m hdr " + shlex.join(args.argv)
+
+
+def _models_dir(args: Namespace) -> Path:
+    """--models-dir, or the settings' models folder ($HDR_MODELS_DIR or models/), read now."""
+    from hdr.storage.store import models_folder
+
+    return models_folder(args.models_dir)
+
+
+def _load_predictor(args: Namespace):
+    """The Predictor for --model / --models-dir (default: the active model)."""
+    from hdr.inference.predict import Predictor
+
+    return Predictor.load(args.model, _models_dir(args))
+
+
+def export(args: Namespace) -> int:
+    """``python -m hdr export``: see ``python -m hdr export --help``."""
+    from hdr.inference.export import export_tflite, write_tflite
+    from hdr.storage.store import load_keras_model, resolve_model_path
+    from hdr.training.data import load_mnist
+
+    model = load_keras_model(resolve_model_path(args.model, _models_dir(args)))
+    # int8 activation ranges come from training images, never from the test set it is scored on.
+    calibration = load_mnist(args.data_dir).x_train if args.quantize == "int8" else None
+    content = export_tflite(model, quantize=args.quantize, calibration=calibration)
+    path = write_tflite(content, args.out, overwrite=args.overwrite)
+    print(f"saved {path}: {len(content) / 1024:.0f} KB ({args.quantize or 'float32'})")
+    return EXIT_OK
+
+
+def evaluate(args: Namespace) -> int:
+    """``python -m hdr evaluate``: see ``python -m hdr evaluate --help``."""
+    from hdr.inference.evaluate import evaluate_model
+    from hdr.inference.export import TFLITE_SUFFIX, TFLiteModel
+    from hdr.storage.store import read_card, update_card
+    from hdr.training.cards import card_test_metrics
+    from hdr.training.data import load_mnist
+
+    exported = args.model is not None and Path(args.model).suffix == TFLITE_SUFFIX
+    if exported and args.update_card:
+        raise ValueError("--update-card needs a saved .keras model; an exported .tflite file has no card")
+    predictor = TFLiteModel.load(args.model) if exported else _load_predictor(args)
+    mnist = load_mnist(args.data_dir)
+    metrics = evaluate_model(predictor, mnist.x_test, mnist.y_test)
+    if args.update_card:
+        models_dir = _models_dir(args)
+        card = read_card(predictor.name, models_dir)
+        card.metrics.update(card_test_metrics(metrics))
+        update_card(card, models_dir)
+    if args.json:
+        print(json.dumps({"model": predictor.name, **metrics.to_dict()}))
+        return EXIT_OK
+    print(
+        f"model {predictor.name}: accuracy {metrics.accuracy:.4%} on {metrics.n} MNIST test images, loss {metrics.loss:.4f}"
+    )
+    print(
+        "most confused (true -> predicted): "
+        + ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in metrics.confused_pairs[:5])
+    )
+    return EXIT_OK
+
+
+def predict(args: Namespace) -> int:
+    """``python -m hdr predict``: see ``python -m hdr predict --help``."""
+    from hdr.imaging.decode import ImageError
+    from hdr.inference.predict import format_confidence
+
+    results = _load_predictor(args).predict_each(args.paths)  # one forward pass for every file
+    status = EXIT_ERROR if any(isinstance(r, ImageError) for r in results) else EXIT_OK
+    for path, pred in zip(args.paths, results, strict=True):
+        if isinstance(pred, ImageError):
+            _emit_error(args.json, path, pred)
+            continue
+        text = pred.reason if pred.digit is None else f"{pred.digit} ({format_confidence(pred.confidence)})"
+        _emit(args.json, {"path": path, **pred.to_dict()}, f"{path}: {text}")
+    return status
+
+
+def read(args: Namespace) -> int:
+    """``python -m hdr read``: see ``python -m hdr read --help``."""
+    from hdr.imaging.decode import ImageError
+    from hdr.inference.predict import format_confidence
+    from hdr.inference.read import read_digits
+
+    predictor = _load_predictor(args)
+    status = EXIT_OK
+    for path in args.paths:
+        try:
+            reading = read_digits(path, predictor)
+        except ImageError as exc:
+            _emit_error(args.json, path, exc)
+            status = EXIT_ERROR
+            continue
+        confidence = min((d.confidence for d in reading.digits), default=0.0)
+        text = reading.text.replace("\n", " / ")
+        line = (
+            f"{path}: {text} (conf {format_confidence(confidence)})" if reading.digits else f"{path}: {reading.reason}"
+        )
+        _emit(args.json, {"path": path, **reading.to_dict()}, line)
+    return status
+
+
+def _emit(as_json: bool, record: dict, line: str) -> None:
+    """Prints one result, as a JSON object or a line of text."""
+    print(json.dumps(record) if as_json else line)
+
+
+def _emit_error(as_json: bool, path: str, exc: Exception) -> None:
+    """Prints why ``path`` could not be read, naming it once."""
+    reason = str(exc).removeprefix(f"{path}: ")
+    _emit(as_json, {"path": path, "error": reason}, f"{path}: error: {reason}")

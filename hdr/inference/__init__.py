@@ -1,0 +1,1 @@
+"""Reading with a trained model: prediction, numbers, explanations, calibration, evaluation and export."""

@@ -1,0 +1,1 @@
+"""Model files on disk: the models folder, atomic writes and the one-writer-per-folder lock."""

@@ -1,0 +1,1 @@
+"""Learning: data sets, architectures, the training loop, model cards and background jobs."""

@@ -1,0 +1,190 @@
+"""Model cards: the one place that writes what a card says about a model it describes.
+
+A card (:class:`hdr.storage.store.ModelCard`) holds the model's settings, data, metrics and the command
+that made it, so a saved model can be described and rebuilt from its files alone. The CLI's
+``train``, ``ensemble`` and ``evaluate --update-card`` and the app's training jobs all fill cards
+through these functions.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hdr.inference.evaluate import Metrics
+from hdr.storage.store import ModelCard, ModelStoreError, read_card, resolve_model_path
+from hdr.training.models import ENSEMBLE
+from hdr.training.train import TrainConfig, TrainResult
+
+CARD_MISCLASSIFIED = 100  # mistakes kept in a card: enough for the Models page's gallery
+
+
+def card_test_metrics(test: Metrics) -> dict:
+    """A card's test-set entries, as every card writer stores them.
+
+    ``test_accuracy``, ``test_loss`` and the full ``test`` metrics, with the
+    :data:`CARD_MISCLASSIFIED` most confident mistakes.
+    """
+    return {
+        "test_accuracy": test.accuracy,
+        "test_loss": test.loss,
+        "test": test.to_dict(max_misclassified=CARD_MISCLASSIFIED),
+    }
+
+
+def make_card(
+    name: str,
+    config: TrainConfig,
+    result: TrainResult,
+    test: Metrics | None,
+    data_info: dict,
+    *,
+    command: str = "",
+    parent: str | None = None,
+    extra_metrics: dict | None = None,
+) -> ModelCard:
+    """The card of a freshly trained model (shared by the command line and the app).
+
+    Args:
+        name: The model's name.
+        config: Its training settings.
+        result: What :func:`hdr.training.train.train_model` returned.
+        test: Its metrics on the MNIST test set; None when that evaluation was skipped (the card
+            then has no test entries and counts no test images, and
+            ``python -m hdr evaluate --update-card`` adds them).
+        data_info: Where the data came from and how much of it
+            (:attr:`hdr.training.training_data.TrainingData.info`).
+        command: How to reproduce it.
+        parent: The model it was fine-tuned from.
+        extra_metrics: More entries for ``card.metrics`` (e.g. fine-tuning before/after).
+
+    Returns:
+        The card, ready for :func:`hdr.storage.store.save_model`.
+    """
+    best = max(result.best_epoch, 1) - 1
+    metrics = {
+        **(card_test_metrics(test) if test is not None else {}),
+        "val_accuracy": result.history.get("val_accuracy", [float("nan")])[best],
+        "val_loss": result.history.get("val_loss", [float("nan")])[best],
+    }
+    metrics.update(extra_metrics or {})
+    return ModelCard(
+        name=name,
+        arch=config.model.arch,
+        config=config.to_dict(),
+        data=dict(data_info, test=0 if test is None else test.n),
+        metrics=metrics,
+        train_seconds=round(result.seconds, 1),
+        best_epoch=result.best_epoch,
+        history=result.history,
+        command=command,
+        parent=parent,
+    )
+
+
+def recipe(card: ModelCard, models_dir: str | os.PathLike | None = None) -> str:
+    """The commands that made a model, joined by ``&&``: a fine-tuned model's parent's recipe first.
+
+    A parent whose card cannot be read (moved, deleted) ends the chain at ``card.command``.
+    """
+    if not card.parent:
+        return card.command
+    try:
+        path = resolve_model_path(card.parent, models_dir)
+        parent = read_card(path.stem, path.parent)
+    except ModelStoreError:
+        return card.command
+    return f"{recipe(parent, models_dir)} && {card.command}"
+
+
+def make_ensemble_card(
+    name: str,
+    members: list[ModelCard],
+    member_val: list[Metrics],
+    val: Metrics,
+    test: Metrics,
+    *,
+    seed: int,
+    val_fraction: float,
+    command: str = "",
+    member_commands: list[str] | None = None,
+) -> ModelCard:
+    """The card of an average of trained models (``python -m hdr ensemble``).
+
+    Args:
+        name: The ensemble's name.
+        members: The members' cards, in order; each keeps its config and command, so the card
+            says how to remake every member.
+        member_val: Each member's metrics on the common validation split.
+        val: The ensemble's metrics on that split.
+        test: The ensemble's metrics on the MNIST test set.
+        seed: The split's seed, shared by every member.
+        val_fraction: The split's validation share, shared by every member.
+        command: How to reproduce it.
+        member_commands: How to remake each member (:func:`recipe`); default: their ``command``.
+
+    Returns:
+        The card, ready for :func:`hdr.storage.store.save_model`.
+    """
+    member_commands = member_commands or [card.command for card in members]
+    rows = [
+        {
+            "name": card.name,
+            "arch": card.arch,
+            "val_accuracy": metrics.accuracy,
+            "val_loss": metrics.loss,
+            "config": card.config,
+            "command": remake,
+        }
+        for card, metrics, remake in zip(members, member_val, member_commands, strict=True)
+    ]
+    return ModelCard(
+        name=name,
+        arch=ENSEMBLE,
+        config={"seed": seed, "val_fraction": val_fraction, "members": rows},
+        data=dict(members[0].data, val=val.n, test=test.n),
+        metrics={**card_test_metrics(test), "val_accuracy": val.accuracy, "val_loss": val.loss},
+        train_seconds=sum(card.train_seconds for card in members),
+        command=command,
+    )
+
+
+def make_blend_card(
+    name: str,
+    tuned: ModelCard,
+    share: float,
+    val_by_source: dict[str, float],
+    test: Metrics,
+    *,
+    parent: str,
+    tuned_recipe: str,
+    command: str = "",
+) -> ModelCard:
+    """The card of a fine-tuned model pulled part of the way back to its base (``python -m hdr blend``).
+
+    Args:
+        name: The blend's name.
+        tuned: The fine-tuned model's card.
+        share: The share of the fine-tuned weights.
+        val_by_source: The blend's validation accuracy on each source (``mnist``, ``usps``, ...).
+        test: Its metrics on the MNIST test set.
+        parent: Where the fine-tuned model is.
+        tuned_recipe: How the fine-tuned model was made (:func:`recipe`), kept in the config so the
+            card says how to remake the blend when that model is long gone.
+        command: How to reproduce it.
+    """
+    return ModelCard(
+        name=name,
+        arch=tuned.arch,
+        config={**tuned.config, "blend_share": share, "tuned_recipe": tuned_recipe},
+        data=dict(tuned.data, test=test.n),
+        metrics={
+            **card_test_metrics(test),
+            "val_accuracy": val_by_source["mnist"],
+            "val_accuracy_by_source": val_by_source,
+        },
+        train_seconds=tuned.train_seconds,
+        best_epoch=tuned.best_epoch,
+        history=tuned.history,
+        command=command,
+        parent=parent,
+    )

@@ -1,0 +1,308 @@
+"""Training: Keras ``fit`` with on-the-fly augmentation, LR schedule, early stopping and cancellation.
+
+Progress goes to a plain callable, so the command line can draw a progress bar and the app can
+record curves for a page to poll, without this module knowing about either.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hdr.config import TrainConfig
+from hdr.imaging.degrade import random_damage
+from hdr.imaging.preprocess import to_mnist
+from hdr.training.models import build_model
+from hdr.training.schedules import OneCycle, TimeBudget
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report from a running training: what a progress bar or a live chart needs."""
+
+    epoch: int  # 1-based epoch in progress (or just finished when ``epoch_end``)
+    epochs: int
+    batch: int  # batches done in this epoch
+    batches: int  # batches per epoch
+    epoch_end: bool  # True once per epoch, with validation metrics in ``logs``
+    logs: dict[str, float]  # loss, accuracy and, at epoch end, val_loss, val_accuracy, lr
+    elapsed: float  # seconds since training began
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) training hands back."""
+
+    model: keras.Model
+    history: dict[str, list[float]]  # per-epoch metrics, as Keras' History, and "seconds" since the start
+    best_epoch: int  # 1-based epoch whose weights the model holds (best validation loss)
+    seconds: float
+    stopped: bool  # True when cancelled before the planned end
+
+
+ProgressFn = Callable[[Progress], None]
+StopFn = Callable[[], bool]
+
+
+class _Reporter(keras.callbacks.Callback):
+    """Forwards Keras' batch and epoch events to a plain function and checks for cancellation."""
+
+    def __init__(self, epochs: int, batches: int, progress: ProgressFn | None, should_stop: StopFn | None):
+        super().__init__()
+        self.epochs, self.batches = epochs, batches
+        self.progress, self.should_stop = progress, should_stop
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+        self.epoch = 0
+        self.stopped = False
+        self.epoch_ends: list[float] = []  # seconds since the start at the end of each epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.done = epoch + 1, 0
+
+    def _report(self, batch: int, epoch_end: bool, logs: dict | None) -> None:
+        logs = logs or {}
+        if self.progress is not None:
+            clean = {k: float(v) for k, v in logs.items() if np.isscalar(v) or np.ndim(v) == 0}
+            self.progress(
+                Progress(
+                    self.epoch, self.epochs, batch, self.batches, epoch_end, clean, time.perf_counter() - self.start
+                )
+            )
+        if self.should_stop is not None and self.should_stop():
+            self.stopped = True
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done = batch + 1
+        self._report(self.done, False, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self.epoch_ends.append(round(time.perf_counter() - self.start, 2))
+        self._report(self.done, True, logs)  # fewer than planned when a time budget or a stop ends the epoch
+
+
+class _BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the lowest validation loss and restores them at the end.
+
+    Unlike ``EarlyStopping(restore_best_weights=True)`` this also restores when training is
+    cancelled or runs to its last epoch, so the returned model is always the validated best.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.best, self.best_epoch, self.weights = math.inf, 0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss", math.inf)
+        if loss < self.best:
+            self.best, self.best_epoch, self.weights = loss, epoch + 1, self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+
+
+PRECISE_BN_IMAGES = 1024  # training images the batch-norm statistics are re-estimated on after each epoch
+PRECISE_BN_MAX_BATCHES = 100  # ... of runs whose epochs are this short; longer epochs' running statistics keep up
+_PARALLEL = os.cpu_count() or 1  # map calls at once: the pipeline is not autotuned (see build_dataset)
+
+
+def _batch_norm_layers(layer: keras.layers.Layer) -> list[keras.layers.BatchNormalization]:
+    """Every batch-norm layer in a model, ensemble members included."""
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return [layer]
+    return [bn for sub in getattr(layer, "layers", []) for bn in _batch_norm_layers(sub)]
+
+
+class _PreciseBatchNorm(keras.callbacks.Callback):
+    """Re-estimates batch-norm statistics with the epoch's final weights, before the epoch is validated.
+
+    During training, a batch-norm layer keeps a running average of its batches' statistics, which
+    lags weights that still move: after a short epoch (a few hundred images, a fine-tune) or at a
+    high learning rate, the network scored in inference mode is not the one trained, and can read
+    every digit as a 1. Averaging the statistics of a few batches passed through the final weights
+    ("precise BN") costs a forward pass over :data:`PRECISE_BN_IMAGES` images per epoch; it is done
+    for epochs of up to :data:`PRECISE_BN_MAX_BATCHES` batches only: on full MNIST epochs the running
+    averages keep up, so the presets measured on full MNIST run exactly as measured.
+    """
+
+    def __init__(self, images: np.ndarray, batches_per_epoch: int, batch_size: int):
+        super().__init__()
+        self.images, self.batches_per_epoch, self.batch_size = images, batches_per_epoch, batch_size
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch + 1 != self.batches_per_epoch:
+            return
+        layers = _batch_norm_layers(self.model)
+        momenta = [bn.momentum for bn in layers]
+        try:
+            for k, start in enumerate(range(0, len(self.images), self.batch_size)):
+                for bn in layers:
+                    bn.momentum = k / (k + 1)  # a plain mean over the batches, the first one replacing the old
+                self.model(self.images[start : start + self.batch_size], training=True)
+        finally:
+            for bn, momentum in zip(layers, momenta, strict=True):
+                bn.momentum = momentum
+
+
+def make_strategy() -> tf.distribute.Strategy:
+    """Mirrors training over all GPUs when there are several, else the default (CPU or one GPU)."""
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _augmenter(config: TrainConfig, seed: int) -> keras.Sequential:
+    """Random rotation, shift and zoom, filled with background (zero)."""
+    return keras.Sequential(
+        [
+            keras.layers.RandomRotation(config.rotation_deg / 360.0, fill_mode="constant", seed=seed),
+            keras.layers.RandomTranslation(config.shift, config.shift, fill_mode="constant", seed=seed + 1),
+            keras.layers.RandomZoom(config.zoom, fill_mode="constant", seed=seed + 2),
+        ]
+    )
+
+
+class _Damage:
+    """Damages a share of a batch the ways real input is damaged and preprocesses it as the app would.
+
+    The model then learns from exactly what :func:`hdr.imaging.preprocess.to_mnist` makes of a faint,
+    blurred, low-resolution or noisy picture, and the damage is new in every epoch.
+    """
+
+    def __init__(self, share: float, mix: str, seed: int):
+        self.share, self.mix, self.seed, self.calls = share, mix, seed, itertools.count()
+
+    def on(self, batch: tf.Tensor) -> tf.Tensor:
+        """The same as a step of a ``tf.data`` pipeline."""
+        out = tf.numpy_function(self, [batch], tf.float32, stateful=True)
+        out.set_shape(batch.shape)
+        return out
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """``uint8 (B, 28, 28, 1)`` -> ``float32`` of the same shape in 0-255, a share of it damaged."""
+        rng = np.random.default_rng([self.seed, next(self.calls)])  # tf.data calls this from several threads
+        out = batch.astype(np.float32)
+        for i in np.flatnonzero(rng.random(len(batch)) < self.share):
+            seen = to_mnist(random_damage(batch[i, ..., 0], rng, self.mix))
+            if seen.found:
+                out[i] = seen.image * 255.0
+        return out
+
+
+def build_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig, *, train: bool) -> tf.data.Dataset:
+    """Batches ``uint8 (N, 28, 28)`` images as ``float32 (B, 28, 28, 1)`` in [0, 1].
+
+    The pipeline's parallelism is fixed, not autotuned: tf.data's autotuning runs a thread per
+    iterator that sleeps up to a minute between rounds, and deleting the iterator waits for it.
+    Keras makes a new iterator every epoch, so training stalled for 0-60 s between epochs (we
+    measured 29-58 s on 2 cores); training is bound by the network here, not by this pipeline.
+    """
+    ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
+    if train:
+        ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(config.batch_size)
+    if train and config.damage > 0:
+        damage = _Damage(config.damage, config.damage_mix, config.seed)
+        ds = ds.map(lambda img, label: (damage.on(img), label), num_parallel_calls=_PARALLEL)
+    ds = ds.map(lambda img, label: (tf.cast(img, tf.float32) / 255.0, label), num_parallel_calls=_PARALLEL)
+    if train and config.augment:
+        augment = _augmenter(config, config.seed)
+        ds = ds.map(lambda img, label: (augment(img, training=True), label), num_parallel_calls=_PARALLEL)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.prefetch(2).with_options(options)
+
+
+def compile_model(model: keras.Model, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule) -> None:
+    """Adam with sparse categorical cross-entropy and accuracy: the one recipe for every model."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def train_model(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    config: TrainConfig,
+    *,
+    model: keras.Model | None = None,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> TrainResult:
+    """Trains a model and returns it with the weights of its best validation epoch.
+
+    Args:
+        x_train: ``uint8 (N, 28, 28)`` training images, ink 255 on background 0.
+        y_train: ``(N,)`` labels 0-9.
+        x_val: Validation images, same format; they choose the epoch, never the test set.
+        y_val: Validation labels.
+        config: Training settings (``config.limit`` trims the training set).
+        model: A model to fine-tune; None builds ``config.model`` from scratch.
+        progress: Called after every batch and every epoch with a :class:`Progress`.
+        should_stop: Polled after every batch; returning True ends training cleanly.
+
+    Returns:
+        The trained model, its history, the chosen epoch and the time taken.
+
+    Raises:
+        ValueError: Nonsense settings or empty data.
+    """
+    config.validate()
+    if config.limit is not None:
+        x_train, y_train = x_train[: config.limit], y_train[: config.limit]
+    if len(x_train) == 0 or len(x_val) == 0:
+        raise ValueError("training and validation sets must not be empty")
+    keras.utils.set_random_seed(config.seed)
+    batches = math.ceil(len(x_train) / config.batch_size)
+    lr0, decay = config.learning_rate, config.lr_decay
+    one_cycle = config.schedule == "one-cycle"
+    schedule = OneCycle(lr0, batches * config.epochs) if one_cycle else None
+    with make_strategy().scope():
+        if model is None:
+            model = build_model(config.model)
+        if config.time_budget is not None:
+            schedule.clock = keras.Variable(0.0, trainable=False, name="time_spent")
+        compile_model(model, schedule or lr0)
+    reporter = _Reporter(config.epochs, batches, progress, should_stop)
+    best = _BestWeights()
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
+        best,
+        reporter,
+    ]
+    if batches <= PRECISE_BN_MAX_BATCHES:  # a limited run or a fine-tune: too few steps for running averages
+        sample = x_train[:PRECISE_BN_IMAGES].astype(np.float32)[..., None] / 255.0
+        callbacks.insert(0, _PreciseBatchNorm(sample, batches, config.batch_size))
+    if not one_cycle:
+        callbacks.insert(0, keras.callbacks.LearningRateScheduler(lambda epoch: lr0 * decay**epoch))
+    if config.time_budget is not None:
+        callbacks.insert(0, TimeBudget(config.time_budget, schedule.clock))
+    start = time.perf_counter()
+    history = model.fit(
+        build_dataset(x_train, y_train, config, train=True),
+        validation_data=build_dataset(x_val, y_val, config, train=False),
+        epochs=config.epochs,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself; Keras would only warn
+        verbose=0,
+    )
+    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    hist["seconds"] = reporter.epoch_ends  # for time to accuracy: when each epoch's validation score was known
+    return TrainResult(model, hist, best.best_epoch, time.perf_counter() - start, reporter.stopped)
