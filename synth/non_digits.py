@@ -18,6 +18,7 @@ Everything is drawn from a ``numpy.random.Generator``: the same split and seed g
 from __future__ import annotations
 
 import string
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -58,6 +59,11 @@ KINDS = (
     "cross",
     "hatching",
     "spiral",
+    "triangle",
+    "zigzag",
+    "wave",
+    "sun",
+    "house",
     "heart",
     "arrow",
     "dots",
@@ -246,7 +252,56 @@ def _scribble(rng):
     return [0.05 + 0.9 * xy]
 
 
+def _triangle(rng):
+    a = np.radians(rng.uniform(0, 360) + np.array([0, 120, 240]) + rng.uniform(-15, 15, 3))
+    pts = np.column_stack([0.5 + 0.45 * np.cos(a), 0.5 + 0.45 * np.sin(a)])
+    return [np.vstack([pts, pts[:1]])]
+
+
+def _zigzag(rng):
+    n = int(rng.integers(5, 9))
+    x = np.linspace(0.05, 0.95, n)
+    y = 0.5 + np.where(np.arange(n) % 2, 1, -1) * rng.uniform(0.15, 0.35)
+    pts = np.column_stack([x, y])
+    return [pts[:, ::-1] if rng.random() < 0.3 else pts]
+
+
+def _wave(rng):
+    x = np.linspace(0.05, 0.95, 80)
+    y = 0.5 + rng.uniform(0.1, 0.25) * np.sin(2 * np.pi * rng.uniform(1.5, 3.5) * x + rng.uniform(0, 2 * np.pi))
+    return [np.column_stack([x, y])]
+
+
+def _sun(rng):
+    r = rng.uniform(0.15, 0.25)
+    rays = int(rng.integers(6, 13))
+    a = np.radians(rng.uniform(0, 360) + np.arange(rays) * 360 / rays)
+    lines = [
+        np.array(
+            [
+                [0.5 + (r + 0.05) * np.cos(t), 0.5 + (r + 0.05) * np.sin(t)],
+                [0.5 + 0.47 * np.cos(t), 0.5 + 0.47 * np.sin(t)],
+            ]
+        )
+        for t in a
+    ]
+    return [_arc(0.5, 0.5, r, r, 0, 360, 40), *lines]
+
+
+def _house(rng):
+    w, h = rng.uniform(0.5, 0.8), rng.uniform(0.35, 0.5)
+    left, right, floor, wall = 0.5 - w / 2, 0.5 + w / 2, 0.95, 0.95 - h
+    body = np.array([[left, wall], [left, floor], [right, floor], [right, wall], [left, wall]])
+    roof = np.array([[left - 0.03, wall], [0.5, 0.05], [right + 0.03, wall]])
+    return [body, roof]
+
+
 SHAPES = {
+    "triangle": _triangle,
+    "zigzag": _zigzag,
+    "wave": _wave,
+    "sun": _sun,
+    "house": _house,
     "scribble": _scribble,
     "smiley": _smiley,
     "star": _star,
@@ -433,7 +488,9 @@ def make_non_digit(kind: str, split: str, rng: np.random.Generator, *, small_pho
     return NonDigit(makers[kind](), kind, split)
 
 
-def non_digit_set(split: str, n_per_kind: int, seed: int = 0, *, small_photos: bool = False) -> list[NonDigit]:
+def non_digit_set(
+    split: str, n_per_kind: int, seed: int = 0, *, small_photos: bool = False, only: tuple[str, ...] | None = None
+) -> list[NonDigit]:
     """``n_per_kind`` pictures of every kind of ``split`` (:func:`kinds`), reproducibly.
 
     Args:
@@ -441,9 +498,14 @@ def non_digit_set(split: str, n_per_kind: int, seed: int = 0, *, small_photos: b
         n_per_kind: Pictures per kind.
         seed: Which pictures, within the split.
         small_photos: See :func:`make_non_digit`.
+        only: These kinds alone (the same pictures of each as in the whole set); None: every kind.
     """
     out = []
-    for index, kind in enumerate(kinds(split)):
-        rng = np.random.default_rng([_SPLIT_SEED[split], seed, index])
+    for kind in kinds(split):
+        if only is not None and kind not in only:
+            continue
+        rng = np.random.default_rng(
+            [_SPLIT_SEED[split], seed, zlib.crc32(kind.encode())]
+        )  # by name: kinds can be added
         out += [make_non_digit(kind, split, rng, small_photos=small_photos) for _ in range(n_per_kind)]
     return out

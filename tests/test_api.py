@@ -18,9 +18,9 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 import requests
-from hdr.cli.main.main import main
 from PIL import Image
 
+from hdr.cli.main import main
 from hdr.serving.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files, _read_files, api_routes
 from synth.non_digits import WIDE_CANVAS, pen_text
 from tests.test_browser import server  # noqa: F401 - the fixture: streamlit run app.py on a free port

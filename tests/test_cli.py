@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hdr.cli.main.main import main
 from PIL import Image
 
+from hdr.cli.main import main
 from hdr.inference.predict import format_confidence
 from hdr.inference.reject import REASONS
 from synth.canvas import draw_digit
@@ -218,7 +218,7 @@ def test_module_entry_point_runs_without_traceback(files):
 MAX_PEAK_GROWTH_MB = 200
 _PEAK_SCRIPT = """
 import resource, sys
-from hdr.cli.main.main import main
+from hdr.cli.main import main
 from hdr.inference.predict import format_confidence
 
 def peak_mb():

@@ -8,9 +8,9 @@ import json
 import cv2
 import numpy as np
 import pytest
-from hdr.cli.main.main import main
 from PIL import Image
 
+from hdr.cli.main import main
 from hdr.imaging.blobs import Blob, find_blobs, find_digits, group_blobs, order_lines, restore_strokes
 from hdr.imaging.decode import ImageError
 from hdr.imaging.ink import ink_map, stroke_width

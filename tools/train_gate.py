@@ -37,7 +37,7 @@ from hdr.training.data import load_mnist, split_validation
 from hdr.training.gate import GateConfig, choose_threshold, fit_gate
 from hdr.training.handwriting import load_handwriting
 from synth.canvas import mnist_on_canvas
-from synth.non_digits import non_digit_set
+from synth.non_digits import kinds, non_digit_set
 from synth.photos import PhotoMaker
 
 SPLIT_SEED, VAL_FRACTION = 0, 0.1  # the shipped models' validation split of MNIST's training set
@@ -80,10 +80,10 @@ def handwriting_sets(folder: str | None) -> tuple[dict, dict]:
     return train, val
 
 
-def non_digit_inputs(split: str, n_per_kind: int, seed: int, small_photos: bool) -> dict:
+def non_digit_inputs(split: str, n_per_kind: int, seed: int, small_photos: bool, only=None) -> dict:
     """``{kind: (N, 28, 28, 1)}`` of a split of the generated non-digits that pass the ink rules."""
     by_kind: dict[str, list] = {}
-    for item in non_digit_set(split, n_per_kind, seed, small_photos=small_photos):
+    for item in non_digit_set(split, n_per_kind, seed, small_photos=small_photos, only=only):
         by_kind.setdefault(item.kind, []).append(item.picture)
     return {kind: model_inputs(pictures) for kind, pictures in by_kind.items()}
 
@@ -149,6 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         negatives = {k[4:]: v for k, v in sets.items() if k.startswith("neg:")}
         val_digits = {k[4:]: v for k, v in sets.items() if k.startswith("vdg:")}
         val_non = {k[4:]: v for k, v in sets.items() if k.startswith("vnd:")}
+        # Kinds added to synth.non_digits since the cache was made: made now, the rest reused.
+        negatives |= non_digit_inputs(
+            "train", args.non_digits, args.seed, True, tuple(set(kinds("train")) - set(negatives))
+        )
+        val_non |= non_digit_inputs(
+            "val", args.val_non_digits, args.seed, False, tuple(set(kinds("val")) - set(val_non))
+        )
     else:
         positives = {**digit_sets(split.x_train, split.y_train, args.digits, rng, PHOTO_SIZE, "train"), **hand_train}
         negatives = non_digit_inputs("train", args.non_digits, args.seed, small_photos=True)

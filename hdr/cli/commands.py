@@ -1,6 +1,6 @@
 """The body of each ``python -m hdr`` command: read the arguments, call the library, print.
 
-:mod:`hdr.cli.main.main` parses the command line and turns errors into one line each; the functions here
+:mod:`hdr.cli.main` parses the command line and turns errors into one line each; the functions here
 take the parsed arguments and return the exit status. Library imports are made inside each
 command, so ``python -m hdr predict`` never loads what only ``train`` needs.
 """

@@ -32,6 +32,7 @@ GATE_FOLDER = "gate"  # a folder of its own, so the model store never lists it a
 WHOLE_PICTURE = 0.9  # ink whose box spans this share of a photo's width and height is not writing
 SMALL_INK = 0.12  # a rejected picture whose ink spans less than this share of its side gets "write bigger"
 DEFAULT_THRESHOLD = 0.5  # the gate's cut when its card has none
+GATE_BATCH = 1024  # images per forward pass: bounds memory on large batches
 
 REASONS = {
     "blank": "No digit here: the picture is blank. Write a digit, or retake the photo with the digit in view.",
@@ -131,9 +132,9 @@ class Gate:
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """``(N,)`` float32 in [0, 1]: how much each of ``x`` ``(N, 28, 28, 1)`` looks like a digit."""
-        from hdr.inference.predict import batched_probabilities
-
-        return batched_probabilities(lambda b: self._forward(b).numpy(), x)[:, 0]
+        x = np.asarray(x, np.float32)
+        batches = [self._forward(x[i : i + GATE_BATCH]).numpy()[:, 0] for i in range(0, len(x), GATE_BATCH)]
+        return np.concatenate(batches).astype(np.float32) if batches else np.zeros(0, np.float32)
 
 
 def gate_dir() -> Path:
