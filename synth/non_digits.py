@@ -314,6 +314,21 @@ SHAPES = {
 }
 
 
+LETTER_A = [
+    np.array([(0.1, 0.95), (0.5, 0.05), (0.9, 0.95)]),
+    np.array([(0.27, 0.6), (0.73, 0.6)]),
+]  # the issue's "4, 99.6%"
+
+
+def draw_shape(
+    strokes: list[np.ndarray], *, width: int = 18, height: float = 0.7, style: str = "black_on_transparent"
+) -> np.ndarray:
+    """Unit-square strokes drawn in the middle of the canvas, as :func:`synth.canvas.draw_digit` draws a digit: RGBA."""
+    side = height * CANVAS[1] * SUPERSAMPLE
+    px = [(np.asarray(s, np.float64) - 0.5) * side + np.array(CANVAS) * SUPERSAMPLE / 2 for s in strokes]
+    return to_rgba(pen_ink(px, CANVAS, width), style)
+
+
 def pen_text(text: str, split: str, rng: np.random.Generator, size=CANVAS, pen=PEN) -> np.ndarray:
     """Text in one of OpenCV's single-stroke fonts, written with a canvas pen, tilted and sheared: RGBA."""
     width, height = size

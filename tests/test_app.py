@@ -23,7 +23,7 @@ from hdr.training.models import ModelConfig
 from hdr.training.presets import PRESETS, estimate_seconds, format_duration
 from hdr.training.train import TrainConfig
 from hdr.training.training_data import make_training_data
-from synth.non_digits import make_non_digit, pen_text
+from synth.non_digits import LETTER_A, draw_shape, make_non_digit
 from tests.app_support import copy_models, mnist_digit_rgba, small
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -86,7 +86,7 @@ def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
 
 def test_upload_page_says_no_digit_here_for_a_letter_and_blank_paper(app_dirs):
     at = _run("pages/upload.py")
-    letter = pen_text("A", "test", np.random.default_rng(0))
+    letter = draw_shape(LETTER_A)
     paper = make_non_digit("blank paper photo", "test", np.random.default_rng(1)).picture
     at.file_uploader(key="uploads").set_value(
         [("letter.png", _png(letter), "image/png"), ("paper.jpg", paper, "image/jpeg")]

@@ -15,7 +15,7 @@ from hdr.cli.main import main
 from hdr.inference.predict import format_confidence
 from hdr.inference.reject import REASONS
 from synth.canvas import draw_digit
-from synth.non_digits import WIDE_CANVAS, pen_text
+from synth.non_digits import LETTER_A, WIDE_CANVAS, draw_shape, pen_text
 from tests.conftest import SHIPPED_MIN_ACCURACY
 
 
@@ -75,7 +75,7 @@ def test_predict_text_output_and_success_status(files, capsys):
 def test_predict_answers_null_with_a_reason_for_a_letter_and_read_no_number_for_a_word(tmp_path, capsys):
     letter, word = tmp_path / "letter-a.png", tmp_path / "hello.png"
     rng = np.random.default_rng(0)
-    Image.fromarray(pen_text("A", "test", rng), "RGBA").save(letter)
+    Image.fromarray(draw_shape(LETTER_A), "RGBA").save(letter)
     Image.fromarray(pen_text("Hello", "test", rng, size=WIDE_CANVAS, pen=(12, 12)), "RGBA").save(word)
     assert main(["predict", "--json", str(letter)]) == 0
     [record] = _json_lines(capsys)

@@ -36,11 +36,13 @@ INK_EDGE = 1  # pixels of soft ink edge kept around each digit's mask
 # A blob the gate turns away is cut into pieces only when it is this wide for its height: touching
 # digits may read as no digit whole, but a letter ("n", "H") cut into strokes reads as "11".
 RESCUE_ASPECT = 1.0
-# A line whose pieces are at least this share not digits or unsure digits, and at least
-# MIN_DOUBTFUL of them, is writing (a word's o and l read as 0 and 1 beside the letters the gate
-# turns away, its e and a as unsure 6s and 8s), not a number: none of it is read.
+# A line whose pieces are at least this share doubtful, and at least MIN_DOUBTFUL of them, is
+# writing, not a number, and none of it is read: a word's o and l read as 0 and 1 beside letters
+# the gate turns away, unsure 6s and 8s for its e and a, and its small letters under SHORT_SHARE
+# of the tallest one's height (the digits of a number are all about as tall).
 WORD_SHARE = 1 / 3
 MIN_DOUBTFUL = 2
+SHORT_SHARE = 0.6
 NOTHING_WRITTEN = "No number here: the picture is blank. Write some digits, or retake the photo with them in view."
 NOT_DIGITS = (
     "No number here: what is written does not look like digits (letters, a word, a drawing?). "
@@ -129,7 +131,10 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
                 box = _to_source(blob.box, scale, size)
                 pre = dataclasses.replace(prediction.preprocessed, box=box, source_size=size)
                 found.append(DigitRead(prediction.digit, prediction.confidence, box, prediction.probabilities, pre))
-        doubtful = dropped + sum(d.confidence < predictor.unsure_below for d in found)
+        tallest = max((d.box[3] for d in found), default=0)
+        doubtful = dropped + sum(
+            d.confidence < predictor.unsure_below or d.box[3] < SHORT_SHARE * tallest for d in found
+        )
         if doubtful >= MIN_DOUBTFUL and doubtful >= WORD_SHARE * (dropped + len(found)):  # "Hello", not "110"
             dropped, found = dropped + len(found), []
         rejected += dropped
