@@ -50,5 +50,6 @@ train-default:  ## how models/default.keras was made: the commands in its card (
 	$(PYTHON) -m hdr ensemble models/heavy-5.keras models/heavy-6.keras models/heavy-7.keras --out models/default.keras --overwrite
 	$(PYTHON) -m hdr calibrate
 
-train-gate:  ## how models/gate/gate.keras was made: the command in its card (see docs/non-digits.md)
+train-gate:  ## how models/gate/gate.keras was made: the commands in its card (see docs/non-digits.md)
 	$(PYTHON) -m tools.train_gate --non-digits 600 --handwriting-dir $(HDR_HANDWRITING_DIR)
+	$(PYTHON) -m tools.train_gate --recalibrate --val-digits 4000 --max-rejected 0.0075 --handwriting-dir $(HDR_HANDWRITING_DIR)

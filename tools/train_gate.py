@@ -128,13 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         "--handwriting-dir", default=None, help="USPS/ARDIS folder (default: $HDR_HANDWRITING_DIR; none: MNIST only)"
     )
     parser.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="keep the gate in --out, choose its threshold again (default: train one)",
+    )
+    parser.add_argument(
         "--dry-run", action="store_true", help="a few hundred pictures and one epoch: the whole path quickly"
     )
     args = parser.parse_args(argv)
     if args.dry_run:
         args.digits, args.non_digits, args.val_digits, args.val_non_digits, args.epochs = 200, 8, 100, 4, 1
 
-    from hdr.storage.store import ModelCard, save_model
+    from hdr.storage.store import ModelCard, read_card, save_model, update_card
 
     start = time.perf_counter()
     rng = np.random.default_rng(args.seed)
@@ -150,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         val_digits = {k[4:]: v for k, v in sets.items() if k.startswith("vdg:")}
         val_non = {k[4:]: v for k, v in sets.items() if k.startswith("vnd:")}
         # Kinds added to synth.non_digits since the cache was made: made now, the rest reused.
-        negatives |= non_digit_inputs(
-            "train", args.non_digits, args.seed, True, tuple(set(kinds("train")) - set(negatives))
-        )
+        if not args.recalibrate:
+            negatives |= non_digit_inputs(
+                "train", args.non_digits, args.seed, True, tuple(set(kinds("train")) - set(negatives))
+            )
         val_non |= non_digit_inputs(
             "val", args.val_non_digits, args.seed, False, tuple(set(kinds("val")) - set(val_non))
         )
@@ -171,12 +177,16 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    config = GateConfig(filters=tuple(args.filters), dense=args.dense, epochs=args.epochs, seed=args.seed)
-    model, history = fit_gate(x, y, config, verbose=2)
-
     from hdr.inference.reject import Gate
 
-    gate = Gate(model)
+    if args.recalibrate:  # the gate in --out as it is: only its threshold is chosen again, on these validation sets
+        card = read_card(GATE_NAME, args.out)
+        gate = Gate.load(args.out)
+        config, history, model = GateConfig(**{**card.config, "filters": tuple(card.config["filters"])}), {}, gate.model
+    else:
+        config = GateConfig(filters=tuple(args.filters), dense=args.dense, epochs=args.epochs, seed=args.seed)
+        model, history = fit_gate(x, y, config, verbose=2)
+        gate = Gate(model)
     digit_scores = {name: gate.scores(v) if len(v) else np.ones(0) for name, v in val_digits.items()}
     threshold = choose_threshold(digit_scores, args.max_rejected)
     val_counts = {kind: len(v) for kind, v in val_non.items()}
@@ -193,6 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  non-digits that pass the rules ({val_counts[kind]}/{args.val_non_digits}) and the gate, {kind}: {share:.1%}"
         )
+    command = "python -m tools.train_gate " + shlex.join(argv if argv is not None else sys.argv[1:])
+    if args.recalibrate:
+        card.metrics = {**card.metrics, **metrics}
+        card.calibration = {"threshold": threshold, "max_rejected": args.max_rejected, "command": command}
+        update_card(card, args.out)
+        print(f"recalibrated {args.out}/{GATE_NAME}.json: threshold {threshold:.4f}")
+        return 0
     card = ModelCard(
         name=GATE_NAME,
         arch="gate",
@@ -206,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         train_seconds=round(history.pop("seconds"), 1),
         best_epoch=args.epochs,
         history=history,
-        command="python -m tools.train_gate " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        command=command,
         calibration={"threshold": threshold, "max_rejected": args.max_rejected},
     )
     Path(args.out).mkdir(parents=True, exist_ok=True)
