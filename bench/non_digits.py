@@ -35,7 +35,8 @@ from hdr.imaging.degrade import COMBINED, CONDITIONS, degrade
 from hdr.imaging.preprocess import preprocess_many
 from hdr.inference.predict import Predictor
 from hdr.inference.read import read_digits
-from hdr.inference.reject import Gate, verdicts
+from hdr.inference.reject import GATE_NAME, Gate, gate_dir, verdicts
+from hdr.storage.store import read_card
 from hdr.training.data import load_mnist
 from synth.non_digits import kinds, non_digit_set
 from synth.photos import KINDS as PHOTO_KINDS
@@ -138,6 +139,11 @@ def main() -> None:
         print(f"| {kind} | {before:.0%} | {rules:.0%} | {both:.0%} | {read} |", flush=True)
     mean = float(np.mean(shares))
     print(f"| **all kinds, mean** | | | **{mean:.1%}** (target >= {TARGET_REJECTED:.0%}) | |")
+    trained = set(read_card(GATE_NAME, args.gate_dir or gate_dir()).data.get("non_digits", {})) if gate else set()
+    for name, chosen in (("kinds the gate trained on", True), ("kinds the gate never saw", False)):
+        picked = [share for kind, share in zip(kinds("test"), shares, strict=True) if (kind in trained) == chosen]
+        if picked:
+            print(f"| mean over the {len(picked)} {name} | | | {np.mean(picked):.1%} | |")
 
     print("\ndigits: every benchmark set, through `predict`\n")
     print('| set | before: "no digit" | rules alone | rules + gate |')
