@@ -19,7 +19,6 @@ import http.client
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ import requests
 from PIL import Image
 
 from hdr.training.data import load_mnist
+from synth.servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENTS = (1, 2, 4, 8)
@@ -40,12 +40,6 @@ WARMUP_REQUESTS = 8  # per worker process: the first request of each loads the m
 CANVAS_ZOOM = 10  # 28 px -> 280 px, the Draw page's canvas height
 PERCENTILES = (50, 95)
 HTTP_OK = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(workers: int, port: int, service: bool) -> subprocess.Popen:
@@ -154,7 +148,7 @@ def main() -> None:
     print("| server | clients | requests/s | p50 | p95 |")
     print("|---|---|---|---|---|")
     for workers in args.workers:
-        port = _free_port()
+        port = free_port()
         process = _start(workers, port, args.service)
         url = f"http://127.0.0.1:{port}"
         if args.service:

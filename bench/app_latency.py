@@ -21,7 +21,6 @@ import base64
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from synth.browser import CHROMIUM_LAUNCH
+from synth.servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -85,15 +85,9 @@ def measure_stroke(samples: int) -> dict[str, np.ndarray]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def measure_startup(browser: bool) -> dict[str, float]:
     """Seconds from ``streamlit run`` to health, and to the first page rendered in Chromium."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     start = time.perf_counter()
     server = subprocess.Popen(

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import numpy as np
 from playwright.async_api import Page, async_playwright
 
 from synth.browser import CHROMIUM_LAUNCH, touch_events
+from synth.servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 VIEWPORT = {"width": 1280, "height": 900}
@@ -49,12 +49,6 @@ PREDICTION_JS = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_server(root: Path) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free port with its own models and feedback folders."""
     models = root / "models"
@@ -62,7 +56,7 @@ def _start_server(root: Path) -> tuple[subprocess.Popen, str]:
     for suffix in (".keras", ".json"):
         shutil.copy2(REPO / "models" / f"default{suffix}", models)
     env = dict(os.environ, HDR_MODELS_DIR=str(models), HDR_FEEDBACK_DIR=str(root / "feedback"))
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import sync_playwright
 
-from bench.draw_load import _free_port
 from bench.live_camera import DIGITS
 from hdr.training.data import load_mnist
 from synth.browser import CHROMIUM_LAUNCH
+from synth.servers import free_port
 from synth.video import paper_frames, write_y4m
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def main() -> None:
         video = write_y4m(root / "paper.y4m", paper_frames([mnist.x_test[i] for i in DIGITS], np.random.default_rng(3)))
         log = root / "frames.jsonl"
         (root / "probe.py").write_text(PROBE_APP.format(repo=str(REPO), log=str(log)))
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(root / "probe.py"), "--server.headless", "true", "--server.port", str(port), "--server.fileWatcherType", "none"],
             env=dict(os.environ, HDR_MODELS_DIR=str(REPO / "models")), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

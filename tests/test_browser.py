@@ -12,12 +12,7 @@ import contextlib
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,8 +23,10 @@ from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
 from synth.browser import CHROMIUM_LAUNCH
+from synth.servers import free_port, serving, streamlit_command
 from tests.app_support import copy_models
 from ui.charts import BOX_COLOUR
+from ui.navigation import APP_NAME, PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +35,6 @@ REPO = Path(__file__).resolve().parent.parent
 # the README); by default to a temporary folder, so that running the tests leaves the checkout clean.
 SCREENSHOTS = Path(os.environ.get("HDR_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "hdr-screenshots")
 VIEWPORT = {"width": 1280, "height": 900}
-SERVER_START_S = 90  # TensorFlow imports slowly on two busy cores
 PAGE_S = 60_000  # ms: first render of a page loads the model
 PREDICT_S = 60_000  # ms: from mouse-up to the metric showing the digit (the first one may wait for the model)
 TRAIN_S = 150_000  # ms: a one-epoch run on a few hundred images, then scoring on 10,000
@@ -58,42 +54,18 @@ STROKES = {
 expect.set_options(timeout=PAGE_S)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _streamlit(root: Path) -> Iterator[str]:
     """A fresh ``streamlit run app.py`` on a free port, with its own models and feedback folders in ``root``."""
     env = dict(os.environ, HDR_MODELS_DIR=str(copy_models(root / "models")), HDR_FEEDBACK_DIR=str(root / "feedback"))
-    port = _free_port()
-    log = open(root / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"streamlit did not start: {(root / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.5)
-    yield url
-    process.terminate()
+    port = free_port()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        with serving(streamlit_command(port), port, env=env, log=root / "streamlit.log") as (url, _):
+            yield url
+    except RuntimeError as exc:
+        if "did not start" not in str(exc):
+            raise
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -256,20 +228,20 @@ def test_train_starts_on_the_quick_preset_with_its_estimate_and_finishes(page):
     _screenshot(page, "train")
 
 
-def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(page, tmp_path):
-    # Before any st.navigation call, Streamlit runs pages/models.py alone for /models (its old
+@pytest.mark.parametrize(("path", "title"), [(Path(path).stem, title) for path, title, _ in PAGES])
+def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(page, tmp_path, path, title):
+    # Before any st.navigation call, Streamlit runs pages/<page>.py alone for /<page> (its old
     # pages/ folder navigation, which would list the files: "app", "draw", ...); the page must
-    # hand over to app.py's navigation: our titles in the sidebar and the active model under them.
+    # hand over to app.py's navigation: our titles in the sidebar, the tab named by run_app.
     with _streamlit(tmp_path) as url:
         tab = page.context.browser.new_page(viewport=VIEWPORT)  # the module's Chromium: one Playwright at a time
         tab.set_default_timeout(PAGE_S)
-        tab.goto(f"{url}/models")
-        expect(tab.get_by_role("heading", name="Models", exact=True)).to_be_visible()
+        tab.goto(f"{url}/{path}")
+        expect(tab).to_have_title(f"{title} · {APP_NAME}")
         nav = tab.locator('[data-testid="stSidebarNav"]')
-        for title in ("Draw", "Upload", "Train", "Models"):
-            expect(nav.get_by_text(title, exact=True)).to_be_visible()
+        for _, name, _ in PAGES:
+            expect(nav.get_by_text(name, exact=True)).to_be_visible()
         expect(nav.get_by_text("app", exact=True)).to_have_count(0)
-        expect(tab.get_by_text("Active model:")).to_be_visible()
         tab.close()
 
 

@@ -62,5 +62,7 @@ class TimeBudget(keras.callbacks.Callback):
         self.clock.assign(min(1.0, self._spent()))
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._spent() >= 1.0:
+        spent = min(1.0, self._spent())
+        self.clock.assign(spent)  # what the epoch's log reads as its learning rate: where the clock is now
+        if spent >= 1.0:
             self.model.stop_training = True
