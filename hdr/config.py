@@ -59,36 +59,49 @@ class TrainConfig:
     time_budget: float | None = None  # seconds of training ("one-cycle"): the cycle ends and training stops by then
 
     def validate(self) -> None:
-        """Raises ValueError with a one-line reason when a setting is nonsense."""
+        """Raises ValueError with a one-line reason when a setting is nonsense (the first of :meth:`problems`)."""
+        for message in self.problems().values():
+            raise ValueError(message)
+
+    def problems(self) -> dict[str, str]:
+        """Every nonsense setting by its field's name, each with a one-line reason; empty when all are sound.
+
+        A form shows each reason next to its field (the Train page); :meth:`validate` raises the first.
+        """
         checks = [
-            (1 <= self.epochs <= 1000, f"epochs must be 1..1000, got {self.epochs}"),
-            (1 <= self.batch_size <= 8192, f"batch size must be 1..8192, got {self.batch_size}"),
-            (0 < self.learning_rate <= 1, f"learning rate must be in (0, 1], got {self.learning_rate}"),
-            (0 < self.lr_decay <= 1, f"lr decay must be in (0, 1], got {self.lr_decay}"),
-            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"),
-            (0 <= self.rotation_deg <= 90, f"rotation must be 0..90 degrees, got {self.rotation_deg}"),
-            (0 <= self.shift < 0.5, f"shift must be in [0, 0.5), got {self.shift}"),
-            (0 <= self.zoom < 0.5, f"zoom must be in [0, 0.5), got {self.zoom}"),
-            (0 <= self.damage <= 1, f"damage share must be in [0, 1], got {self.damage}"),
+            ("epochs", 1 <= self.epochs <= 1000, f"epochs must be 1..1000, got {self.epochs}"),
+            ("batch_size", 1 <= self.batch_size <= 8192, f"batch size must be 1..8192, got {self.batch_size}"),
+            ("learning_rate", 0 < self.learning_rate <= 1, f"learning rate must be in (0, 1], got {self.learning_rate}"),
+            ("lr_decay", 0 < self.lr_decay <= 1, f"lr decay must be in (0, 1], got {self.lr_decay}"),
+            ("schedule", self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"),
+            ("rotation_deg", 0 <= self.rotation_deg <= 90, f"rotation must be 0..90 degrees, got {self.rotation_deg}"),
+            ("shift", 0 <= self.shift < 0.5, f"shift must be in [0, 0.5), got {self.shift}"),
+            ("zoom", 0 <= self.zoom < 0.5, f"zoom must be in [0, 0.5), got {self.zoom}"),
+            ("damage", 0 <= self.damage <= 1, f"damage share must be in [0, 1], got {self.damage}"),
             (
+                "damage_mix",
                 self.damage_mix in DAMAGE_MIXES,
                 f"damage mix must be one of {', '.join(DAMAGE_MIXES)}, got {self.damage_mix!r}",
             ),
-            (0 < self.val_fraction < 0.5, f"validation fraction must be in (0, 0.5), got {self.val_fraction}"),
-            (self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
-            (self.limit is None or self.limit >= 20, f"limit must be at least 20 images, got {self.limit}"),
+            ("val_fraction", 0 < self.val_fraction < 0.5, f"validation fraction must be in (0, 0.5), got {self.val_fraction}"),
+            ("patience", self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
+            ("limit", self.limit is None or self.limit >= 20, f"limit must be at least 20 images, got {self.limit}"),
             (
+                "time_budget",
                 self.time_budget is None or 1 <= self.time_budget <= 7 * 86400,
                 f"time budget must be 1 s to 7 days, got {self.time_budget}",
             ),
             (
+                "schedule",
                 self.time_budget is None or self.schedule == "one-cycle",
                 "a time budget needs the one-cycle schedule (it anneals the rate to zero by then)",
             ),
-        ]
-        for ok, message in checks:
+        ]  # fmt: skip
+        problems: dict[str, str] = {}
+        for name, ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                problems.setdefault(name, message)
+        return problems
 
     def to_dict(self) -> dict:
         """The config as plain JSON-able data."""

@@ -70,6 +70,9 @@ def _read(canvas, explain: bool, maps) -> None:
                 f"Digit {n}", str(read.digit), format_confidence(read.confidence), delta_color="off", delta_arrow="off"
             )
             cell.image(charts.enlarge(read.preprocessed.image, zoom=3))
+        widgets.number_feedback(
+            image, reading, key="draw", sample_id=widgets.picture_id(objects), feedback_dir=feedback_dir()
+        )
         return
     widgets.show_prediction(prediction, key="draw")
     with maps:

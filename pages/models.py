@@ -7,18 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from hdr.settings import models_dir
-from hdr.storage.store import (
-    DEFAULT_NAME,
-    ModelCard,
-    ModelStoreError,
-    delete_model,
-    list_models,
-    model_paths,
-    set_active_model,
-)
+from hdr.storage.store import DEFAULT_NAME, ModelCard, ModelStoreError, delete_model, list_models, model_paths
+from hdr.training.cards import card_recalls
 from ui import charts, state
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner
+from ui.training import activate_control
 
 GALLERY_SIZE = 40  # misclassified test digits shown
 GALLERY_COLUMNS = 8
@@ -45,13 +39,6 @@ def _row(card: ModelCard, active: str) -> dict:
     }
 
 
-def _recalls(card: ModelCard) -> list:
-    """The per-digit test recall a card records, or [] when it records none."""
-    test = card.metrics.get("test")
-    per_class = test.get("per_class", []) if isinstance(test, dict) else []
-    return [c.get("recall") for c in per_class if isinstance(c, dict)]
-
-
 def _compare(a: ModelCard, b: ModelCard) -> None:
     """Two cards side by side, the second's differences as deltas."""
     left, right = st.columns(2)
@@ -68,7 +55,7 @@ def _compare(a: ModelCard, b: ModelCard) -> None:
                 delta_color="inverse",
             )
             st.metric("Training time", f"{card.train_seconds:.0f} s")
-    recalls = {card.name: _recalls(card) for card in (a, b)}
+    recalls = {card.name: card_recalls(card) for card in (a, b)}
     if all(len(r) == 10 for r in recalls.values()):
         st.bar_chart(
             pd.DataFrame(recalls, index=[str(d) for d in range(10)]),
@@ -80,7 +67,9 @@ def _compare(a: ModelCard, b: ModelCard) -> None:
 
 def _gallery(test: dict, predicted: np.ndarray | None) -> None:
     """Misclassified MNIST test digits, the most confident mistakes first."""
-    data = state.mnist_or_stop()
+    data = state.mnist_or_none("the gallery of misclassified test digits")
+    if data is None:
+        return
     indices = test.get("misclassified", [])[:GALLERY_SIZE]
     if not indices:
         st.info("No misclassified test digits recorded for this model.")
@@ -126,13 +115,8 @@ chosen = st.selectbox("Model", names, index=names.index(active) if active in nam
 if not is_owner():
     st.caption(VISITOR_NOTE)
 else:
-    act, delete, _ = st.columns([1, 1, 4])
-    if act.button("Activate", disabled=chosen == active, key="activate", use_container_width=True):
-        try:
-            set_active_model(chosen, models_dir())
-            st.rerun()
-        except ModelStoreError as exc:
-            st.error(str(exc))
+    activate_control(chosen, key="activate")
+    delete, _ = st.columns([1, 5])
     if delete.button(
         "Delete",
         disabled=chosen == DEFAULT_NAME,
@@ -171,6 +155,7 @@ if not (isinstance(test, dict) and test.keys() >= TEST_KEYS):
     except OSError as exc:
         st.error(f"Cannot read the active model {active}: {exc.strerror or exc}")
         st.stop()
+    state.mnist_or_stop("its test figures (its card records none)")
     metrics, predicted = state.test_metrics(active, mtime)
     test = metrics.to_dict()
 st.caption(f"{test['n']:,} MNIST test images, accuracy {test['accuracy']:.2%}")

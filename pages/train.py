@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from hdr.settings import feedback_dir, handwriting_dir, models_dir
-from hdr.storage.store import ModelStoreError, set_active_model
+from hdr.storage.store import ModelStoreError
 from hdr.training import jobs
 from hdr.training.data import DataError, load_csv
 from hdr.training.feedback import count_samples, load_feedback
@@ -14,6 +13,7 @@ from hdr.training.models import ARCHITECTURE_NOTES, ARCHITECTURES
 from hdr.training.presets import (
     PRESET_NOTES,
     PRESETS,
+    estimate_fine_tune_seconds,
     estimate_seconds,
     format_duration,
     measure_throughput,
@@ -21,14 +21,14 @@ from hdr.training.presets import (
 )
 from hdr.training.train import TrainConfig
 from hdr.training.training_data import FineTuneConfig, make_training_data
-from ui import charts, state
+from ui import state, training
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner
 
-POLL_SECONDS = 1.0  # how often the progress fragment reads the job's status
 DATA_MNIST, DATA_FEEDBACK, DATA_CSV = "MNIST", "MNIST + my feedback samples", "Kaggle CSV (upload)"
 DEFAULT_PRESET = "quick"
 MNIST_TRAIN_IMAGES = 60_000
+FORM_FIELDS = ("epochs", "batch_size", "learning_rate", "limit")  # the TrainConfig fields the form's inputs set
 
 
 def _read_csv(upload) -> tuple:
@@ -86,9 +86,9 @@ def _show_estimate(config: TrainConfig, source: str) -> None:
     )
 
 
-def _start(config: TrainConfig, source: str, upload, add_real: bool) -> None:
-    """Builds the data the form asks for and starts the job; problems become one-line messages."""
-    mnist = state.mnist_or_stop()
+def _start(config: TrainConfig, source: str, upload, add_real: bool) -> bool:
+    """Builds the data the form asks for and starts the job; False (and a one-line message) if it cannot."""
+    mnist = state.mnist_or_stop("training")
     try:
         config.validate()
         real = state.handwriting() if add_real else ()
@@ -105,63 +105,49 @@ def _start(config: TrainConfig, source: str, upload, add_real: bool) -> None:
         else:
             data = make_training_data(mnist, config, real=real)
         jobs.start_job(config, data, models_dir=models_dir(), command=f"Train page: {source}")
+        return True
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:  # DataError is a ValueError
         st.error(str(exc).splitlines()[0])
+        return False
 
 
-def _fine_tune(config: FineTuneConfig) -> None:
-    """Starts fine-tuning the active model on the feedback samples."""
+def _fine_tune(config: FineTuneConfig) -> bool:
+    """Starts fine-tuning the active model on the feedback samples; False (and a message) if it cannot."""
     try:
-        jobs.start_fine_tune(state.mnist_or_stop(), load_feedback(feedback_dir()), config, models_dir=models_dir())
+        jobs.start_fine_tune(
+            state.mnist_or_stop("fine-tuning"), load_feedback(feedback_dir()), config, models_dir=models_dir()
+        )
+        return True
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:
         st.error(str(exc).splitlines()[0])
+        return False
 
 
-def _show_result(status: jobs.JobStatus) -> None:
-    """Test metrics of the finished model, and the button that makes it active."""
-    card = status.card
-    test = card.metrics["test"]
-    st.success(status.message)
-    if status.comparison:
-        before, after = status.comparison["before"], status.comparison["after"]
-        cols = st.columns(len(after))
-        for col, key in zip(cols, after, strict=True):
-            label = "MNIST test accuracy" if key == "mnist_test" else "Accuracy on your samples"
-            col.metric(label, f"{after[key]:.2%}", f"{after[key] - before[key]:+.2%} (was {before[key]:.2%})")
-    left, right = st.columns(2)
-    left.plotly_chart(charts.confusion_heatmap(test["confusion_matrix"]), key="job-confusion")
-    right.dataframe(
-        pd.DataFrame(test["per_class"]).set_index("digit"),
-        column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")},
+def _fine_tune_estimate(config: FineTuneConfig, n_samples: int) -> None:
+    """How long fine-tuning will take, from the active model's training speed measured here."""
+    path = training.active_model_file()
+    try:
+        speed = training.fine_tune_speed(str(path), path.stat().st_mtime, config)
+    except (OSError, ModelStoreError) as exc:
+        st.error(f"Cannot time the active model: {exc}")
+        return
+    seconds = estimate_fine_tune_seconds(config, n_samples, speed)
+    st.info(
+        f"Estimated time: **{format_duration(seconds)}** for {config.epochs} epochs of {n_samples} samples "
+        f"x{config.feedback_repeat} and {config.mnist_images:,} MNIST images, then the MNIST test set scored "
+        f"before and after (the active model trains at {speed:,.0f} images/s, measured on this machine).",
+        icon=":material/timer:",
     )
-    if state.active_name() == card.name:
-        st.info(f"{card.name} is the active model.")
-    elif st.button(f"Activate {card.name}", type="primary", key="activate-new"):
-        try:
-            set_active_model(card.name, models_dir())
-            st.rerun()
-        except ModelStoreError as exc:
-            st.error(str(exc))
 
 
-def _show_job(job: jobs.TrainingJob, polling: bool) -> None:
-    """Progress, live curves and, once done, the outcome of the current job."""
-    status = job.status()
-    if polling and status.done:
-        # The whole page, before anything of the outcome is drawn here: drawn in the fragment too, it
-        # would show twice while the rerun replaces the fragment. The form comes back and polling ends.
-        st.rerun()
-    if status.state == jobs.RUNNING:
-        left = "" if status.seconds_left is None else f", about {status.seconds_left:.0f} s left"
-        st.progress(status.fraction, text=f"{status.message}, batch {status.batch}/{status.batches}{left}")
-    if status.history or status.batch_logs.get("loss"):
-        st.plotly_chart(charts.training_curves(status.history, status.batch_logs, status.batches), key="job-curves")
-    if status.state == jobs.FINISHED:
-        _show_result(status)
-    elif status.state == jobs.STOPPED:
-        st.warning(status.message)
-    elif status.state == jobs.FAILED:
-        st.error(status.message)
+def _field_problems(config: TrainConfig) -> dict[str, str]:
+    """The config's nonsense settings as messages for the form, by field (``""``: not one of the form's)."""
+    problems = {}
+    for name, message in config.problems().items():
+        if name == "limit":
+            message = f"Use 0 for all images, or at least 20 (got {config.limit})"
+        problems[name if name in FORM_FIELDS else ""] = message[0].upper() + message[1:]
+    return problems
 
 
 ensure_app()
@@ -171,64 +157,97 @@ if not is_owner():  # nothing here for a visitor: not even the estimate, which t
     st.stop()
 job = jobs.current_job()
 running = job is not None and job.running
+if job is not None:  # at the top, in view
+    st.subheader("Current job" if running else "Last job")
+    if running and st.button("Stop", icon=":material/stop:", key="stop"):
+        job.stop()
+        st.info("Stopping after this batch: the best epoch so far is kept.")
+    st.fragment(run_every=training.POLL_SECONDS if running else None)(training.show_job)(job, running)
 
-st.subheader("New model")
-preset = st.radio(
-    "Preset",
-    list(PRESETS),
-    format_func=lambda name: f"{name} ({PRESET_NOTES[name]})",
-    horizontal=True,
-    key="preset",
-    on_change=_apply_preset,
-)
-if "arch" not in st.session_state:
-    _apply_preset()  # the first visit: the widgets below start at the quick preset's settings
-arch_col, data_col = st.columns(2)
-arch = arch_col.selectbox(
-    "Architecture", list(ARCHITECTURES), format_func=lambda a: f"{a} — {ARCHITECTURE_NOTES.get(a, '')}", key="arch"
-)
-source = data_col.radio("Data", [DATA_MNIST, DATA_FEEDBACK, DATA_CSV], key="data_source")
-c1, c2, c3, c4 = st.columns(4)
-epochs = c1.number_input("Epochs", 1, 1000, key="epochs")
-batch_size = c2.number_input("Batch size", 1, 8192, key="batch_size")
-learning_rate = c3.number_input("Learning rate", 1e-6, 1.0, format="%.5f", step=1e-4, key="learning_rate")
-limit = c4.number_input("Use only N images (0 = all)", 0, 1_000_000, 0, step=1000, key="limit")
-augment = st.checkbox("Augment (random rotation, shift and zoom)", key="augment")
-add_real = handwriting_dir() is not None and st.checkbox(
-    "Add real handwriting beside MNIST (USPS and ARDIS, from HDR_HANDWRITING_DIR)", value=True, key="add_real"
-)
-upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv")
-try:
-    config = preset_config(
-        preset, arch=arch, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-        augment=augment, limit=int(limit) or None,
+# While a job runs the form is folded away (and locked): the page is then short enough that the
+# job at its top is in view, wherever the page was scrolled to when Start was pressed.
+with st.expander("Settings of the next run (locked while this one runs)") if running else st.container():
+    st.subheader("New model")
+    preset = st.radio(
+        "Preset",
+        list(PRESETS),
+        format_func=lambda name: f"{name} ({PRESET_NOTES[name]})",
+        horizontal=True,
+        key="preset",
+        on_change=_apply_preset,
+        disabled=running,
+    )
+    if "arch" not in st.session_state:
+        _apply_preset()  # the first visit: the widgets below start at the quick preset's settings
+    arch_col, data_col = st.columns(2)
+    arch = arch_col.selectbox(
+        "Architecture", list(ARCHITECTURES), format_func=lambda a: f"{a} — {ARCHITECTURE_NOTES.get(a, '')}", key="arch",
+        disabled=running,
     )  # fmt: skip
-    config.validate()
-except ValueError as exc:
-    config = None
-    st.error(str(exc).splitlines()[0])
-if config is not None and not running:
-    _show_estimate(config, source)
-# Never disabled: a tab drawn before another tab started a job must hear why its Start did nothing.
-if st.button("Start training", type="primary", key="start") and config is not None:
-    _start(config, source, upload, add_real)
+    source = data_col.radio("Data", [DATA_MNIST, DATA_FEEDBACK, DATA_CSV], key="data_source", disabled=running)
+    columns = dict(zip(FORM_FIELDS, st.columns(4), strict=True))
+    # No min or max on these: a value out of range stays as typed and is refused below with its reason,
+    # instead of being silently replaced by the last valid one.
+    epochs = columns["epochs"].number_input("Epochs", step=1, key="epochs", disabled=running)
+    batch_size = columns["batch_size"].number_input("Batch size", step=1, key="batch_size", disabled=running)
+    learning_rate = columns["learning_rate"].number_input(
+        "Learning rate", format="%.5f", step=1e-4, key="learning_rate", disabled=running
+    )
+    limit = columns["limit"].number_input(
+        "Use only N images (0 = all)", value=0, step=1000, key="limit", disabled=running
+    )
+    augment = st.checkbox("Augment (random rotation, shift and zoom)", key="augment", disabled=running)
+    add_real = handwriting_dir() is not None and st.checkbox(
+        "Add real handwriting beside MNIST (USPS and ARDIS, from HDR_HANDWRITING_DIR)", value=True, key="add_real",
+        disabled=running,
+    )  # fmt: skip
+    upload = st.file_uploader("Kaggle train.csv (label,pixel0..pixel783)", type=["csv"], key="csv", disabled=running)
+    try:
+        config = preset_config(
+            preset, arch=arch, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+            augment=augment, limit=int(limit) or None,
+        )  # fmt: skip
+        problems = _field_problems(config)
+    except ValueError as exc:
+        config, problems = None, {"": str(exc).splitlines()[0]}
+    for name, message in problems.items():
+        (columns[name] if name else st).error(message, icon=":material/error:")
+    if config is not None and not problems and not running:
+        _show_estimate(config, source)
+    # Disabled while a job runs. A tab drawn before another tab started one still has it enabled: its click
+    # reaches the callback (a disabled button returns False) and is answered with why nothing started.
+    st.button(
+        "Start training", type="primary", key="start", disabled=running or bool(problems),
+        on_click=lambda: st.session_state.update(start_clicked=True),
+    )  # fmt: skip
+    clicked = st.session_state.pop("start_clicked", False)
+    if problems:
+        st.caption("Correct the fields marked in red to start.")
+    elif clicked and _start(config, source, upload, add_real):
+        st.rerun()  # the job shows at the top of the page, the form locked
+
 
 with st.expander(f"Fine-tune the active model ({state.active_name()}) on your feedback samples"):
     counts = count_samples(feedback_dir())
-    st.caption(f"{sum(counts.values())} samples saved: " + ", ".join(f"{d}: {n}" for d, n in counts.items() if n))
+    n_samples = sum(counts.values())
+    st.caption(f"{n_samples} samples saved: " + ", ".join(f"{d}: {n}" for d, n in counts.items() if n))
     tune = FineTuneConfig()
     st.write(
         f"{tune.epochs} epochs at learning rate {tune.learning_rate}, each sample seen {tune.feedback_repeat}x per epoch, mixed with {tune.mnist_images:,} MNIST images so the rest is not forgotten."
     )
-    if st.button("Fine-tune", disabled=not sum(counts.values()), key="fine_tune"):
-        _fine_tune(tune)
+    # Two steps: timing the active model's training step takes seconds, so it is done once asked for.
+    if st.button("Fine-tune...", disabled=not n_samples or running, key="fine_tune"):
+        st.session_state.fine_tune_asked = True
+    if st.session_state.get("fine_tune_asked") and n_samples and not running:
+        _fine_tune_estimate(tune, n_samples)
+        go, cancel, _ = st.columns([1, 1, 4])
+        if go.button("Start fine-tuning", type="primary", key="fine_tune_start"):
+            del st.session_state.fine_tune_asked
+            if _fine_tune(tune):
+                st.rerun()  # the job shows at the top of the page
+        if cancel.button("Cancel", key="fine_tune_cancel"):
+            del st.session_state.fine_tune_asked
+            st.rerun()
 
-job = jobs.current_job()
-running = job is not None and job.running
 if job is None:
     st.info("No training yet in this server. Choose settings and press Start.")
-    st.stop()
-st.subheader("Current job" if running else "Last job")
-if running and st.button("Stop", icon=":material/stop:", key="stop"):
-    job.stop()
-st.fragment(run_every=POLL_SECONDS if running else None)(_show_job)(job, running)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from hdr.inference.predict import format_confidence
 from ui import state
 from ui.navigation import ensure_app
-from ui.pictures import show_picture
+from ui.pictures import read_upload, show_picture, summary_rows
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "heic", "heif"]
 
@@ -31,6 +33,22 @@ if not pictures:
     st.info("Upload a photo of a digit written on paper, or turn on the camera.")
     st.stop()
 
-for index, (name, data) in enumerate(pictures):
-    st.subheader(name, divider="gray")
-    show_picture(name, data, predictor, key=f"upload-{index}")
+reads = [read_upload(name, data, predictor) for name, data in pictures]
+if len(reads) > 1:  # a batch: the answers first, in one table to read or download; each picture below it
+    rows = pd.DataFrame(summary_rows(reads))
+    st.subheader(f"{len(reads)} pictures", divider="gray")
+    shown = rows.assign(
+        **{"lowest confidence": [None if pd.isna(c) else format_confidence(c) for c in rows["lowest confidence"]]}
+    )
+    st.dataframe(shown, hide_index=True, key="upload-summary")  # the CSV keeps the numbers
+    st.download_button(
+        "Download as CSV", rows.to_csv(index=False), file_name="hdr-readings.csv", mime="text/csv",
+        key="upload-csv", icon=":material/download:",
+    )  # fmt: skip
+for index, read in enumerate(reads):
+    if len(reads) > 1:
+        with st.expander(f"{read.name}: {read.answer}", expanded=bool(read.error)):
+            show_picture(read.name, read.data, predictor, key=f"upload-{index}", read=read)
+    else:
+        st.subheader(read.name, divider="gray")
+        show_picture(read.name, read.data, predictor, key=f"upload-{index}", read=read)

@@ -177,6 +177,29 @@ def test_models_and_health(server):  # noqa: F811
     assert page.status_code == 200 and "<html" in page.text.lower()
 
 
+def test_the_openapi_spec_names_every_route_with_its_method_and_nothing_else(server):  # noqa: F811
+    spec = requests.get(f"{server}/api/openapi.json", timeout=TIMEOUT_S)
+    assert spec.status_code == 200 and spec.json()["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, methods in spec.json()["paths"].items() for method in methods}
+    routes = [route.path for route in api_routes(predictor=lambda: None, models_dir=Path)]
+    served = set()
+    for path in routes:  # each route names its one method in the Allow header of a 405
+        reply = requests.request("PATCH", f"{server}{path}", timeout=TIMEOUT_S)
+        assert reply.status_code == 405, path
+        served |= {(path, m) for m in reply.headers["Allow"].split(", ") if m != "HEAD"}
+    assert documented == served and len(served) == len(routes)
+
+
+def test_api_docs_is_a_readable_page_that_needs_no_internet(server):  # noqa: F811
+    page = requests.get(f"{server}/api/docs", timeout=TIMEOUT_S)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<script" not in page.text.lower()  # nothing to fetch from a CDN, nothing to run
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)  # no outside stylesheet or link
+    for path in requests.get(f"{server}/api/openapi.json", timeout=TIMEOUT_S).json()["paths"]:
+        assert f">{path}</h2>" in page.text, path
+    assert "curl -F file=@seven.png" in page.text
+
+
 def test_all_readable_files_of_a_request_go_through_one_forward_pass(shipped, pictures, monkeypatch):
     calls = []
     forward = shipped.predict_preprocessed

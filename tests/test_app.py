@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from hdr.inference.predict import Predictor, format_confidence
 from hdr.inference.read import read_digits, read_picture
-from hdr.settings import FEEDBACK_DIR_ENV, MODELS_DIR_ENV
+from hdr.settings import DATA_DIR_ENV, FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.storage import store
 from hdr.storage.store import DEFAULT_NAME, active_model, list_models
 from hdr.training import jobs
@@ -132,12 +133,87 @@ def test_upload_feedback_saves_a_sample(app_dirs, mnist):
     [label] = [s for s in at.selectbox if s.label.startswith("Wrong?")]
     label.set_value(5)
     for _ in range(10):  # ten quick clicks on "Save sample": one sample, and the page says which
-        at.button[-1].click()
+        [b for b in at.button if b.label == "Save sample"][0].click()
         at.run()
         assert not at.exception
         assert count_samples(feedback_dir)[5] == 1
         [saved] = [s.value for s in at.success if "Saved as a 5" in s.value]
         assert next((feedback_dir / "5").glob("*.png")).name in saved
+
+
+def test_upload_feedback_is_corrected_by_saving_again_and_undone(app_dirs, mnist):
+    _, feedback_dir = app_dirs
+    at = _run("pages/upload.py")
+    at.file_uploader(key="uploads").set_value(
+        ("digit.png", _png(255 - np.kron(mnist.x_test[1], np.ones((8, 8), np.uint8))), "image/png")
+    )
+    at.run()
+    [label] = [s for s in at.selectbox if s.label.startswith("Wrong?")]
+    label.set_value(1)
+    [b for b in at.button if b.label == "Save sample"][0].click()
+    at.run()
+    [name] = [p.name for p in (feedback_dir / "1").glob("*.png")]
+    [label] = [s for s in at.selectbox if s.label.startswith("Wrong?")]
+    label.set_value(7)
+    [b for b in at.button if b.label == "Save sample"][0].click()
+    at.run()
+    assert not at.exception
+    assert count_samples(feedback_dir)[1] == 0 and [p.name for p in (feedback_dir / "7").glob("*.png")] == [name]
+    assert any(s.value.startswith(f"Changed to a 7 (was a 1; {name})") for s in at.success), [
+        s.value for s in at.success
+    ]
+    [undo] = [b for b in at.button if b.label == "Undo"]
+    undo.click().run()
+    assert not at.exception and sum(count_samples(feedback_dir).values()) == 0
+    assert "Undone: the sample is deleted." in [i.value for i in at.info]
+    assert not [b for b in at.button if b.label == "Undo"]
+
+
+def test_upload_feedback_on_each_digit_of_a_number(app_dirs, mnist):
+    _, feedback_dir = app_dirs
+    at = _run("pages/upload.py")
+    first, second = (int(np.flatnonzero(mnist.y_test == d)[0]) for d in (4, 2))
+    pair = np.concatenate([mnist.x_test[first], mnist.x_test[second]], axis=1)
+    at.file_uploader(key="uploads").set_value(
+        ("number.png", _png(255 - np.kron(np.pad(pair, 6), np.ones((8, 8), np.uint8))), "image/png")
+    )
+    at.run()
+    digits = [s for s in at.selectbox if s.label.startswith("Digit ")]
+    assert [s.label for s in digits] == ["Digit 1", "Digit 2"]
+    read_as = [s.value for s in digits]
+    digits[1].set_value((read_as[1] + 1) % 10)  # the second digit corrected, the first left as read
+    [b for b in at.button if b.label == "Save corrections"][0].click()
+    at.run()
+    assert not at.exception
+    counts = count_samples(feedback_dir)
+    assert sum(counts.values()) == 1 and counts[(read_as[1] + 1) % 10] == 1
+    [sample] = (feedback_dir / str((read_as[1] + 1) % 10)).glob("*.png")
+    assert Image.open(sample).width < 20 * 8 + 2 * 6 * 8  # the one digit cut out, not the whole number
+
+
+def test_samples_page_shows_the_samples_and_the_owner_deletes_one(app_dirs, mnist):
+    _, feedback_dir = app_dirs
+    paths = [save_sample(mnist_digit_rgba(mnist.x_test[i]), int(mnist.y_test[i]), feedback_dir) for i in range(3)]
+    at = _run("pages/samples.py")
+    assert len(at.get("image")) == 3
+    at.button(key=f"delete-{paths[0].stem}").click().run()
+    assert not at.exception and not paths[0].exists() and paths[1].exists()
+    assert len(at.get("image")) == 2 and f"Deleted {paths[0].name}." in [i.value for i in at.info]
+    at.selectbox(key="samples_digit").set_value(int(mnist.y_test[1])).run()
+    assert not at.exception and len(at.get("image")) == 1
+
+
+def test_samples_page_lets_a_visitor_look_but_not_delete(app_dirs, mnist):
+    from ui.owner import OWNER_SECRET
+
+    _, feedback_dir = app_dirs
+    save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]), feedback_dir)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets[OWNER_SECRET] = "a key the visitor does not know"
+    at.run()
+    at.switch_page("pages/samples.py").run()
+    assert not at.exception and len(at.get("image")) == 1
+    assert not [b for b in at.button if b.key and b.key.startswith("delete-")]
 
 
 @pytest.mark.parametrize("hostile", ["absolute", "relative"])
@@ -172,8 +248,31 @@ def test_train_page_starts_on_the_quick_preset_with_a_measured_estimate(app_dirs
         assert "the time budget ends it by then" in estimate
     at.radio(key="preset").set_value("best").run()
     assert at.selectbox(key="arch").value == "hdrnet" and at.number_input(key="epochs").value == 40
-    at.number_input(key="epochs").set_value(0).run()  # below the widget's minimum: clamped, never a traceback
+    at.number_input(key="epochs").set_value(0).run()
+    assert not at.exception and at.button(key="start").disabled  # refused with its reason, never a traceback
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("epochs", 0, "Epochs must be 1..1000, got 0"),
+        ("epochs", -3, "Epochs must be 1..1000, got -3"),
+        ("epochs", 100_000, "Epochs must be 1..1000, got 100000"),
+        ("learning_rate", 0.0, "Learning rate must be in (0, 1], got 0.0"),
+        ("learning_rate", 5.0, "Learning rate must be in (0, 1], got 5.0"),
+        ("batch_size", 0, "Batch size must be 1..8192, got 0"),
+        ("limit", -10, "Use 0 for all images, or at least 20 (got -10)"),
+    ],
+)
+def test_train_page_an_invalid_field_blocks_start_with_its_reason(app_dirs, field, value, reason):
+    at = _run("pages/train.py")
+    before = jobs.current_job()
+    at.number_input(key=field).set_value(value).run()
     assert not at.exception
+    assert at.number_input(key=field).value == value  # kept as typed, not replaced by the last valid value
+    assert [e.value for e in at.error] == [reason]
+    assert not any(i.value.startswith("Estimated time") for i in at.info)  # no estimate for a run that cannot start
+    assert at.button(key="start").disabled and jobs.current_job() is before
 
 
 def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
@@ -204,7 +303,15 @@ def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
     assert status.state == jobs.FINISHED, status.message
     at.run()
     assert not at.exception
-    assert at.button(key="activate-new")
+    # One epoch on 300 images is worse than the shipped model: shown against it, Activate asks first.
+    assert any(
+        f"{status.card.name} is less accurate than the active model {DEFAULT_NAME}" in w.value for w in at.warning
+    )
+    assert (
+        at.metric[0].label == f"Test accuracy of {status.card.name}" and "points against default" in at.metric[0].delta
+    )
+    assert at.button(key="activate-new").disabled
+    at.checkbox(key="activate-new-anyway").check().run()
     at.button(key="activate-new").click().run()
     assert active_model(models) == status.card.name
 
@@ -219,6 +326,8 @@ def test_models_page_lists_activates_and_deletes(app_dirs, mnist):
     assert at.button(key="delete").disabled  # never the default
     at.selectbox(key="chosen").set_value(status.card.name)
     at.run()
+    assert at.button(key="activate").disabled  # worse than the active model: it asks first
+    at.checkbox(key="activate-anyway").check().run()
     at.button(key="activate").click().run()
     assert not at.exception and active_model(models) == status.card.name
     assert at.selectbox(key="compare-a") and at.selectbox(key="compare-b")
@@ -241,6 +350,70 @@ def _finished_job(mnist, models: Path) -> jobs.JobStatus:
     status = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
     return status
+
+
+def test_models_page_without_mnist_says_so_in_the_apps_terms(app_dirs, tmp_path, monkeypatch):
+    from ui import state
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no-mnist-here"))
+    state.mnist.clear()  # MNIST read by an earlier test of this process
+    try:
+        at = _run("pages/models.py")
+        assert at.header[0].value == f"Active model: {DEFAULT_NAME}"  # the rest of the page is there
+        texts = [e.value for kind in (at.error, at.warning, at.info, at.caption, at.markdown) for e in kind]
+        assert any("no copy of the MNIST digits, so the gallery" in t for t in texts), texts
+        assert any("HDR_DATA_DIR" in t and "Whoever runs this server" in t for t in texts)
+        assert not any("--data-dir" in t or "no-mnist-here" in t for t in texts), texts
+    finally:
+        state.mnist.clear()
+
+
+def test_about_page_shows_the_active_models_card_and_its_downloads(app_dirs):
+    models, _ = app_dirs
+    at = _run("pages/about.py")
+    card = json.loads((models / f"{DEFAULT_NAME}.json").read_text())
+    assert [t.value for t in at.title] == ["About the model"] and at.header[0].value == DEFAULT_NAME
+    [accuracy] = [m for m in at.metric if m.label == "MNIST test accuracy"]
+    assert accuracy.value == f"{card['metrics']['test_accuracy']:.2%}"
+    what = " ".join(m.value for m in at.markdown)
+    assert "ensemble averaging 3 networks" in what and card["data"]["source"] in what
+    assert "What it misreads in real handwriting" in what  # docs/real-handwriting.md's section
+    assert any(e.label.startswith("How it was made and chosen") for e in at.expander)
+    downloads = {d.key for d in at.get("download_button")}
+    assert downloads == {"download-keras", "download-tflite"}
+
+
+def test_the_about_pages_tflite_download_runs_like_the_model(tmp_path, tiny_model):
+    from hdr.inference.export import TFLiteModel
+    from ui.about import tflite_bytes
+
+    path = tmp_path / "tiny.keras"
+    tiny_model.save(path)
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    lite = TFLiteModel(tflite_bytes(str(path), path.stat().st_mtime))
+    np.testing.assert_allclose(lite.probabilities(x), tiny_model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_upload_page_sums_up_a_batch_in_a_table_and_a_csv(app_dirs, mnist):
+    at = _run("pages/upload.py")
+    paper = lambda i: _png(255 - np.kron(mnist.x_test[i], np.ones((8, 8), np.uint8)))  # noqa: E731
+    at.file_uploader(key="uploads").set_value(
+        [("a.png", paper(0), "image/png"), ("b.png", paper(1), "image/png"), ("junk.png", b"junk", "image/png")]
+    )
+    at.run()
+    assert not at.exception
+    [table] = at.dataframe
+    rows = table.value
+    assert rows["file"].tolist() == ["a.png", "b.png", "junk.png"]
+    assert rows["read"].tolist() == [str(mnist.y_test[0]), str(mnist.y_test[1]), "error"]
+    assert rows["error"].iloc[2].startswith("junk.png: not an image")
+    [download] = at.get("download_button")
+    assert download.key == "upload-csv"
+    assert [e.label for e in at.expander] == [
+        f"a.png: {mnist.y_test[0]}",
+        f"b.png: {mnist.y_test[1]}",
+        "junk.png: error",
+    ]
 
 
 def test_models_page_shows_damaged_cards_instead_of_hiding_them(app_dirs):
@@ -266,6 +439,7 @@ def test_models_page_errors_are_one_line_and_the_page_goes_on(app_dirs, mnist, m
 
     at = _run("pages/models.py")
     at.selectbox(key="chosen").set_value(name).run()
+    at.checkbox(key="activate-anyway").check().run()
     monkeypatch.setattr(store, "write_atomic", read_only)
     monkeypatch.setattr(Path, "unlink", read_only)
     at.button(key="activate").click().run()
@@ -282,7 +456,7 @@ def test_train_page_activate_on_a_model_deleted_elsewhere_is_a_message(app_dirs,
     models, _ = app_dirs
     name = _finished_job(mnist, models).card.name
     at = _run("pages/train.py")
-    assert at.button(key="activate-new")
+    at.checkbox(key="activate-new-anyway").check().run()
     store.delete_model(name, models)  # from the Models page in another tab
     at.button(key="activate-new").click().run()
     assert not at.exception
@@ -305,11 +479,68 @@ def test_a_second_start_from_another_tab_says_a_job_is_running(app_dirs, mnist):
         job.wait(TIMEOUT)
 
 
-def test_fine_tune_button_appears_with_feedback(app_dirs, mnist):
+def _running_job(mnist, models: Path) -> jobs.TrainingJob:
+    """A job far from its end (50 epochs of tiny batches) that has got through a few batches."""
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False, limit=200)
+    job = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models)
+    deadline = time.monotonic() + TIMEOUT
+    while not job.status().history.get("val_loss") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return job
+
+
+def test_train_page_locks_the_form_and_shows_the_job_first_while_it_runs(app_dirs, mnist):
+    models, _ = app_dirs
+    job = _running_job(mnist, models)
+    try:
+        at = _run("pages/train.py")
+        assert [h.value for h in at.subheader][:2] == ["Current job", "New model"]  # progress above the form
+        for key in ("epochs", "batch_size", "learning_rate", "limit"):
+            assert at.number_input(key=key).disabled, key
+        assert at.selectbox(key="arch").disabled and at.radio(key="preset").disabled
+        assert at.button(key="start").disabled and at.button(key="fine_tune").disabled
+        assert any(re.search(r"Training mlp: epoch \d+/50, batch \d+/25", c.value) for c in at.sidebar.caption)
+        at.button(key="stop").click().run()
+        assert any("the best epoch so far is kept" in i.value for i in at.info)
+        status = job.wait(TIMEOUT)
+        assert status.state == jobs.STOPPED and status.card is not None, status.message
+        at.run()
+        assert not at.exception and [h.value for h in at.subheader][0] == "Last job"
+        assert any(w.value.startswith("Stopped in epoch") and status.card.name in w.value for w in at.warning)
+        assert not at.number_input(key="epochs").disabled and at.checkbox(key="activate-new-anyway")
+    finally:
+        job.stop()
+        job.wait(TIMEOUT)
+
+
+def test_fine_tune_changes_are_counts_and_never_a_score_on_no_samples():
+    from ui.training import fine_tune_changes
+
+    comparison = {
+        "before": {"mnist_test": 0.9969, "mnist_test_n": 10_000, "feedback": 0.0, "feedback_n": 2},
+        "after": {"mnist_test": 0.9969, "mnist_test_n": 10_000, "feedback": 0.5, "feedback_n": 2},
+    }
+    assert fine_tune_changes(comparison) == [
+        ("MNIST test set", "99.69%", "no change (was 99.69%)"),
+        ("Your samples", "1 of 2 right", "+1 right (was 0 of 2)"),
+    ]
+    no_samples = {k: {"mnist_test": 0.99, "mnist_test_n": 100} for k in ("before", "after")}
+    assert [label for label, _, _ in fine_tune_changes(no_samples)] == ["MNIST test set"]
+
+
+def test_fine_tune_shows_its_estimate_before_it_starts(app_dirs, mnist):
     _, feedback_dir = app_dirs
     save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]), feedback_dir)
+    before = jobs.current_job()
     at = _run("pages/train.py")
     assert not at.button(key="fine_tune").disabled
+    assert not any("samples x" in i.value for i in at.info)  # timed only once asked for
+    at.button(key="fine_tune").click().run()
+    assert jobs.current_job() is before and at.button(key="fine_tune_start")  # not started yet: the estimate first
+    [estimate] = [i.value for i in at.info if i.value.startswith("Estimated time") and "samples" in i.value]
+    assert (
+        "for 3 epochs of 1 samples x20 and 10,000 MNIST images" in estimate and "measured on this machine" in estimate
+    )
 
 
 def test_live_page_shows_the_camera_component(app_dirs):

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,7 +216,7 @@ def test_train_starts_on_the_quick_preset_with_its_estimate_and_finishes(page):
     expect(page.get_by_text(re.compile(r"for \d+ epochs of 500 images"))).to_be_visible()
     page.get_by_role("button", name="Start training").click()
     expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=TRAIN_S)
-    expect(page.get_by_text(re.compile(r"saved quicknet-.*test accuracy"))).to_be_visible(timeout=TRAIN_S)
+    expect(page.get_by_text(re.compile(r"Saved quicknet-.*test accuracy"))).to_be_visible(timeout=TRAIN_S)
     try:
         expect(page.get_by_role("button", name=re.compile(r"^Activate quicknet-"))).to_be_visible()
     except AssertionError:
@@ -226,6 +227,87 @@ def test_train_starts_on_the_quick_preset_with_its_estimate_and_finishes(page):
     page.mouse.wheel(0, VIEWPORT["height"] * 0.75)  # down to the curves and the confusion matrix
     page.wait_for_timeout(1000)
     _screenshot(page, "train")
+
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def _sidebar_epoch(tab: Page) -> int | None:
+    """The epoch the sidebar's training line shows, or None when it shows none."""
+    line = tab.locator('[data-testid="stSidebar"]').get_by_text(re.compile(r"^Training \w+: epoch \d+/"))
+    if line.count() == 0:
+        return None
+    return int(re.search(r"epoch (\d+)/", line.first.inner_text())[1])
+
+
+def test_train_refuses_a_bad_field_then_runs_in_view_with_a_live_sidebar(page, server):
+    tab = page.context.browser.new_page(viewport=LAPTOP)
+    tab.set_default_timeout(PAGE_S)
+    tab.goto(f"{server}/train")
+    expect(tab.get_by_role("heading", name="Train", exact=True)).to_be_visible()
+    epochs = tab.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("100000")
+    epochs.press("Tab")
+    expect(tab.get_by_text("Epochs must be 1..1000, got 100000")).to_be_visible()
+    expect(epochs).to_have_value("100000")  # as typed, not silently back to the last valid value
+    expect(tab.get_by_role("button", name="Start training")).to_be_disabled()
+    epochs.fill("12")
+    epochs.press("Tab")
+    field = tab.get_by_label("Use only N images (0 = all)")
+    field.fill("2000")
+    field.press("Tab")
+    expect(tab.get_by_text(re.compile(r"for 12 epochs of 2,000 images"))).to_be_visible()
+    tab.get_by_role("button", name="Start training").click()
+    progress = tab.locator('[data-testid="stProgress"]')
+    expect(progress).to_be_visible(timeout=TRAIN_S)
+    expect(progress).to_be_in_viewport(ratio=1)  # in view, though Start was pressed at the foot of the form
+    expect(tab.locator('[data-testid="stPlotlyChart"]').first).to_be_in_viewport(ratio=0.5, timeout=TRAIN_S)
+    tab.wait_for_timeout(1000)  # the curves drawn
+    _screenshot(tab, "train-running")
+    tab.get_by_text("Settings of the next run (locked while this one runs)").click()  # folded away, and locked
+    expect(tab.get_by_role("spinbutton", name="Epochs")).to_be_disabled()
+    expect(tab.get_by_role("button", name="Start training")).to_be_disabled()
+    tab.get_by_role("link", name="Draw").click()  # another page: its sidebar follows the job on its own
+    expect(tab.get_by_text("Draw a digit")).to_be_visible()
+    deadline = time.monotonic() + TRAIN_S / 1000
+    first = None
+    while time.monotonic() < deadline:  # no click, no stroke: only the sidebar's own polling
+        epoch = _sidebar_epoch(tab)
+        first = first or epoch
+        if first is not None and epoch is not None and epoch > first:
+            break
+        tab.wait_for_timeout(250)
+    assert first is not None and epoch > first, f"the sidebar stayed at epoch {first}"
+    expect(tab.locator('[data-testid="stSidebar"]').get_by_text(re.compile(r"^Last job: "))).to_be_visible(
+        timeout=TRAIN_S
+    )
+    tab.close()
+
+
+def test_about_the_model_downloads_the_active_model_as_keras_and_tflite(page, server):
+    _go(page, "About the model")
+    expect(page.get_by_text("What it misreads in real handwriting")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    page.wait_for_timeout(2000)  # the tables drawn
+    _screenshot(page, "about")
+    with page.expect_download() as keras_file:
+        page.get_by_role("button", name="Keras (.keras)").click()
+    keras_bytes = Path(keras_file.value.path()).read_bytes()
+    assert keras_bytes == (REPO / "models" / "default.keras").read_bytes()
+    with page.expect_download(timeout=TRAIN_S) as lite_file:  # converted on the click: the ensemble takes a while
+        page.get_by_role("button", name="LiteRT (.tflite)").click()
+    lite = Path(lite_file.value.path()).read_bytes()
+    assert lite_file.value.suggested_filename == "default.tflite" and lite[4:8] == b"TFL3"  # a LiteRT flatbuffer
+
+
+def test_api_docs_page_is_linked_from_the_sidebar_and_readable(page, server):
+    page.goto(server)
+    link = page.locator('[data-testid="stSidebar"]').get_by_role("link", name="API docs")
+    expect(link).to_have_attribute("href", "/api/docs")
+    page.goto(f"{server}/api/docs")
+    expect(page.get_by_role("heading", name="HDR digit API")).to_be_visible()
+    expect(page.get_by_role("heading", name="POST/api/predict")).to_be_visible()
+    _screenshot(page, "api-docs")
 
 
 @pytest.mark.parametrize(("path", "title"), [(Path(path).stem, title) for path, title, _ in PAGES])

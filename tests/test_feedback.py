@@ -69,3 +69,37 @@ def test_a_label_is_only_ever_a_digit_never_a_path(tmp_path, mnist, label):
     with pytest.raises(ValueError, match="label must be a digit"):
         save_sample(mnist_digit_rgba(mnist.x_test[0]), label, root)
     assert not list(tmp_path.rglob("*.png"))
+
+
+def test_a_sample_is_relabelled_by_moving_it_and_deleted_in_place(tmp_path, mnist):
+    from hdr.training.feedback import delete_sample, list_samples, relabel_sample
+
+    path = save_sample(mnist_digit_rgba(mnist.x_test[0]), 1, tmp_path)
+    moved = relabel_sample(path, 7, tmp_path)
+    assert moved == tmp_path / "7" / path.name and not path.exists() and moved.is_file()
+    assert count_samples(tmp_path)[1] == 0 and count_samples(tmp_path)[7] == 1
+    assert [(s.path, s.label) for s in list_samples(tmp_path)] == [(moved, 7)]
+    assert relabel_sample(moved, 7, tmp_path) == moved  # already that digit: nothing moves
+    delete_sample(moved, tmp_path)
+    assert not moved.exists() and list_samples(tmp_path) == []
+    delete_sample(moved, tmp_path)  # already gone: nothing to do
+
+
+@pytest.mark.parametrize("where", ["outside", "root", "not a digit folder", "not a png"])
+def test_relabel_and_delete_touch_nothing_but_samples(tmp_path, where):
+    from hdr.training.feedback import delete_sample, relabel_sample
+
+    (tmp_path / "fb" / "x").mkdir(parents=True)
+    victim = {
+        "outside": tmp_path / "precious.png",
+        "root": tmp_path / "fb" / "precious.png",
+        "not a digit folder": tmp_path / "fb" / "x" / "precious.png",
+        "not a png": tmp_path / "fb" / "3" / "precious.txt",
+    }[where]
+    victim.parent.mkdir(parents=True, exist_ok=True)
+    victim.write_bytes(b"keep me")
+    with pytest.raises(ValueError, match="not a feedback sample"):
+        delete_sample(victim, tmp_path / "fb")
+    with pytest.raises(ValueError, match="not a feedback sample"):
+        relabel_sample(victim, 2, tmp_path / "fb")
+    assert victim.read_bytes() == b"keep me"

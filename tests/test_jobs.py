@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
-from hdr.storage.folder_lock import LOCK_NAME
 from hdr.storage.store import DEFAULT_NAME, ModelStoreError, active_model, list_models, read_card
 from hdr.training import jobs
 from hdr.training.feedback import load_feedback, save_sample
@@ -60,14 +61,22 @@ def test_a_job_leaves_the_keras_state_of_other_threads_alone(small_mnist, models
     assert keras.layers.Dense(1).name == _next_name(before)
 
 
-def test_stopped_job_saves_nothing(small_mnist, models_copy):
-    before = sorted(p.name for p in models_copy.iterdir() if p.name != LOCK_NAME)
-    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
+def test_a_job_stopped_after_some_epochs_keeps_the_best_one_as_ctrl_c_does(small_mnist, models_copy):
+    config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False, limit=200)
     job = jobs.start_job(config, make_training_data(small_mnist, config), models_dir=models_copy)
+    deadline = time.monotonic() + TIMEOUT
+    while len(job.status().history.get("val_loss", [])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     job.stop()
     status = job.wait(TIMEOUT)
-    assert status.state == jobs.STOPPED and status.done
-    assert sorted(p.name for p in models_copy.iterdir() if p.name != LOCK_NAME) == before
+    assert status.state == jobs.STOPPED and status.card is not None, status.message
+    card = read_card(status.card.name, models_copy)
+    val_loss = card.history["val_loss"]
+    assert 2 <= len(val_loss) < config.epochs
+    assert card.best_epoch == 1 + int(np.argmin(val_loss))  # the best epoch so far, not the last one
+    assert f"best epoch so far ({card.best_epoch})" in status.message and status.card.name in status.message
+    assert card.metrics["test"]["n"] == len(small_mnist.y_test)
+    assert active_model(models_copy) == DEFAULT_NAME
 
 
 def test_only_one_job_at_a_time(small_mnist, models_copy):
@@ -143,7 +152,8 @@ def test_fine_tune_reports_before_and_after(small_mnist, models_copy, tmp_path, 
     status = job.wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
     assert set(status.comparison) == {"before", "after"}
-    assert set(status.comparison["after"]) == {"mnist_test", "feedback"}
+    assert set(status.comparison["after"]) == {"mnist_test", "mnist_test_n", "feedback", "feedback_n"}
+    assert status.comparison["before"]["feedback_n"] == 6  # how many samples the accuracy is on
     card = read_card(status.card.name, models_copy)
     assert card.parent == DEFAULT_NAME and card.name.startswith("default-ft")
     assert card.metrics["fine_tune"] == status.comparison

@@ -141,3 +141,11 @@ def draw_boxes(
             draw.rectangle((x0, ty, x0 + right - left + 2 * line, ty + lift), fill=BOX_COLOUR)
             draw.text((x0 + line, ty + line - (top - y0)), label, fill=(255, 255, 255), font=font)
     return shown
+
+
+def on_white(image: Image.Image) -> Image.Image:
+    """``image`` as RGB with any transparency on white paper: a canvas drawing reads the same on a dark theme."""
+    if "A" not in image.getbands():
+        return image.convert("RGB")
+    paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    return Image.alpha_composite(paper, image.convert("RGBA")).convert("RGB")

@@ -16,7 +16,10 @@ PAGES = [
     ("pages/live.py", "Live", ":material/videocam:"),
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/models.py", "Models", ":material/inventory_2:"),
+    ("pages/samples.py", "Samples", ":material/photo_library:"),
+    ("pages/about.py", "About the model", ":material/info:"),
 ]
+API_DOCS_URL = "/api/docs"  # served by hdr.serving.api beside the pages
 # True while run_app's navigation runs a page: in the script thread of this run only.
 _IN_NAVIGATION: ContextVar[bool] = ContextVar("hdr_in_navigation", default=False)
 
@@ -38,10 +41,11 @@ def run_app() -> None:
     if "ui.state" in sys.modules:
         with st.sidebar:
             st.caption(f"Active model: **{sys.modules['ui.state'].active_name()}**")
-    jobs = sys.modules.get("hdr.training.jobs")  # not imported yet: no job can have started
-    job = None if jobs is None else jobs.current_job()
-    if job is not None and job.running:
-        st.sidebar.caption(f"Training: {job.status().message}")
+    st.sidebar.markdown(f"[API docs]({API_DOCS_URL}) for programs: `POST /api/predict`, `POST /api/read`")
+    if "hdr.training.jobs" in sys.modules:  # not imported yet: no job can have started (and TensorFlow need not load)
+        from ui.training import sidebar_status
+
+        sidebar_status()
 
 
 def ensure_app() -> None:

@@ -68,14 +68,32 @@ def handwriting() -> list[HandwritingSet]:
     return load_handwriting()
 
 
-def mnist_or_stop() -> Mnist:
-    """MNIST, or a message and a stopped page when it cannot be read."""
+MNIST_MISSING = (
+    "Whoever runs this server can add them: put MNIST's four IDX files (or mnist.npz) in a folder and "
+    "start the app with the environment variable HDR_DATA_DIR set to that folder."
+)
+
+
+def mnist_or_none(needed_for: str) -> Mnist | None:
+    """MNIST, or None and a message in the app's terms (what is missing, who can add it) when it cannot be read.
+
+    Args:
+        needed_for: What on the page needs MNIST, for the message ("the gallery of mistakes").
+    """
     try:
         return mnist()
-    except (DataError, OSError) as exc:
-        st.error(f"Cannot read MNIST: {exc}")
-        st.info("Set HDR_DATA_DIR to a folder with the four MNIST IDX files or mnist.npz.")
+    except (DataError, OSError):  # the reason names folders and command-line flags: not for this page
+        st.warning(f"This server has no copy of the MNIST digits, so {needed_for} is not available.")
+        st.caption(MNIST_MISSING)
+        return None
+
+
+def mnist_or_stop(needed_for: str = "this") -> Mnist:
+    """MNIST, or the message of :func:`mnist_or_none` and a stopped page."""
+    data = mnist_or_none(needed_for)
+    if data is None:
         st.stop()
+    return data
 
 
 @st.cache_data(max_entries=4, show_spinner="Scoring the model on the MNIST test set...")

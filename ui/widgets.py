@@ -1,4 +1,4 @@
-"""Page pieces used by more than one page: a prediction, a feedback control, a multi-digit reading."""
+"""Page pieces used by more than one page: a prediction, the feedback controls (one digit, a number's digits)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ import json
 from pathlib import Path
 
 import streamlit as st
+from PIL import Image
 
 from hdr.imaging.decode import ImageInput
 from hdr.inference.predict import Prediction, format_confidence
+from hdr.inference.read import Reading, crop_digit
 from hdr.settings import NUM_CLASSES
-from hdr.training.feedback import save_sample
+from hdr.training.feedback import delete_sample, relabel_sample, save_sample
 from ui import charts
 from ui.owner import is_owner
 
 BLANK_MESSAGE = "Draw a digit"
+SAVED_SAMPLES = "saved_samples"  # session state: picture or digit id -> (label, path) of its sample
 SAMPLE_ID_CHARS = 16  # hex digits of a picture's id: 64 bits, no collision among a session's pictures
 
 
@@ -67,17 +70,64 @@ def picture_id(*parts: object) -> str:
     return digest.hexdigest()[:SAMPLE_ID_CHARS]
 
 
+def _record(image: ImageInput, label: int, item_id: str, feedback_dir: Path) -> str:
+    """Saves a picture as a sample of ``label``, or gives the one saved for ``item_id`` that label; what happened.
+
+    Raises:
+        ValueError, OSError: Not saved (no digit in the picture, an unwritable folder).
+    """
+    saved = st.session_state.setdefault(SAVED_SAMPLES, {})
+    if item_id in saved:
+        old, path = saved[item_id]
+        if old == label:
+            return f"Saved as a {label} ({path.name})"
+        try:
+            saved[item_id] = (label, relabel_sample(path, label, feedback_dir))
+            return f"Changed to a {label} (was a {old}; {path.name})"
+        except FileNotFoundError:  # deleted in the gallery meanwhile: saved anew below
+            pass
+    path = save_sample(image, label, feedback_dir)
+    saved[item_id] = (label, path)
+    return f"Saved as a {label} ({path.name})"
+
+
+def _undo(item_ids: list[str], feedback_dir: Path) -> None:
+    """Deletes the samples saved for ``item_ids`` (a button's callback: it runs before the page is drawn)."""
+    saved = st.session_state.setdefault(SAVED_SAMPLES, {})
+    for item_id in item_ids:
+        if item_id in saved:
+            delete_sample(saved.pop(item_id)[1], feedback_dir)
+    st.session_state[f"{SAVED_SAMPLES}-note"] = "Undone: the sample is deleted."
+
+
+def _saved_note(item_ids: list[str], message: str | None, *, key: str, feedback_dir: Path) -> None:
+    """What was saved for these pictures, with Undo; or that an Undo just deleted them."""
+    saved = st.session_state.get(SAVED_SAMPLES, {})
+    if not any(i in saved for i in item_ids):
+        undone = st.session_state.pop(f"{SAVED_SAMPLES}-note", None)
+        if undone:
+            st.info(undone)
+        return
+    note, undo = st.columns([4, 1], vertical_alignment="center")
+    labels = ", ".join(f"a {saved[i][0]}" for i in item_ids if i in saved)
+    note.success(
+        (message or f"Saved as {labels}") + ". Change the digit and save again to correct it; "
+        "fine-tune on the Train page to teach the model your hand."
+    )
+    undo.button("Undo", key=f"{key}-undo", on_click=_undo, args=(item_ids, feedback_dir), icon=":material/undo:")
+
+
 def feedback_control(
     image: ImageInput, prediction: Prediction | None, *, key: str, sample_id: str, feedback_dir: Path
 ) -> None:
     """ "Wrong? The right digit is ..." — saves the picture with the corrected label as a feedback sample.
 
     Saving is idempotent per picture (``sample_id``): however often Save is clicked, one sample is
-    written, and the page says which.
+    written, and the page says which. Saving it again with another digit moves that sample to the
+    new digit; Undo deletes it.
     """
     if prediction is None or prediction.digit is None or not is_owner():
         return
-    saved = st.session_state.setdefault("saved_samples", {})
     with st.form(key=f"{key}-{sample_id}-feedback", border=False, enter_to_submit=False):
         choice, button = st.columns([3, 1], vertical_alignment="bottom")
         label = choice.selectbox(
@@ -88,21 +138,57 @@ def feedback_control(
             key=f"{key}-{sample_id}-label",
         )
         submitted = button.form_submit_button("Save sample")
-    if submitted and sample_id not in saved:
+    message = None
+    if submitted:
         if label is None:
             st.warning("Choose the right digit first.")
             return
         try:
-            path = save_sample(image, int(label), feedback_dir)
+            message = _record(image, int(label), sample_id, feedback_dir)
         except (ValueError, OSError) as exc:  # ImageError is a ValueError
             st.error(f"Not saved: {exc}")
             return
-        saved[sample_id] = (int(label), path.name)
-    if sample_id in saved:
-        digit, name = saved[sample_id]
-        st.success(
-            f"Saved as a {digit} ({name}), once for this picture. Fine-tune on the Train page to teach the model your hand."
-        )
+    _saved_note([sample_id], message, key=f"{key}-{sample_id}", feedback_dir=feedback_dir)
+
+
+def number_feedback(picture: Image.Image, reading: Reading, *, key: str, sample_id: str, feedback_dir: Path) -> None:
+    """Corrections for each digit of a number read: the digits changed from what was read are saved as samples.
+
+    Each digit is cut out of ``picture`` (the picture ``reading`` was read from, at its size) and
+    saved once per picture and position; saving again with another digit moves the sample.
+    """
+    if not reading.digits or not is_owner():
+        return
+    ids = [f"{sample_id}-{n}" for n in range(len(reading.digits))]
+    with st.form(key=f"{key}-{sample_id}-number-feedback", border=False, enter_to_submit=False):
+        st.caption("Wrong digits? Set the right ones and save them as samples.")
+        cells = st.columns(len(reading.digits))
+        labels = [
+            cell.selectbox(f"Digit {n + 1}", range(NUM_CLASSES), index=read.digit, key=f"{key}-{item_id}-label")
+            for n, (cell, read, item_id) in enumerate(zip(cells, reading.digits, ids, strict=True))
+        ]
+        submitted = st.form_submit_button("Save corrections")
+    saved = st.session_state.get(SAVED_SAMPLES, {})
+    message = None
+    if submitted:
+        changed = [
+            (read, int(label), item_id)
+            for read, label, item_id in zip(reading.digits, labels, ids, strict=True)
+            if label != read.digit or item_id in saved
+        ]
+        if not changed:
+            st.info("Every digit is as read: nothing to save.")
+            return
+        try:
+            notes = [
+                _record(crop_digit(picture, read.box, reading.size), label, i, feedback_dir)
+                for read, label, i in changed
+            ]
+        except (ValueError, OSError) as exc:
+            st.error(f"Not saved: {exc}")
+            return
+        message = "; ".join(notes)
+    _saved_note(ids, message, key=f"{key}-{sample_id}", feedback_dir=feedback_dir)
 
 
 def error_message(exc: Exception, name: str) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from hdr.imaging.blobs import Blob, find_digits
 from hdr.imaging.decode import WORK_SIDE, ImageInput, open_image, to_gray
@@ -211,6 +212,31 @@ def _to_source(box: tuple[int, int, int, int], scale: float, size: tuple[int, in
     x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
     x1, y1 = min(size[0], int(np.ceil(x + w))), min(size[1], int(np.ceil(y + h)))
     return x0, y0, x1 - x0, y1 - y0
+
+
+SAMPLE_MARGIN = 0.25  # of a digit's larger side: the margin kept around a digit cut out as a sample
+
+
+def crop_digit(picture: Image.Image | np.ndarray, box: tuple[int, int, int, int], size: tuple[int, int]) -> Image.Image:
+    """One digit of a reading cut out of its picture, with a margin: a feedback sample of that digit alone.
+
+    Args:
+        picture: The picture that was read (possibly a reduced copy of it), PIL or ``(H, W[, C])`` array.
+        box: The digit's ``(x, y, w, h)`` (:attr:`DigitRead.box`), in the pixels of a picture of ``size``.
+        size: ``(width, height)`` the box refers to (:attr:`Reading.size`).
+    """
+    picture = Image.fromarray(picture) if isinstance(picture, np.ndarray) else picture
+    scale = picture.width / size[0]
+    x, y, w, h = (v * scale for v in box)
+    margin = SAMPLE_MARGIN * max(w, h)
+    return picture.crop(
+        (
+            max(0, round(x - margin)),
+            max(0, round(y - margin)),
+            min(picture.width, round(x + w + margin)),
+            min(picture.height, round(y + h + margin)),
+        )
+    )
 
 
 def read_picture(source: ImageInput, predictor: Predictor) -> tuple[Reading, Prediction | None]:

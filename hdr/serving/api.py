@@ -7,6 +7,8 @@
 - ``GET /api/models``: every saved model with its test accuracy and which one is active.
 - ``GET /api/health``: ``{"status": "ok", "model": <active model>}``, or 503 when the active model
   does not load (missing, truncated), as ``/api/predict`` would then answer.
+- ``GET /api/openapi.json`` and ``GET /api/docs``: this API described (:mod:`hdr.openapi`), as
+  OpenAPI JSON and as a plain HTML page.
 
 One file gets one object, several files a list of objects. A file that cannot be read gets
 ``{"path", "error"}`` in its place while the others are still answered, and the status is then
@@ -29,11 +31,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive
 
 from hdr.imaging.decode import ImageError
+from hdr.serving.openapi import docs_html, openapi_spec
 
 if TYPE_CHECKING:
     from hdr.inference.predict import Predictor
@@ -57,7 +60,7 @@ _TOO_LARGE, _UNREADABLE, _SERVER_ERROR, _UNAVAILABLE = 413, 422, 500, 503
 
 _LOG = logging.getLogger(__name__)
 
-Endpoint = Callable[[Request], Awaitable[JSONResponse]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class ApiError(Exception):
@@ -77,7 +80,7 @@ def api_routes(predictor: Callable[[], Predictor], models_dir: Callable[[], Path
         models_dir: Returns the folder of saved models, read at each request.
 
     Returns:
-        ``/api/predict``, ``/api/read``, ``/api/models`` and ``/api/health``.
+        ``/api/predict``, ``/api/read``, ``/api/models``, ``/api/health``, ``/api/openapi.json`` and ``/api/docs``.
     """
 
     slots = asyncio.Semaphore(MAX_BUSY)
@@ -103,11 +106,19 @@ def api_routes(predictor: Callable[[], Predictor], models_dir: Callable[[], Path
         await run_in_threadpool(predictor)  # a missing or damaged active model: 503, as predict would answer
         return JSONResponse({"status": "ok", "model": await run_in_threadpool(active_model, models_dir())})
 
+    async def spec(request: Request) -> JSONResponse:
+        return JSONResponse(openapi_spec())
+
+    async def docs(request: Request) -> HTMLResponse:
+        return HTMLResponse(docs_html())
+
     return [
         Route("/api/predict", _guarded(predict, "POST"), methods=_ALL_METHODS),
         Route("/api/read", _guarded(read, "POST"), methods=_ALL_METHODS),
         Route("/api/models", _guarded(models, "GET"), methods=_ALL_METHODS),
         Route("/api/health", _guarded(health, "GET"), methods=_ALL_METHODS),
+        Route("/api/openapi.json", _guarded(spec, "GET"), methods=_ALL_METHODS),
+        Route("/api/docs", _guarded(docs, "GET"), methods=_ALL_METHODS),
     ]
 
 
@@ -115,7 +126,7 @@ def _guarded(endpoint: Endpoint, method: str) -> Endpoint:
     """Wraps an endpoint: its one method (HEAD too for GET), and every failure as one line of JSON."""
     allowed = {method, "HEAD"} if method == "GET" else {method}
 
-    async def guarded(request: Request) -> JSONResponse:
+    async def guarded(request: Request) -> Response:
         if request.method not in allowed:
             return JSONResponse(
                 {"error": f"method {request.method} not allowed: use {method}"},

@@ -9,8 +9,10 @@ through these functions.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from hdr.inference.evaluate import Metrics
+from hdr.settings import NUM_CLASSES
 from hdr.storage.store import ModelCard, ModelStoreError, read_card, resolve_model_path
 from hdr.training.models import ENSEMBLE
 from hdr.training.train import TrainConfig, TrainResult
@@ -187,4 +189,56 @@ def make_blend_card(
         history=tuned.history,
         command=command,
         parent=parent,
+    )
+
+
+def card_recalls(card: ModelCard) -> list[float]:
+    """The per-digit test recall (0-9) a card records, or [] when it records none or a damaged list."""
+    test = card.metrics.get("test")
+    per_class = test.get("per_class", []) if isinstance(test, dict) else []
+    recalls = [c.get("recall") for c in per_class if isinstance(c, dict)]
+    return recalls if len(recalls) == NUM_CLASSES and all(isinstance(r, (int, float)) for r in recalls) else []
+
+
+@dataclass(frozen=True)
+class CardComparison:
+    """A model against another (the active one), on the MNIST test figures both cards record."""
+
+    name: str
+    other: str
+    accuracy: float | None  # test accuracy, None when the card has none
+    other_accuracy: float | None
+    recalls: list[float]  # per digit 0-9, [] when the card records none
+    other_recalls: list[float]
+
+    @property
+    def accuracy_change(self) -> float | None:
+        """``accuracy - other_accuracy``; None when either is unknown."""
+        if self.accuracy is None or self.other_accuracy is None:
+            return None
+        return self.accuracy - self.other_accuracy
+
+    @property
+    def worse(self) -> bool:
+        """True when the model is less accurate than the other (unknown counts as not worse)."""
+        change = self.accuracy_change
+        return change is not None and change < 0
+
+    def worse_digits(self) -> list[int]:
+        """The digits this model recalls less often than the other, worst first."""
+        if not (self.recalls and self.other_recalls):
+            return []
+        drops = [(r - o, d) for d, (r, o) in enumerate(zip(self.recalls, self.other_recalls, strict=True)) if r < o]
+        return [d for _, d in sorted(drops)]
+
+
+def compare_cards(card: ModelCard, other: ModelCard) -> CardComparison:
+    """``card`` measured against ``other`` on what both cards say about the MNIST test set."""
+
+    def accuracy(c: ModelCard) -> float | None:
+        value = c.metrics.get("test_accuracy")
+        return float(value) if isinstance(value, (int, float)) else None
+
+    return CardComparison(
+        card.name, other.name, accuracy(card), accuracy(other), card_recalls(card), card_recalls(other)
     )

@@ -5,7 +5,8 @@ reads, so a fine-tuning run sees them through the same preprocessing as everythi
 file gets a unique name and is written to a temporary file first, then moved into place, so two
 sessions saving at the same moment never overwrite or half-write each other's samples. Every
 ``feedback_dir`` argument defaults to None: the folder :func:`hdr.settings.feedback_dir` names at
-the moment of the call.
+the moment of the call. A sample can be given another digit (:func:`relabel_sample`, a move to
+that digit's folder) or deleted (:func:`delete_sample`); :func:`list_samples` lists them all.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -98,3 +100,70 @@ def load_feedback(feedback_dir: str | os.PathLike | None = None) -> tuple[np.nda
         hdr.training.data.DataError: There are no samples.
     """
     return load_image_folder(_folder(feedback_dir))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One saved feedback sample."""
+
+    path: Path  # <feedback folder>/<label>/<name>.png
+    label: int  # the digit the user said is right
+
+    @property
+    def saved(self) -> str:
+        """When it was saved, ``YYYY-MM-DD HH:MM:SS`` UTC, from its name."""
+        stamp = self.path.stem[:15]  # 20261202-013000-<random>
+        return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+
+
+def list_samples(feedback_dir: str | os.PathLike | None = None) -> list[Sample]:
+    """Every saved sample, the newest first."""
+    root = _folder(feedback_dir)
+    samples = [
+        Sample(path, digit)
+        for digit in range(NUM_CLASSES)
+        if (root / str(digit)).is_dir()
+        for path in (root / str(digit)).glob(f"*{_SUFFIX}")
+    ]
+    return sorted(samples, key=lambda s: s.path.name, reverse=True)
+
+
+def _sample_at(path: str | os.PathLike, feedback_dir: str | os.PathLike | None) -> Path:
+    """``path`` if it is a sample of the feedback folder (``<folder>/<digit>/<name>.png``), else ValueError."""
+    path, root = Path(path).resolve(), _folder(feedback_dir).resolve()
+    if (
+        path.suffix != _SUFFIX
+        or path.parent.parent != root
+        or path.parent.name not in {str(d) for d in range(NUM_CLASSES)}
+    ):
+        raise ValueError(f"{path.name} is not a feedback sample")
+    return path
+
+
+def relabel_sample(path: str | os.PathLike, label: int, feedback_dir: str | os.PathLike | None = None) -> Path:
+    """Gives a saved sample another digit: it moves to that digit's folder, under the same name.
+
+    Returns:
+        The sample's new path (the same when ``label`` is already its digit).
+
+    Raises:
+        ValueError: ``label`` is not a digit, or ``path`` is not a sample of the folder.
+        FileNotFoundError: The sample is gone (deleted meanwhile).
+    """
+    if isinstance(label, bool) or not (isinstance(label, (int, np.integer)) and 0 <= int(label) < NUM_CLASSES):
+        raise ValueError(f"label must be a digit 0-9, got {label!r}")
+    path = _sample_at(path, feedback_dir)
+    target = path.parent.parent / str(int(label)) / path.name
+    if target != path:
+        target.parent.mkdir(exist_ok=True)
+        os.replace(path, target)  # atomic: the sample is in one folder or the other, never both or neither
+    return target
+
+
+def delete_sample(path: str | os.PathLike, feedback_dir: str | os.PathLike | None = None) -> None:
+    """Deletes a saved sample (nothing happens if it is already gone).
+
+    Raises:
+        ValueError: ``path`` is not a sample of the folder.
+    """
+    _sample_at(path, feedback_dir).unlink(missing_ok=True)

@@ -4,7 +4,8 @@ A :class:`TrainingJob` runs :func:`hdr.training.train.train_model` (data from :m
 from :mod:`hdr.training.cards`, as for the command line) in a daemon thread and records every batch and epoch
 under a lock, so a page can poll a consistent :class:`JobStatus` while it reruns. One job runs at a
 time (:func:`start_job`). A finished job saves its model under a fresh name, never activating it or
-overwriting the default; a stopped or failed one saves nothing, so the active model is untouched.
+overwriting the default. A stopped one keeps its best epoch so far, as the command line's Ctrl-C
+does (nothing if no epoch ended); a failed one saves nothing. The active model is never changed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,48 +25,14 @@ from hdr.storage.folder_lock import claim_folder, release_when_done
 from hdr.storage.store import ModelCard, ModelStoreError, models_folder, rescue_model, save_model
 from hdr.training.cards import make_card
 from hdr.training.data import DataError, Mnist
+from hdr.training.job_status import ETA_MIN_BATCHES, FAILED, FINISHED, PENDING, RUNNING, STOPPED, JobStatus
 from hdr.training.models import build_model
 from hdr.training.train import Progress, TrainConfig, train_model
 from hdr.training.training_data import FineTuneConfig, TrainingData, accuracy_by_source, make_fine_tune_data
 
-PENDING, RUNNING, FINISHED, STOPPED, FAILED = "pending", "running", "finished", "stopped", "failed"
-# Batches after the first (which traces the graph) before a time-left estimate is shown ("143251 s left" otherwise).
-ETA_MIN_BATCHES = 20
-
 
 class JobBusyError(RuntimeError):
     """A training job is already running."""
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    """A consistent snapshot of a job, safe to read from any thread."""
-
-    state: str  # pending, running, finished, stopped or failed
-    epoch: int
-    epochs: int
-    batch: int
-    batches: int
-    elapsed: float  # seconds since the job started
-    seconds_left: float | None  # estimate from the pace so far; None until ETA_MIN_BATCHES batches say what it is
-    history: dict[str, list[float]]  # per-epoch loss, accuracy, val_loss, val_accuracy
-    batch_logs: dict[str, list[float]]  # per-batch loss and accuracy, for a live curve inside an epoch
-    message: str  # what is happening, or why it failed
-    card: ModelCard | None = None  # the saved model's card once finished
-    comparison: dict = field(default_factory=dict)  # fine-tuning: accuracy before/after on MNIST test and feedback
-
-    @property
-    def done(self) -> bool:
-        """True once the job has ended, however it ended."""
-        return self.state in (FINISHED, STOPPED, FAILED)
-
-    @property
-    def fraction(self) -> float:
-        """Share of all planned batches done, in [0, 1]."""
-        total = self.epochs * self.batches
-        if self.state == FINISHED:
-            return 1.0
-        return 0.0 if total == 0 else min(1.0, ((self.epoch - 1) * self.batches + self.batch) / total)
 
 
 class TrainingJob:
@@ -75,7 +41,7 @@ class TrainingJob:
     Example:
         >>> job = start_job(config, data)
         >>> job.status().fraction  # poll from anywhere
-        >>> job.stop()  # ends after the current batch; nothing is saved
+        >>> job.stop()  # ends after the current batch, keeping the best epoch so far
     """
 
     def __init__(
@@ -126,7 +92,7 @@ class TrainingJob:
         self._thread.start()
 
     def stop(self) -> None:
-        """Asks the job to end after the current batch; a stopped job saves nothing."""
+        """Asks the job to end after the current batch; the best epoch so far is saved, if one has ended."""
         self._stop.set()
 
     def wait(self, timeout: float | None = None) -> JobStatus:
@@ -222,8 +188,9 @@ class TrainingJob:
             data.x_train, data.y_train, data.x_val, data.y_val, config,
             model=model, progress=self._on_progress, should_stop=self._stop.is_set,
         )  # fmt: skip
-        if result.stopped or self._stop.is_set():
-            self._set(STOPPED, "stopped: nothing saved, the active model is unchanged")
+        stopped = result.stopped or self._stop.is_set()
+        if stopped and result.best_epoch == 0:
+            self._set(STOPPED, "stopped before the first epoch ended: nothing saved, the active model is unchanged")
             return
         self._set(message="scoring on the MNIST test set")
         predictor = Predictor(result.model)
@@ -246,14 +213,20 @@ class TrainingJob:
             return
         with self._lock:
             self._card, self._comparison = card, extra.get("fine_tune", {})
-        self._set(FINISHED, f"saved {name}: test accuracy {test.accuracy:.2%}")
+        if stopped:
+            ended = len(result.history.get("val_loss", []))  # Keras validates the epoch a stop cuts short
+            self._set(STOPPED, f"stopped in epoch {ended}: saved {name}, its best epoch so far "
+                      f"({result.best_epoch}), test accuracy {test.accuracy:.2%}")  # fmt: skip
+        else:
+            self._set(FINISHED, f"saved {name}: test accuracy {test.accuracy:.2%}")
 
     def _score(self, predictor: Predictor, test: Metrics | None = None) -> dict:
         """Accuracy on the MNIST test set and on the feedback samples."""
         test = test or evaluate_model(predictor, self.data.x_test, self.data.y_test)
-        scores = {"mnist_test": test.accuracy}
-        if self.data.x_feedback is not None and len(self.data.x_feedback):
-            scores["feedback"] = evaluate_model(predictor, self.data.x_feedback, self.data.y_feedback).accuracy
+        scores = {"mnist_test": test.accuracy, "mnist_test_n": test.n}
+        if self.data.x_feedback is not None and len(self.data.x_feedback):  # never an accuracy on zero samples
+            feedback = evaluate_model(predictor, self.data.x_feedback, self.data.y_feedback)
+            scores.update(feedback=feedback.accuracy, feedback_n=feedback.n)
         return scores
 
 

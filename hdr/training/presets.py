@@ -17,14 +17,26 @@ import numpy as np
 from hdr.config import PRESET_NOTES, PRESETS, TrainConfig, preset_config  # noqa: F401  (importable from here too)
 from hdr.training.models import build_model
 from hdr.training.train import build_dataset, compile_model
+from hdr.training.training_data import FineTuneConfig
+
+SCORING_COST = 1 / 3  # of a training image's time: scoring needs no backward pass and no augmentation
 
 
-def measure_throughput(config: TrainConfig, *, batches: int = 8, warmup: int = 3) -> float:
+def measure_throughput(
+    config: TrainConfig, *, model: keras.Model | None = None, batches: int = 8, warmup: int = 3
+) -> float:
     """Training images per second of ``config``'s network and input pipeline on this machine.
 
     Runs the real training step (model, optimizer, augmentation) on random images for
     ``warmup + batches`` batches and times the last ``batches``: a few seconds for the small
     networks.
+
+    Args:
+        config: The run's settings: its network (unless ``model`` is given), batch size and augmentation.
+        model: A model to time instead of a fresh ``config.model`` (a fine-tune's). It is trained
+            on random images here: pass a copy, never a model in use.
+        batches: Batches timed.
+        warmup: Batches run first and not timed (the first one traces the graph).
 
     Returns:
         Images per second.
@@ -33,7 +45,7 @@ def measure_throughput(config: TrainConfig, *, batches: int = 8, warmup: int = 3
     n = (warmup + batches) * config.batch_size
     x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, n)
-    model = build_model(config.model)
+    model = build_model(config.model) if model is None else model
     compile_model(model, config.learning_rate)
     stamps: list[float] = []
     timer = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
@@ -45,13 +57,31 @@ def measure_throughput(config: TrainConfig, *, batches: int = 8, warmup: int = 3
 def estimate_seconds(config: TrainConfig, n_train: int, n_val: int, images_per_second: float) -> float:
     """Wall time of a run: every epoch trains on ``n_train`` images and scores ``n_val``.
 
-    Scoring needs no backward pass and no augmentation; it is counted at a third of a training
-    image. Early stopping can only make a run shorter; a time budget bounds it.
+    Scoring is counted at :data:`SCORING_COST` of a training image. Early stopping can only make a run shorter; a time budget bounds it.
     """
     n_train = min(n_train, config.limit or n_train)
     n_val = min(n_val, config.limit or n_val)  # a limited run validates on as many images at most
-    per_epoch = (n_train + n_val / 3) / images_per_second
+    per_epoch = (n_train + n_val * SCORING_COST) / images_per_second
     return min(config.epochs * per_epoch, config.time_budget or math.inf)
+
+
+def estimate_fine_tune_seconds(
+    config: FineTuneConfig, n_samples: int, images_per_second: float, *, n_mnist: int = 54_000, n_test: int = 10_000
+) -> float:
+    """Wall time of a fine-tune (:func:`hdr.training.jobs.start_fine_tune`): its epochs, and the scoring before and after.
+
+    Args:
+        config: The fine-tune's settings.
+        n_samples: Feedback samples; each is seen ``config.feedback_repeat`` times per epoch.
+        images_per_second: Training speed of the model being fine-tuned, measured here.
+        n_mnist: MNIST training images available (after the validation split) for rehearsal.
+        n_test: MNIST test images, scored with the samples once before and once after training.
+    """
+    rehearsal = min(config.mnist_images, n_mnist)
+    n_train = n_samples * config.feedback_repeat + rehearsal
+    n_val = max(1, rehearsal // 5)  # as make_fine_tune_data holds out
+    scoring = 2 * (n_test + n_samples) * SCORING_COST / images_per_second
+    return estimate_seconds(config.train_config(), n_train, n_val, images_per_second) + scoring
 
 
 def format_duration(seconds: float) -> str:
