@@ -3,7 +3,7 @@ PYTHON ?= python
 export HDR_DATA_DIR ?= ../shared/mnist
 export HDR_HANDWRITING_DIR ?= ../shared/handwriting
 
-.PHONY: install install-dev app test test-fast lint format bench screenshots train-default
+.PHONY: install install-dev app test test-fast lint format bench screenshots train-default train-gate
 
 install:  ## runtime packages: the library, CLI and app
 	$(PYTHON) -m pip install -r requirements.txt
@@ -43,6 +43,7 @@ bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md,
 	$(PYTHON) -m bench.real_handwriting
 	$(PYTHON) -m bench.fine_tune --source ardis
 	$(PYTHON) -m bench.live_camera --seconds 30 --strokes 20
+	$(PYTHON) -m bench.non_digits
 
 train-default:  ## how models/default.keras was made: the commands in its card (see docs/model.md)
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 5 --out models/heavy-5.keras --overwrite
@@ -50,3 +51,7 @@ train-default:  ## how models/default.keras was made: the commands in its card (
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 7 --out models/heavy-7.keras --overwrite
 	$(PYTHON) -m hdr ensemble models/heavy-5.keras models/heavy-6.keras models/heavy-7.keras --out models/default.keras --overwrite
 	$(PYTHON) -m hdr calibrate
+
+train-gate:  ## how models/gate/gate.keras was made: the commands in its card (see docs/non-digits.md)
+	$(PYTHON) -m tools.train_gate --non-digits 600 --handwriting-dir $(HDR_HANDWRITING_DIR)
+	$(PYTHON) -m tools.train_gate --recalibrate --val-digits 4000 --max-rejected 0.0075 --handwriting-dir $(HDR_HANDWRITING_DIR)

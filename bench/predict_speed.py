@@ -72,9 +72,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="number of drawings (default: 1000)")
     parser.add_argument("--model", default=None, help="model name or .keras path (default: the active model)")
+    parser.add_argument("--no-gate", action="store_true", help="leave the digit gate out, to time what it adds")
     args = parser.parse_args()
 
-    predictor = Predictor.load(args.model)
+    predictor = Predictor.load(args.model, gate=not args.no_gate)
     with tempfile.TemporaryDirectory() as tmp:
         paths, digits = make_drawings(Path(tmp), args.n)
 
@@ -112,7 +113,8 @@ def main() -> None:
 
     p50, p95 = percentiles(single_ours)
     k50, k95 = percentiles(single_keras)
-    print(f"model: {predictor.name}; {args.n} canvas drawings (PNG, 280x280); {os.cpu_count()} CPU cores\n")
+    gate = "with the digit gate" if predictor.gate else "without the digit gate"
+    print(f"model: {predictor.name}, {gate}; {args.n} canvas drawings (PNG, 280x280); {os.cpu_count()} CPU cores\n")
     print("| path | per drawing | accuracy on the drawings |")
     print("|---|---|---|")
     print(f"| HDR `predict_many` (decode + preprocess + one batched pass) | {ours * 1000:.2f} ms | {ours_acc:.1%} |")

@@ -54,6 +54,7 @@ STROKES: dict[int, list[list[tuple[float, float]]]] = {
     9: [_ellipse(0.5, 0.3, 0.25, 0.24), [(0.75, 0.3), (0.72, 0.95)]],
 }
 
+SUPERSAMPLE = 4  # strokes are drawn this much finer, then reduced: anti-aliased edges like a browser's
 STYLES = ("white_on_black", "black_on_white", "black_on_transparent", "white_on_transparent")
 
 
@@ -76,19 +77,41 @@ def draw_digit(
         centre: Digit centre as shares of the canvas (x, y).
         style: One of :data:`STYLES`.
     """
-    scale = 4  # draw large, then reduce: anti-aliased edges like a browser's
-    size = canvas * scale
-    ink = np.zeros((size, size), np.uint8)
+    size = canvas * SUPERSAMPLE
     box = height * size
+    strokes = []
     for stroke in STROKES[digit]:
         unit = np.array(stroke) - 0.5
         # Handwritten digits are about three quarters as wide as tall.
-        pts = np.column_stack([centre[0] * size + unit[:, 0] * 0.75 * box, centre[1] * size + unit[:, 1] * box])
-        cv2.polylines(
-            ink, [np.round(pts).astype(np.int32)], False, 255, thickness=max(1, width * scale), lineType=cv2.LINE_AA
+        strokes.append(
+            np.column_stack([centre[0] * size + unit[:, 0] * 0.75 * box, centre[1] * size + unit[:, 1] * box])
         )
-    ink = cv2.resize(ink, (canvas, canvas), interpolation=cv2.INTER_AREA)
-    rgba = np.zeros((canvas, canvas, 4), np.uint8)
+    return to_rgba(pen_ink(strokes, (canvas, canvas), width), style)
+
+
+def pen_ink(strokes: list[np.ndarray], size: tuple[int, int], width: int) -> np.ndarray:
+    """Pen strokes drawn anti-aliased as a browser draws them: ``uint8 (height, width)`` ink, 255 full.
+
+    Args:
+        strokes: Each ``(n, 2)`` points ``(x, y)`` in pixels of a canvas :data:`SUPERSAMPLE` times
+            finer than ``size``; one polyline per stroke (a single point is a dot).
+        size: ``(width, height)`` of the canvas in pixels.
+        width: Pen width in canvas pixels.
+    """
+    big = np.zeros((size[1] * SUPERSAMPLE, size[0] * SUPERSAMPLE), np.uint8)
+    thickness = max(1, width * SUPERSAMPLE)
+    for stroke in strokes:
+        pts = np.round(np.asarray(stroke, np.float64)).astype(np.int32).reshape(-1, 2)
+        if len(pts) == 1:  # a click: the pen's round tip
+            cv2.circle(big, tuple(int(v) for v in pts[0]), thickness // 2, 255, -1, cv2.LINE_AA)
+        else:
+            cv2.polylines(big, [pts], False, 255, thickness=thickness, lineType=cv2.LINE_AA)
+    return cv2.resize(big, size, interpolation=cv2.INTER_AREA)
+
+
+def to_rgba(ink: np.ndarray, style: str) -> np.ndarray:
+    """Ink ``uint8 (h, w)`` (255 full) as the canvas returns it in one of :data:`STYLES`: ``uint8 (h, w, 4)``."""
+    rgba = np.zeros((*ink.shape, 4), np.uint8)
     ink_colour, paper, transparent = {
         "white_on_black": (255, 0, False),
         "black_on_white": (0, 255, False),
@@ -103,3 +126,24 @@ def draw_digit(
         rgba[..., :3] = np.round(ink_colour * a + paper * (1 - a)).astype(np.uint8)[..., None]
         rgba[..., 3] = 255
     return rgba
+
+
+def mnist_on_canvas(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
+    """An MNIST digit as if drawn on the canvas: enlarged, at a random size, place, pen and style, RGBA.
+
+    Args:
+        digit: ``uint8 (28, 28)``, ink 255 on 0.
+        rng: Random generator.
+        canvas: Side of the square canvas in pixels.
+    """
+    side = int(rng.uniform(0.3, 0.85) * canvas)
+    big = cv2.resize(digit.astype(np.float32) / 255.0, (side, side), interpolation=cv2.INTER_CUBIC)
+    ink = np.clip((big - 0.35) * 4.0, 0.0, 1.0)  # a pen's hard edge, not a scan's soft one
+    change = int(rng.integers(-2, 6)) * side // 140  # thinner or thicker pens
+    if change:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (abs(change) + 1, abs(change) + 1))
+        ink = cv2.dilate(ink, kernel) if change > 0 else cv2.erode(ink, kernel)
+    full = np.zeros((canvas, canvas), np.float32)
+    x, y = (int(rng.integers(0, canvas - side + 1)) for _ in range(2))
+    full[y : y + side, x : x + side] = ink
+    return to_rgba(np.round(full * 255).astype(np.uint8), STYLES[int(rng.integers(len(STYLES)))])

@@ -21,7 +21,8 @@ import requests
 from PIL import Image
 
 from hdr.cli.main import main
-from hdr.serving.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files, api_routes
+from hdr.serving.api import MAX_FILE_MB, MAX_FILES, MAX_REQUEST_MB, _predict_files, _read_files, api_routes
+from synth.non_digits import LETTER_A, WIDE_CANVAS, draw_shape, pen_text
 from tests.test_browser import server  # noqa: F401 - the fixture: streamlit run app.py on a free port
 
 TIMEOUT_S = 120  # the first request loads TensorFlow and the model on busy cores
@@ -228,6 +229,16 @@ def test_all_readable_files_of_a_request_go_through_one_forward_pass(shipped, pi
     records = _predict_files(files, shipped)
     assert calls == [3]
     assert [r.get("digit") for r in records] == [7, None, 2, 7]
+
+
+def test_a_letter_gets_digit_null_with_a_reason_and_a_word_no_number(shipped):
+    rng = np.random.default_rng(0)
+    letter = _png(draw_shape(LETTER_A))
+    word = _png(pen_text("Hello", "test", rng, size=WIDE_CANVAS, pen=(12, 12)))
+    [answer] = _predict_files([("a.png", letter)], shipped)
+    assert answer["digit"] is None and answer["reason"].startswith("No digit here: ")
+    [reading] = _read_files([("hello.png", word)], shipped)
+    assert reading["text"] == "" and reading["reason"].startswith("No number here: ")
 
 
 IDLE_GROWTH_LIMIT_MB = 1536  # the bound: peak within 1.5 GB of the idle server

@@ -24,6 +24,7 @@ from hdr.training.models import ModelConfig
 from hdr.training.presets import PRESETS, estimate_seconds, format_duration
 from hdr.training.train import TrainConfig
 from hdr.training.training_data import make_training_data
+from synth.non_digits import LETTER_A, draw_shape, make_non_digit
 from tests.app_support import copy_models, mnist_digit_rgba, small
 from ui.widgets import plain_text
 
@@ -83,6 +84,20 @@ def test_upload_page_predicts_a_photo_and_rejects_junk(app_dirs, mnist):
     assert any(e.startswith(plain_text("notes.png: not an image")) for e in errors), errors
     assert any(e.startswith(plain_text("empty.png:")) and "empty" in e for e in errors), errors
     assert at.toggle(key="use_camera").value is False
+
+
+def test_upload_page_says_no_digit_here_for_a_letter_and_blank_paper(app_dirs):
+    at = _run("pages/upload.py")
+    letter = draw_shape(LETTER_A)
+    paper = make_non_digit("blank paper photo", "test", np.random.default_rng(1)).picture
+    at.file_uploader(key="uploads").set_value(
+        [("letter.png", _png(letter), "image/png"), ("paper.jpg", paper, "image/jpeg")]
+    )
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Prediction"] == ["No digit here", "No digit here"]
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2 and all(w.startswith("No digit here: ") for w in warnings), warnings
 
 
 def test_upload_page_writes_confidence_as_everywhere_else(app_dirs, mnist):

@@ -48,6 +48,7 @@ STROKES = {
     4: [[(0.6, 0.05), (0.1, 0.65), (0.9, 0.65)], [(0.6, 0.3), (0.6, 0.95)]],
     7: [[(0.1, 0.08), (0.9, 0.08), (0.4, 0.95)]],
     0: [[(0.5 + 0.32 * np.sin(a), 0.5 - 0.45 * np.cos(a)) for a in np.linspace(0, 2 * np.pi, 36)]],
+    "A": [[(0.1, 0.95), (0.5, 0.05), (0.9, 0.95)], [(0.27, 0.6), (0.73, 0.6)]],
 }
 
 
@@ -100,7 +101,7 @@ def _prediction(page: Page):
     )
 
 
-def _draw(page: Page, digit: int) -> None:
+def _draw(page: Page, digit: int | str) -> None:
     """Draws ``digit`` on the canvas with mouse moves, stroke by stroke, as soon as the canvas is on screen."""
     canvas = page.locator("canvas.upper-canvas")
     box = None
@@ -139,6 +140,14 @@ def test_draw_1_7_0_each_drawn_as_soon_as_clear_answers(page):
         expect(_prediction(page)).to_have_text(str(digit), timeout=PREDICT_S)
         expect(page.get_by_text("Number")).to_have_count(0)  # the old strokes are gone, not read beside it
         assert page.evaluate("el => el.isConnected", canvas), "Clear remounted the canvas"
+
+
+def test_a_letter_drawn_on_draw_says_no_digit_here(page):
+    expect(page.get_by_text("Draw a digit")).to_be_visible()
+    _draw(page, "A")  # the issue's case: "4, 99.6% confident"
+    expect(_prediction(page)).to_have_text("No digit here", timeout=PREDICT_S)
+    expect(page.get_by_text("No digit here: ")).to_be_visible()
+    _screenshot(page, "draw-not-a-digit")
 
 
 def _paper_photo(digit: np.ndarray) -> bytes:

@@ -13,7 +13,9 @@ from PIL import Image
 
 from hdr.cli.main import main
 from hdr.inference.predict import format_confidence
+from hdr.inference.reject import REASONS
 from synth.canvas import draw_digit
+from synth.non_digits import LETTER_A, WIDE_CANVAS, draw_shape, pen_text
 from tests.conftest import SHIPPED_MIN_ACCURACY
 
 
@@ -55,7 +57,7 @@ def test_predict_json_reads_good_files_and_reports_bad_ones(files, capsys):
     assert {k: r["digit"] for k, r in good.items()} == {"d7": 7, "d2": 2, "blank": None, "d0": 0}
     for record in good.values():
         assert (
-            set(record) == {"path", "digit", "confidence", "unsure", "probabilities"}
+            set(record) == {"path", "digit", "reason", "confidence", "unsure", "probabilities"}
             and len(record["probabilities"]) == 10
         )
     errors = {k: r["error"] for k, r in zip(order, records, strict=True) if "error" in r}
@@ -67,7 +69,22 @@ def test_predict_json_reads_good_files_and_reports_bad_ones(files, capsys):
 def test_predict_text_output_and_success_status(files, capsys):
     assert main(["predict", str(files["d7"]), str(files["blank"])]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith(f"{files['d7']}: 7 (") and lines[1] == f"{files['blank']}: no digit found"
+    assert lines[0].startswith(f"{files['d7']}: 7 (") and lines[1] == f"{files['blank']}: {REASONS['blank']}"
+
+
+def test_predict_answers_null_with_a_reason_for_a_letter_and_read_no_number_for_a_word(tmp_path, capsys):
+    letter, word = tmp_path / "letter-a.png", tmp_path / "hello.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(draw_shape(LETTER_A), "RGBA").save(letter)
+    Image.fromarray(pen_text("Hello", "test", rng, size=WIDE_CANVAS, pen=(12, 12)), "RGBA").save(word)
+    assert main(["predict", "--json", str(letter)]) == 0
+    [record] = _json_lines(capsys)
+    assert record["digit"] is None and record["reason"].startswith("No digit here: ")
+    assert main(["predict", str(letter)]) == 0
+    assert capsys.readouterr().out.strip() == f"{letter}: {record['reason']}"
+    assert main(["read", "--json", str(word)]) == 0
+    [reading] = _json_lines(capsys)
+    assert reading["text"] == "" and reading["digits"] == [] and reading["reason"].startswith("No number here: ")
 
 
 def test_a_file_name_with_a_newline_gives_one_line_in_text_mode(tmp_path, files, capsys):

@@ -31,6 +31,7 @@ _BUILD_INPUTS = [
     "hdr",
     "models/default.keras",
     "models/default.json",
+    "models/gate",
 ]
 
 
@@ -77,6 +78,7 @@ def test_the_wheel_holds_the_library_and_the_shipped_model_only(wheel):
     sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "hdr").rglob("*.py")}
     assert {n for n in names if n.endswith(".py")} == sources  # every module, and nothing else
     assert {"hdr/shipped/default.keras", "hdr/shipped/default.json"} <= names
+    assert {"hdr/shipped/gate/gate.keras", "hdr/shipped/gate/gate.json"} <= names  # the digit gate beside it
     assert {n.split("/")[0] for n in names} == {"hdr", wheel.name.split("-py3")[0] + ".dist-info"}
 
 

@@ -354,3 +354,27 @@ def test_read_picture_gives_the_number_and_for_one_digit_the_digit(shipped, mnis
     assert reading.text == "4" and prediction.digit == 4 and prediction.preprocessed.found
     reading, prediction = read_picture(np.full((200, 200), 255, np.uint8), shipped)
     assert reading.text == "" and prediction.digit is None  # blank: "no digit", never a guess
+
+
+class _OnlyRingsAreDigits:
+    """A gate stand-in: a ring (no ink at the centre of the 28x28 input) is a digit, anything else is not."""
+
+    threshold = 0.5
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        return (x[:, 11:17, 11:17].reshape(len(x), -1).mean(axis=1) < 0.1).astype(np.float32)
+
+
+@pytest.mark.parametrize(("discs", "rings", "text"), [(2, 2, ""), (1, 4, "0000")])
+def test_a_line_that_is_mostly_not_digits_is_a_word_not_a_number(shipped, discs, rings, text):
+    from hdr.inference.predict import Predictor
+
+    predictor = Predictor(shipped.model, "default", gate=_OnlyRingsAreDigits())
+    picture = np.full((200, 40 + 110 * (discs + rings)), 255, np.uint8)
+    for i in range(discs):  # filled discs, narrower than the 0s (never cut): not digits
+        cv2.circle(picture, (75 + 110 * i, 100), 25, 0, -1)
+    for i in range(discs, discs + rings):
+        cv2.ellipse(picture, (75 + 110 * i, 100), (35, 55), 0, 0, 360, 0, 10)
+    reading = read_digits(picture, predictor)
+    assert reading.text == text and reading.rejected >= 1
+    assert (reading.reason is None) == bool(text) and reading.to_dict()["reason"] == reading.reason

@@ -103,11 +103,8 @@ def show_picture(name: str, data: bytes, predictor: Predictor, *, key: str, read
                 photo, reading, key=key, sample_id=widgets.picture_id(name, data), feedback_dir=feedback_dir()
             )
         return
-    boxes = (
-        []
-        if prediction.preprocessed.box is None
-        else [(prediction.preprocessed.box, "" if prediction.digit is None else str(prediction.digit))]
-    )
+    # No box for a picture without a digit: a box around blank paper or a letter would say "here is one".
+    boxes = [] if prediction.digit is None else [(prediction.preprocessed.box, str(prediction.digit))]
     left.image(charts.draw_boxes(photo, boxes, prediction.preprocessed.source_size), caption=caption)
     with right:
         widgets.show_prediction(prediction, key=key, blank_message="No digit found in this picture.")

@@ -26,10 +26,17 @@ _MARKDOWN_ESCAPES = str.maketrans({c: f"\\{c}" for c in string.punctuation} | {"
 
 
 def show_prediction(prediction: Prediction, *, key: str, blank_message: str = BLANK_MESSAGE) -> None:
-    """The predicted digit large with its confidence, the ten probabilities and the 28x28 input."""
+    """The predicted digit large with its confidence, the ten probabilities and the 28x28 input.
+
+    A picture without a digit shows "no digit here" and the reason's hint (write bigger, retake the
+    photo); ``blank_message`` is for a blank picture that came with no reason.
+    """
     if prediction.digit is None:
-        st.metric("Prediction", "—")
-        st.info(blank_message)
+        st.metric("Prediction", "No digit here" if prediction.reason else "—")
+        if prediction.reason:
+            st.warning(prediction.reason, icon=":material/block:")
+        else:
+            st.info(blank_message)
         return
     # The digit beside the input, the bars under both: narrow enough for the column beside Draw's canvas.
     digit, seen = st.columns(2)

@@ -278,7 +278,7 @@ def predict(args: Namespace) -> int:
         if isinstance(pred, ImageError):
             _emit_error(args.json, path, pred)
             continue
-        text = "no digit found" if pred.digit is None else f"{pred.digit} ({format_confidence(pred.confidence)})"
+        text = pred.reason if pred.digit is None else f"{pred.digit} ({format_confidence(pred.confidence)})"
         _emit(args.json, {"path": path, **pred.to_dict()}, f"{path}: {text}")
     return status
 
@@ -300,7 +300,9 @@ def read(args: Namespace) -> int:
             continue
         confidence = min((d.confidence for d in reading.digits), default=0.0)
         text = reading.text.replace("\n", " / ")
-        line = f"{path}: {text} (conf {format_confidence(confidence)})" if reading.digits else f"{path}: no digit found"
+        line = (
+            f"{path}: {text} (conf {format_confidence(confidence)})" if reading.digits else f"{path}: {reading.reason}"
+        )
         _emit(args.json, {"path": path, **reading.to_dict()}, line)
     return status
 

@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from hdr.imaging.preprocess import ImageError, ImageInput, Preprocessed, preprocess_many, to_mnist
 from hdr.inference.calibrate import apply_temperature
+from hdr.inference.reject import Gate, verdicts
 from hdr.settings import IMAGE_SIZE, NUM_CLASSES
 from hdr.storage.store import ModelStoreError, load_keras_model, read_card, resolve_model_path
 
@@ -44,11 +45,12 @@ def format_confidence(probability: float) -> str:
 class Prediction:
     """The model's answer for one image."""
 
-    digit: int | None  # None when no digit was found in the image
+    digit: int | None  # None when the picture holds no digit: blank, or not a digit (see ``reason``)
     confidence: float  # probability of ``digit`` (0.0 when none)
     probabilities: np.ndarray  # (10,) float32; all zero when no digit was found
     preprocessed: Preprocessed  # what the model saw, and where in the image the digit is
     unsure_below: float = UNSURE_BELOW  # the model's threshold for "unsure" (see :class:`Predictor`)
+    reason: str | None = None  # when ``digit`` is None: why, with a hint (:data:`hdr.inference.reject.REASONS`)
 
     @property
     def runner_up(self) -> int | None:
@@ -61,9 +63,13 @@ class Prediction:
         return self.digit is not None and self.confidence < self.unsure_below
 
     def to_dict(self) -> dict:
-        """``{"digit", "confidence", "unsure", "probabilities"}`` as plain JSON-able values."""
+        """``{"digit", "reason", "confidence", "unsure", "probabilities"}`` as plain JSON-able values.
+
+        ``reason`` is None for a digit, and the sentence saying why not when ``digit`` is None.
+        """
         return {
             "digit": self.digit,
+            "reason": self.reason,
             "confidence": round(float(self.confidence), 6),
             "unsure": self.unsure,
             "probabilities": [round(float(p), 6) for p in self.probabilities],
@@ -99,7 +105,13 @@ class Predictor:
     """
 
     def __init__(
-        self, model: keras.Model, name: str = "", *, temperature: float = 1.0, unsure_below: float = UNSURE_BELOW
+        self,
+        model: keras.Model,
+        name: str = "",
+        *,
+        temperature: float = 1.0,
+        unsure_below: float = UNSURE_BELOW,
+        gate: Gate | None = None,
     ):
         """Wraps a model.
 
@@ -108,23 +120,32 @@ class Predictor:
             name: How the model is named in answers; default: ``model.name``.
             temperature: Divides the log-probabilities (:func:`hdr.inference.calibrate.apply_temperature`); 1 keeps them.
             unsure_below: Confidence under which a prediction is flagged as unsure.
+            gate: The digit-or-not network (:class:`hdr.inference.reject.Gate`); None applies the ink rules alone.
         """
         self.model = model
         self.name = name or model.name
         self.temperature = temperature
         self.unsure_below = unsure_below
+        self.gate = gate
         spec = tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)
         self._forward = tf.function(lambda x: model(x, training=False), input_signature=[spec])
         self.probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))  # trace now, not on first use
 
     @classmethod
-    def load(cls, model: str | os.PathLike | None = None, models_dir: str | os.PathLike | None = None) -> Predictor:
-        """Loads a model by name or path; None loads the active model.
+    def load(
+        cls,
+        model: str | os.PathLike | None = None,
+        models_dir: str | os.PathLike | None = None,
+        *,
+        gate: bool = True,
+    ) -> Predictor:
+        """Loads a model by name or path; None loads the active model. The shipped gate is loaded beside it.
 
         ``models_dir`` None means the settings' models folder (``$HDR_MODELS_DIR`` or models/).
+        ``gate`` False leaves the gate out: every picture with ink gets a digit, as before it existed.
 
         Raises:
-            hdr.storage.store.ModelStoreError: The model file is missing or corrupt.
+            hdr.storage.store.ModelStoreError: The model file (or the gate's) is missing or corrupt.
         """
         path = resolve_model_path(model, models_dir)
         try:
@@ -136,6 +157,7 @@ class Predictor:
             name=path.stem,
             temperature=float(calibration.get("temperature", 1.0)),
             unsure_below=float(calibration.get("unsure_below", UNSURE_BELOW)),
+            gate=Gate.load() if gate else None,
         )
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
@@ -185,15 +207,21 @@ class Predictor:
         return [next(predictions) if isinstance(item, Preprocessed) else item for item in items]
 
     def predict_preprocessed(self, items: Sequence[Preprocessed]) -> list[Prediction]:
-        """Classifies already preprocessed images; those without a digit get ``digit=None``."""
-        found = [item.image for item in items if item.found]
+        """Classifies already preprocessed images; those that hold no digit get ``digit=None`` and a reason.
+
+        A picture holds no digit when it is blank, when its ink fills the whole photo, or when the
+        gate finds it unlike a digit (:func:`hdr.inference.reject.verdicts`).
+        """
+        judged = verdicts(list(items), self.gate)
+        found = [item.image for item, verdict in zip(items, judged, strict=True) if verdict.rule is None]
         probs = iter(self.probabilities(np.stack(found)) if found else [])
         results = []
-        for item in items:
-            if item.found:
+        for item, verdict in zip(items, judged, strict=True):
+            if verdict.rule is None:
                 p = next(probs)
                 digit = int(p.argmax())
                 results.append(Prediction(digit, float(p[digit]), p, item, self.unsure_below))
             else:
-                results.append(Prediction(None, 0.0, np.zeros(NUM_CLASSES, np.float32), item, self.unsure_below))
+                none = np.zeros(NUM_CLASSES, np.float32)
+                results.append(Prediction(None, 0.0, none, item, self.unsure_below, verdict.reason))
         return results

@@ -34,6 +34,21 @@ READ_SIDE = WORK_SIDE  # pictures are read at this longest side: a digit a tenth
 CROP_SIDE = 64  # digits are handed to to_mnist at this longest side, ...
 CROP_MARGIN = 0.5  # ... with this much empty margin around, in digit sizes, so its background is clear
 INK_EDGE = 1  # pixels of soft ink edge kept around each digit's mask
+# A blob the gate turns away is cut into pieces only when it is this wide for its height: touching
+# digits may read as no digit whole, but a letter ("n", "H") cut into strokes reads as "11".
+RESCUE_ASPECT = 1.0
+# A line whose pieces are at least this share doubtful, and at least MIN_DOUBTFUL of them, is
+# writing, not a number, and none of it is read: a word's o and l read as 0 and 1 beside letters
+# the gate turns away, unsure 6s and 8s for its e and a, and its small letters under SHORT_SHARE
+# of the tallest one's height (the digits of a number are all about as tall).
+WORD_SHARE = 1 / 3
+MIN_DOUBTFUL = 2
+SHORT_SHARE = 0.6
+NOTHING_WRITTEN = "No number here: the picture is blank. Write some digits, or retake the photo with them in view."
+NOT_DIGITS = (
+    "No number here: what is written does not look like digits (letters, a word, a drawing?). "
+    "Write digits, large and clear."
+)
 
 
 @dataclass(frozen=True)
@@ -54,11 +69,20 @@ class Reading:
     text: str  # e.g. "2026"; "" when no digit; lines joined by "\n"
     digits: list[DigitRead]  # in reading order
     size: tuple[int, int]  # (width, height) of the source image
+    rejected: int = 0  # pieces of ink dropped as not digits (letters, shapes, specks)
+
+    @property
+    def reason(self) -> str | None:
+        """Why no number was read, with a hint; None when there is one."""
+        if self.digits:
+            return None
+        return NOT_DIGITS if self.rejected else NOTHING_WRITTEN
 
     def to_dict(self) -> dict:
-        """``{"text", "digits": [{"digit", "confidence", "box"}]}`` as plain JSON-able values."""
+        """``{"text", "reason", "digits": [{"digit", "confidence", "box"}]}`` as plain JSON-able values."""
         return {
             "text": self.text,
+            "reason": self.reason,
             "digits": [
                 {"digit": d.digit, "confidence": round(float(d.confidence), 6), "box": list(d.box)} for d in self.digits
             ],
@@ -87,11 +111,15 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
     # Every candidate piece of every blob goes through the model together, in one forward pass.
     flat = [piece for line in candidates for options in line for piece in options.pieces.values()]
     predictions = iter(predictor.predict_many([_crop(ink, b) for b in flat]))
-    digits, texts = [], []
+    digits, texts, rejected = [], [], 0
     for line in candidates:
-        text = ""
+        found, dropped = [], 0
         for options in line:
             read = {key: (piece, next(predictions)) for key, piece in options.pieces.items()}
+            whole, answer = read[(0, len(options.cut_scores) - 1)]
+            if answer.digit is None and whole.aspect < RESCUE_ASPECT:  # a letter: its strokes are no 1s
+                dropped += 1
+                continue
             scores = {
                 key: piece_score(piece, None if pred.digit is None else pred.confidence, options.height)
                 for key, (piece, pred) in read.items()
@@ -99,14 +127,22 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
             for key in best_segmentation(scores, options.cut_scores):
                 blob, prediction = read[key]
                 if prediction.digit is None:
+                    dropped += 1
                     continue
                 box = _to_source(blob.box, scale, size)
                 pre = dataclasses.replace(prediction.preprocessed, box=box, source_size=size)
-                digits.append(DigitRead(prediction.digit, prediction.confidence, box, prediction.probabilities, pre))
-                text += str(prediction.digit)
-        if text:
-            texts.append(text)
-    return Reading("\n".join(texts), digits, size)
+                found.append(DigitRead(prediction.digit, prediction.confidence, box, prediction.probabilities, pre))
+        tallest = max((d.box[3] for d in found), default=0)
+        doubtful = dropped + sum(
+            d.confidence < predictor.unsure_below or d.box[3] < SHORT_SHARE * tallest for d in found
+        )
+        if doubtful >= MIN_DOUBTFUL and doubtful >= WORD_SHARE * (dropped + len(found)):  # "Hello", not "110"
+            dropped, found = dropped + len(found), []
+        rejected += dropped
+        digits += found
+        if found:
+            texts.append("".join(str(d.digit) for d in found))
+    return Reading("\n".join(texts), digits, size, rejected)
 
 
 def working_gray(source: ImageInput) -> tuple[np.ndarray, float, tuple[int, int]]:

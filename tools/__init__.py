@@ -1,0 +1,1 @@
+"""Scripts that make the shipped artefacts from data: ``python -m tools.train_gate``."""

@@ -1,0 +1,236 @@
+"""Trains the digit gate (:mod:`hdr.inference.reject`) and ships it in ``models/gate/`` with its card.
+
+Digits: MNIST's training split less its validation tenth (seed 0, the split every shipped model
+was validated on), clean, damaged (:func:`hdr.imaging.degrade.random_damage`), drawn on a canvas and
+photographed; real handwriting's training splits (USPS, ARDIS), less a tenth kept for validation.
+Non-digits: ``synth.non_digits``'s ``train`` split. Every picture goes through
+:func:`hdr.imaging.preprocess.to_mnist`, as ``predict`` would hand it over, and those the ink rules already
+reject (blank, whole picture) are left out: the gate never sees them.
+
+The threshold is chosen on validation sets that share no picture with training (MNIST's
+validation tenth in the same four forms, the held-back handwriting, the ``val`` split of the
+non-digits, with fonts of its own): the highest that turns away at most ``--max-rejected`` of every
+set of digits. The benchmark sets (MNIST test, scikit-learn's digits, the non-digits' ``test``
+split) are never used here; ``python -m bench.non_digits`` scores them.
+
+Usage::
+
+    python -m tools.train_gate --handwriting-dir ../shared/handwriting     # the shipped gate
+    python -m tools.train_gate --dry-run --out /tmp/gate                     # the whole path in a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hdr.imaging.degrade import COMBINED, CONDITIONS, degrade, random_damage
+from hdr.imaging.preprocess import preprocess_many
+from hdr.inference.reject import GATE_NAME, ink_rule
+from hdr.settings import IMAGE_SIZE
+from hdr.training.data import load_mnist, split_validation
+from hdr.training.gate import GateConfig, choose_threshold, fit_gate
+from hdr.training.handwriting import load_handwriting
+from synth.canvas import mnist_on_canvas
+from synth.non_digits import kinds, non_digit_set
+from synth.photos import PhotoMaker
+
+SPLIT_SEED, VAL_FRACTION = 0, 0.1  # the shipped models' validation split of MNIST's training set
+PHOTO_SIZE = (480, 360)  # training photos are small, so hundreds make in seconds
+VAL_PHOTO_SIZE = (1200, 900)
+
+
+def model_inputs(pictures: list) -> np.ndarray:
+    """``(N, 28, 28, 1)`` float32: what ``predict`` makes of each picture, those the ink rules reject left out."""
+    items = [item for item in preprocess_many(pictures) if not isinstance(item, Exception) and ink_rule(item) is None]
+    return np.stack([item.image for item in items]) if items else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
+
+
+def digit_sets(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, photo_size, tag: str) -> dict:
+    """MNIST digits in four forms: ``{name: (N, 28, 28, 1)}``, as ``predict`` hands them to the gate."""
+    pick = rng.choice(len(x), size=min(n, len(x)), replace=False)
+    digits = x[pick]
+    quarter = max(1, n // 4)
+    mixes = ("heavy", "basic")
+    damaged = [random_damage(d, rng, mixes[i % 2]) for i, d in enumerate(digits[:n])]
+    if tag == "val":  # also every benchmark condition, on validation digits
+        names = [*CONDITIONS, *COMBINED]
+        damaged += [degrade(d, names[i % len(names)], rng) for i, d in enumerate(digits[: 4 * len(names)])]
+    maker = PhotoMaker(x, y, seed=int(rng.integers(1 << 31)))
+    return {
+        f"MNIST {tag}, clean": model_inputs(list(digits)),
+        f"MNIST {tag}, damaged": model_inputs(damaged),
+        f"MNIST {tag}, on a canvas": model_inputs([mnist_on_canvas(d, rng) for d in digits[:quarter]]),
+        f"MNIST {tag}, photos": model_inputs([maker.single("mixed", photo_size).jpeg for _ in range(quarter // 4)]),
+    }
+
+
+def handwriting_sets(folder: str | None) -> tuple[dict, dict]:
+    """Real handwriting's training splits, nine tenths to train the gate on and one to validate it."""
+    train, val = {}, {}
+    for source in load_handwriting(folder):
+        split = split_validation(source.x_train, source.y_train, val_fraction=VAL_FRACTION, seed=SPLIT_SEED)
+        train[source.name] = split.x_train[..., None].astype(np.float32) / 255.0
+        val[f"{source.name} (a tenth of its training split)"] = split.x_val[..., None].astype(np.float32) / 255.0
+    return train, val
+
+
+def non_digit_inputs(split: str, n_per_kind: int, seed: int, small_photos: bool, only=None) -> dict:
+    """``{kind: (N, 28, 28, 1)}`` of a split of the generated non-digits that pass the ink rules."""
+    by_kind: dict[str, list] = {}
+    for item in non_digit_set(split, n_per_kind, seed, small_photos=small_photos, only=only):
+        by_kind.setdefault(item.kind, []).append(item.picture)
+    return {kind: model_inputs(pictures) for kind, pictures in by_kind.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Makes the data, trains the gate, chooses its threshold and saves it with its card."""
+    parser = argparse.ArgumentParser(prog="python -m tools.train_gate", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out", default="models/gate", help="folder to save gate.keras and gate.json in (default: models/gate)"
+    )
+    parser.add_argument("--digits", type=int, default=16000, help="MNIST training digits per form (default: 16000)")
+    parser.add_argument("--non-digits", type=int, default=900, help="generated non-digits per kind (default: 900)")
+    parser.add_argument("--val-digits", type=int, default=2000, help="MNIST validation digits per form (default: 2000)")
+    parser.add_argument("--val-non-digits", type=int, default=60, help="validation non-digits per kind (default: 60)")
+    parser.add_argument(
+        "--max-rejected",
+        type=float,
+        default=0.005,
+        help="share of each validation set of digits the threshold may turn away (default: 0.005)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=GateConfig.epochs, help=f"training epochs (default: {GateConfig.epochs})"
+    )
+    parser.add_argument(
+        "--filters",
+        type=int,
+        nargs=3,
+        default=list(GateConfig.filters),
+        help=f"the three convolutions' filters (default: {' '.join(map(str, GateConfig.filters))})",
+    )
+    parser.add_argument(
+        "--dense", type=int, default=GateConfig.dense, help=f"hidden dense units (default: {GateConfig.dense})"
+    )
+    parser.add_argument(
+        "--cache",
+        default=None,
+        help="npz file keeping the preprocessed pictures: made once, then reused (default: none)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default: 0)")
+    parser.add_argument("--data-dir", default=None, help="MNIST folder (default: $HDR_DATA_DIR)")
+    parser.add_argument(
+        "--handwriting-dir", default=None, help="USPS/ARDIS folder (default: $HDR_HANDWRITING_DIR; none: MNIST only)"
+    )
+    parser.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="keep the gate in --out, choose its threshold again (default: train one)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="a few hundred pictures and one epoch: the whole path quickly"
+    )
+    args = parser.parse_args(argv)
+    if args.dry_run:
+        args.digits, args.non_digits, args.val_digits, args.val_non_digits, args.epochs = 200, 8, 100, 4, 1
+
+    from hdr.storage.store import ModelCard, read_card, save_model, update_card
+
+    start = time.perf_counter()
+    rng = np.random.default_rng(args.seed)
+    mnist = load_mnist(args.data_dir)
+    split = split_validation(mnist.x_train, mnist.y_train, val_fraction=VAL_FRACTION, seed=SPLIT_SEED)
+    hand_train, hand_val = handwriting_sets(args.handwriting_dir)
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and cache.is_file():  # the same pictures again: only the network changes
+        with np.load(cache) as saved:
+            sets = {key: saved[key] for key in saved.files}
+        positives = {k[4:]: v for k, v in sets.items() if k.startswith("pos:")}
+        negatives = {k[4:]: v for k, v in sets.items() if k.startswith("neg:")}
+        val_digits = {k[4:]: v for k, v in sets.items() if k.startswith("vdg:")}
+        val_non = {k[4:]: v for k, v in sets.items() if k.startswith("vnd:")}
+        # Kinds added to synth.non_digits since the cache was made: made now, the rest reused.
+        if not args.recalibrate:
+            negatives |= non_digit_inputs(
+                "train", args.non_digits, args.seed, True, tuple(set(kinds("train")) - set(negatives))
+            )
+        val_non |= non_digit_inputs(
+            "val", args.val_non_digits, args.seed, False, tuple(set(kinds("val")) - set(val_non))
+        )
+    else:
+        positives = {**digit_sets(split.x_train, split.y_train, args.digits, rng, PHOTO_SIZE, "train"), **hand_train}
+        negatives = non_digit_inputs("train", args.non_digits, args.seed, small_photos=True)
+        val_digits = {**digit_sets(split.x_val, split.y_val, args.val_digits, rng, VAL_PHOTO_SIZE, "val"), **hand_val}
+        val_non = non_digit_inputs("val", args.val_non_digits, args.seed, small_photos=False)
+        if cache is not None:
+            prefixed = {"pos:": positives, "neg:": negatives, "vdg:": val_digits, "vnd:": val_non}
+            np.savez_compressed(cache, **{p + k: v for p, sets in prefixed.items() for k, v in sets.items()})
+    x = np.concatenate([*positives.values(), *negatives.values()])
+    y = np.concatenate([np.ones(sum(map(len, positives.values()))), np.zeros(sum(map(len, negatives.values())))])
+    print(
+        f"data: {int(y.sum())} digits, {int(len(y) - y.sum())} non-digits ({time.perf_counter() - start:.0f} s)",
+        flush=True,
+    )
+
+    from hdr.inference.reject import Gate
+
+    if args.recalibrate:  # the gate in --out as it is: only its threshold is chosen again, on these validation sets
+        card = read_card(GATE_NAME, args.out)
+        gate = Gate.load(args.out)
+        config, history, model = GateConfig(**{**card.config, "filters": tuple(card.config["filters"])}), {}, gate.model
+    else:
+        config = GateConfig(filters=tuple(args.filters), dense=args.dense, epochs=args.epochs, seed=args.seed)
+        model, history = fit_gate(x, y, config, verbose=2)
+        gate = Gate(model)
+    digit_scores = {name: gate.scores(v) if len(v) else np.ones(0) for name, v in val_digits.items()}
+    threshold = choose_threshold(digit_scores, args.max_rejected)
+    val_counts = {kind: len(v) for kind, v in val_non.items()}
+    passed_rules = {kind: float(np.mean(gate.scores(v) >= threshold)) if len(v) else 0.0 for kind, v in val_non.items()}
+    metrics = {
+        "threshold": threshold,
+        "val_digits_rejected": {n: float(np.mean(s < threshold)) for n, s in digit_scores.items()},
+        "val_non_digits_passing_the_rules": val_counts,
+        "val_non_digits_accepted_by_the_gate": passed_rules,
+    }
+    for name, share in metrics["val_digits_rejected"].items():
+        print(f"  digits rejected, {name}: {share:.2%}")
+    for kind, share in passed_rules.items():
+        print(
+            f"  non-digits that pass the rules ({val_counts[kind]}/{args.val_non_digits}) and the gate, {kind}: {share:.1%}"
+        )
+    command = "python -m tools.train_gate " + shlex.join(argv if argv is not None else sys.argv[1:])
+    if args.recalibrate:
+        card.metrics = {**card.metrics, **metrics}
+        card.calibration = {"threshold": threshold, "max_rejected": args.max_rejected, "command": command}
+        update_card(card, args.out)
+        print(f"recalibrated {args.out}/{GATE_NAME}.json: threshold {threshold:.4f}")
+        return 0
+    card = ModelCard(
+        name=GATE_NAME,
+        arch="gate",
+        config=config.to_dict(),
+        data={
+            "digits": {name: len(v) for name, v in positives.items()},
+            "non_digits": {kind: len(v) for kind, v in negatives.items()},
+            "mnist_split": {"val_fraction": VAL_FRACTION, "seed": SPLIT_SEED},
+        },
+        metrics=metrics,
+        train_seconds=round(history.pop("seconds"), 1),
+        best_epoch=args.epochs,
+        history=history,
+        command=command,
+        calibration={"threshold": threshold, "max_rejected": args.max_rejected},
+    )
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    save_model(model, card, args.out, overwrite=True)
+    print(f"saved {args.out}/{GATE_NAME}.keras, threshold {threshold:.4f} ({time.perf_counter() - start:.0f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
