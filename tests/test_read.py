@@ -352,6 +352,7 @@ def test_read_picture_gives_the_number_and_for_one_digit_the_digit(shipped, mnis
     one = 255 - np.kron(np.pad(mnist.x_test[first], 6), np.ones((8, 8), np.uint8))
     reading, prediction = read_picture(one, shipped)
     assert reading.text == "4" and prediction.digit == 4 and prediction.preprocessed.found
+    assert prediction.unsure_below == shipped.unsure_below != 0.7  # the card's calibrated line, not the default
     reading, prediction = read_picture(np.full((200, 200), 255, np.uint8), shipped)
     assert reading.text == "" and prediction.digit is None  # blank: "no digit", never a guess
 

@@ -257,5 +257,7 @@ def read_picture(source: ImageInput, predictor: Predictor) -> tuple[Reading, Pre
         return reading, None
     if len(reading.digits) == 1:
         read = reading.digits[0]  # the reader already ran the model: reuse its answer
-        return reading, Prediction(read.digit, read.confidence, read.probabilities, read.preprocessed)
+        return reading, Prediction(
+            read.digit, read.confidence, read.probabilities, read.preprocessed, predictor.unsure_below
+        )
     return reading, predictor.predict(source)
