@@ -102,7 +102,7 @@ def test_damaged_digits_are_read(condition, mnist, shipped):
 
 
 def test_predict_each_keeps_bad_pictures_in_place_and_classifies_the_rest_in_one_pass(tiny_predictor, monkeypatch):
-    refused = ImageError("big.png: file too large")
+    refused = ImageError("file too large", "big.png")
     images = [draw_digit(3), b"not an image", refused, draw_digit(7)]
     calls = []
     forward = tiny_predictor.predict_preprocessed

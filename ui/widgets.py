@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image
 
-from hdr.imaging.decode import ImageInput
+from hdr.imaging.decode import ImageError, ImageInput
 from hdr.inference.predict import Prediction, format_confidence
 from hdr.inference.read import Reading, crop_digit
 from hdr.settings import NUM_CLASSES
@@ -205,5 +205,5 @@ def plain_text(text: str) -> str:
 
 def error_message(exc: Exception, name: str) -> str:
     """A one-line message for a file that could not be read, naming the file (show it through :func:`plain_text`)."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"{name}: {text.removeprefix('<bytes>: ')}"
+    text = exc.reason if isinstance(exc, ImageError) else str(exc) or type(exc).__name__
+    return f"{name}: {text.splitlines()[0]}"

@@ -319,5 +319,7 @@ def _one_line(text: str) -> str:
 
 def _emit_error(as_json: bool, path: str, exc: Exception) -> None:
     """Prints why ``path`` could not be read, naming it once."""
-    reason = str(exc).removeprefix(f"{path}: ")
+    from hdr.imaging.decode import ImageError
+
+    reason = exc.reason if isinstance(exc, ImageError) else str(exc).removeprefix(f"{path}: ")
     _emit(as_json, {"path": path, "error": reason}, f"{path}: error: {reason}")

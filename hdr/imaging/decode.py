@@ -56,7 +56,17 @@ _REDUCIBLE_AS = {"1": "L", "P": "RGBA", "I;16": "I", "I;16B": "I", "I;16L": "I"}
 
 
 class ImageError(ValueError):
-    """The input cannot be read as an image (missing, empty, not an image, truncated, too large)."""
+    """The input cannot be read as an image (missing, empty, not an image, truncated, too large).
+
+    Attributes:
+        reason: Why, in one line, without the file's name ("file not found").
+        source: The file's name, or None for a picture given as bytes or an array; ``str()`` of
+            the error names it first ("seven.png: file not found").
+    """
+
+    def __init__(self, reason: str, source: str | None = None):
+        super().__init__(reason if source is None else f"{source}: {reason}")
+        self.reason, self.source = reason, source
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Picture:
     if isinstance(source, Image.Image):
         upright = ImageOps.exif_transpose(source)
         return Picture(upright, upright.size)
-    name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
+    name = None if isinstance(source, (bytes, bytearray)) else str(source)
     try:
         if isinstance(source, (bytes, bytearray)):
             if not source:
@@ -106,13 +116,14 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Picture:
         # warning filter, so concurrent decodes cannot change each other's outcome.
         full_size = img.size
         if img.width * img.height > MAX_PIXELS:
-            raise ImageError(f"{name}: image too large ({img.width}x{img.height} pixels)")
+            raise ImageError(f"image too large ({img.width}x{img.height} pixels)", name)
         if img.format == "JPEG":
             img.draft(img.mode, _draft_size(img.size))
         elif img.width * img.height > MAX_FULL_DECODE_PIXELS:
             raise ImageError(
-                f"{name}: image too large to decode ({img.width}x{img.height} {img.format}); "
-                f"above {MAX_FULL_DECODE_PIXELS // 1_000_000} megapixels only JPEGs are read"
+                f"image too large to decode ({img.width}x{img.height} {img.format}); "
+                f"above {MAX_FULL_DECODE_PIXELS // 1_000_000} megapixels only JPEGs are read",
+                name,
             )
         large = img.format != "JPEG" and img.width * img.height > TRIM_AFTER_PIXELS  # decoded whole
         with _DECODE_SLOTS:
@@ -128,17 +139,16 @@ def open_image(source: str | os.PathLike | bytes | Image.Image) -> Picture:
     except ImageError:
         raise
     except FileNotFoundError:
-        raise ImageError(f"{name}: file not found") from None
+        raise ImageError("file not found", name) from None
     except IsADirectoryError:
-        raise ImageError(f"{name}: is a folder, not an image") from None
+        raise ImageError("is a folder, not an image", name) from None
     except UnidentifiedImageError:
-        raise ImageError(f"{name}: not an image in an accepted format ({_accepted()})") from None
+        raise ImageError(f"not an image in an accepted format ({_accepted()})", name) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name}: image too large (decompression bomb)") from None
+        raise ImageError("image too large (decompression bomb)", name) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(
-            f"{name}: truncated or corrupt image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-        ) from None
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImageError(f"truncated or corrupt image ({detail})", name) from None
 
 
 def _load_libc() -> ctypes.CDLL | None:
@@ -194,15 +204,15 @@ def _check_regular_file(path: str | os.PathLike, name: str) -> None:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise ImageError(f"{name}: file not found") from None
+        raise ImageError("file not found", name) from None
     except OSError as exc:  # a symlink loop (ELOOP), a name too long, no permission to look
-        raise ImageError(f"{name}: cannot open ({exc.strerror or type(exc).__name__})") from None
+        raise ImageError(f"cannot open ({exc.strerror or type(exc).__name__})", name) from None
     if stat.S_ISDIR(info.st_mode):
-        raise ImageError(f"{name}: is a folder, not an image")
+        raise ImageError("is a folder, not an image", name)
     if not stat.S_ISREG(info.st_mode):
-        raise ImageError(f"{name}: not a regular file (a pipe, socket or device), not read")
+        raise ImageError("not a regular file (a pipe, socket or device), not read", name)
     if info.st_size == 0:
-        raise ImageError(f"{name}: empty file")
+        raise ImageError("empty file", name)
 
 
 def _draft_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -52,7 +52,6 @@ MAX_REQUEST_MB = 100  # per request: a few full-size phone photos, or many small
 MAX_BUSY = 2
 BUSY_WAIT_S = 10  # a request waits this long for a free slot, then gets 503 "busy, retry"
 _MB = 1024 * 1024
-_BYTES_NAME = "<bytes>: "  # how hdr.imaging.preprocess names a picture given as bytes; the API names the file instead
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]  # others get a JSON 405
 _OK, _BAD_REQUEST, _METHOD_NOT_ALLOWED, _LENGTH_REQUIRED = 200, 400, 405, 411
 _RETRY_AFTER_S = 2  # what a 503 "busy" asks the client to wait
@@ -248,8 +247,7 @@ def _read_files(files: list[tuple[str, bytes | ImageError]], predictor: Predicto
 
 def _error(name: str, exc: ImageError) -> dict:
     """``{"path", "error"}`` with a one-line reason that names the file once, as the CLI does."""
-    reason = str(exc).removeprefix(f"{name}: ").removeprefix(_BYTES_NAME)
-    return {"path": name, "error": reason.splitlines()[0]}
+    return {"path": name, "error": exc.reason.splitlines()[0]}
 
 
 def _answer(records: list[dict]) -> JSONResponse:
