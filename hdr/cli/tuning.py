@@ -82,8 +82,12 @@ def blend(args: Namespace) -> int:
     from hdr.training.models import interpolate_models
 
     out = Path(args.out)
+    # Everything that can be refused is refused before the minutes of scoring, not after.
+    if any(not 0.0 <= share <= 1.0 for share in args.share):
+        raise ValueError(f"the share of the fine-tuned weights must be between 0 and 1, got {args.share}")
     check_can_save(out.stem, out.parent, overwrite=args.overwrite)
     base_path, tuned_path = (resolve_model_path(m, _models_dir(args)) for m in (args.base, args.tuned))
+    tuned_card = read_card(tuned_path.stem, tuned_path.parent)
     base, tuned = load_keras_model(base_path), load_keras_model(tuned_path)
     sets = _validation_sets(args)
 
@@ -102,7 +106,6 @@ def blend(args: Namespace) -> int:
     model = interpolate_models(base, tuned, chosen)
     mnist = load_mnist(args.data_dir)
     test = evaluate_model(Predictor(model), mnist.x_test, mnist.y_test)
-    tuned_card = read_card(tuned_path.stem, tuned_path.parent)
     card = make_blend_card(
         out.stem,
         tuned_card,
