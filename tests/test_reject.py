@@ -106,14 +106,15 @@ def test_build_gate_is_small():
 
 
 def test_the_predictor_answers_no_digit_with_a_reason_when_the_gate_refuses(shipped):
-    picture = np.zeros((280, 280), np.uint8)
-    picture[60:220, 130:150] = 255  # a bar: a 1 to the classifier
+    from synth.canvas import draw_digit
+
+    picture = draw_digit(7)
     refusing = Predictor(shipped.model, "default", gate=_FixedGate(0.0))
     accepting = Predictor(shipped.model, "default", gate=_FixedGate(1.0))
     no, yes = refusing.predict(picture), accepting.predict(picture)
     assert no.digit is None and no.reason == REASONS["gate"] and no.to_dict()["digit"] is None
     assert no.to_dict()["reason"] == REASONS["gate"] and no.confidence == 0.0
-    assert yes.digit == 1 and yes.reason is None and yes.to_dict()["reason"] is None
+    assert yes.digit == 7 and yes.reason is None and yes.to_dict()["reason"] is None
 
 
 def test_the_shipped_gate_loads_beside_the_default_model(shipped):
@@ -154,3 +155,11 @@ def test_the_splits_share_no_font_and_the_held_out_kinds_are_only_in_test():
                 assert not set(FONT_SPLITS[a]) & set(FONT_SPLITS[b])
     assert set(HELD_OUT_KINDS) <= set(kinds("test"))
     assert not set(HELD_OUT_KINDS) & (set(kinds("train")) | set(kinds("val")))
+
+
+def test_a_straight_bar_is_a_one_whatever_the_gate_says(shipped):
+    for side in (280, 4000):  # a canvas and a photo
+        picture = np.full((side, side), 255, np.uint8)
+        picture[side // 5 : side * 4 // 5, side // 2 - side // 60 : side // 2 + side // 60] = 0  # square ends
+        prediction = shipped.predict(picture)
+        assert prediction.digit == 1 and prediction.reason is None, (side, prediction.reason)

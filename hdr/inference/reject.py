@@ -32,6 +32,7 @@ GATE_FOLDER = "gate"  # a folder of its own, so the model store never lists it a
 WHOLE_PICTURE = 0.9  # ink whose box spans this share of a photo's width and height is not writing
 SMALL_INK = 0.12  # a rejected picture whose ink spans less than this share of its side gets "write bigger"
 DEFAULT_THRESHOLD = 0.5  # the gate's cut when its card has none
+ONE_ASPECT = 0.3  # ink at most this wide for its height in the 28x28 input is a 1, whatever the gate says
 GATE_BATCH = 1024  # images per forward pass: bounds memory on large batches
 
 REASONS = {
@@ -81,11 +82,25 @@ def gate_rule(item: Preprocessed, score: float, threshold: float) -> str | None:
 
     The gate decides; the size of the ink only chooses the hint (a dot on a canvas, a speck on paper).
     """
-    if score >= threshold:
+    if score >= threshold or _is_a_one(item.image):
         return None
     width, height = item.source_size
     _, _, w, h = item.box or (0, 0, 0, 0)
     return "small" if max(w, h) < SMALL_INK * min(width, height) else "gate"
+
+
+def _is_a_one(image: np.ndarray) -> bool:
+    """Whether the 28x28 input is one tall, thin stroke: a 1 in every hand (a ruled bar, a pen's line).
+
+    The gate learnt letters and strokes, and a bar with square ends is one of them; the shape of a 1
+    needs no network, and turning it away would fail the commonest digit there is.
+    """
+    ink = np.asarray(image, np.float32).reshape(IMAGE_SIZE, IMAGE_SIZE) > 0.2 * float(np.max(image) or 1.0)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return False
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    return width <= ONE_ASPECT * height
 
 
 class Gate:
