@@ -143,6 +143,7 @@ def test_draw_1_7_0_each_drawn_as_soon_as_clear_answers(page):
 
 
 def test_a_letter_drawn_on_draw_says_no_digit_here(page):
+    page.get_by_role("button", name="Clear").click()  # what an earlier test drew
     expect(page.get_by_text("Draw a digit")).to_be_visible()
     _draw(page, "A")  # the case: "4, 99.6% confident"
     expect(_prediction(page)).to_have_text("No digit here", timeout=PREDICT_S)
@@ -308,6 +309,8 @@ def test_api_docs_page_is_linked_from_the_sidebar_and_readable(page, server):
     expect(page.get_by_role("heading", name="HDR digit API")).to_be_visible()
     expect(page.get_by_role("heading", name="POST/api/predict")).to_be_visible()
     _screenshot(page, "api-docs")
+    page.goto(server)  # back in the app: the module's later tests share this tab
+    expect(page.get_by_role("link", name="Models")).to_be_visible()
 
 
 @pytest.mark.parametrize(("path", "title"), [(Path(path).stem, title) for path, title, _ in PAGES])
