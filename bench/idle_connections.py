@@ -26,11 +26,10 @@ import time
 
 import requests
 
-from synth.servers import free_port, serving, streamlit_command
+from synth.servers import free_port, seconds_until_closed, serving, streamlit_command
 
 BATCH, BATCH_PAUSE_S = 500, 0.5
 CLOSE_WAIT_S = 120  # how long to wait for the server to close every idle connection
-DRIP_S = 0.5
 
 
 def _idle(host: str, port: int, count: int) -> str:
@@ -73,18 +72,7 @@ def _drip(host: str, port: int, first: bytes, drip: bytes, answered_first: bool)
         conn.sendall(first)
         if answered_first:
             conn.recv(4096)
-        conn.settimeout(DRIP_S)
-        started = time.monotonic()
-        for i in range(int(CLOSE_WAIT_S / DRIP_S)):
-            try:
-                conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
-                if conn.recv(4096) == b"":
-                    return time.monotonic() - started
-            except TimeoutError:
-                continue
-            except OSError:
-                return time.monotonic() - started
-    return None
+        return seconds_until_closed(conn, drip, CLOSE_WAIT_S)
 
 
 def _slow(host: str, port: int) -> str:

@@ -90,3 +90,22 @@ def serving(
             process.kill()
         if log:
             out.close()
+
+
+DRIP_S = 0.5  # a byte every half second: a client that never finishes
+
+
+def seconds_until_closed(conn: socket.socket, drip: bytes, limit_s: float) -> float | None:
+    """Sends ``drip`` a byte at a time; the seconds until the server closes the connection, None if not in ``limit_s``."""
+    started = time.monotonic()
+    conn.settimeout(DRIP_S)
+    for i in range(int(limit_s / DRIP_S)):
+        try:
+            conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
+            if conn.recv(4096) == b"":
+                return time.monotonic() - started
+        except TimeoutError:
+            continue
+        except OSError:  # reset by the server
+            return time.monotonic() - started
+    return None

@@ -19,12 +19,11 @@ import pytest
 import requests
 
 from hdr.serving.connections import BODY_GRACE_S, HEADER_TIMEOUT_S, limit_connections, max_connections
-from synth.servers import free_port, serving, streamlit_command
+from synth.servers import free_port, seconds_until_closed, serving, streamlit_command
 from tests.app_support import copy_models
 
 TIMEOUT_S = 60
 SLACK_S = 5  # the deadline check runs every second, on busy cores
-DRIP_S = 0.5  # a byte every half second: a client that never finishes
 
 
 @pytest.fixture(scope="module")
@@ -40,22 +39,6 @@ def served(tmp_path_factory):
 
 def _address(url: str) -> tuple[str, int]:
     return urlparse(url).hostname, urlparse(url).port
-
-
-def _seconds_until_closed(conn: socket.socket, drip: bytes, limit_s: float) -> float | None:
-    """Sends ``drip`` a byte at a time; the seconds until the server closes the connection, None if it never does."""
-    started = time.monotonic()
-    conn.settimeout(DRIP_S)
-    for i in range(int(limit_s / DRIP_S)):
-        try:
-            conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
-            if conn.recv(4096) == b"":
-                return time.monotonic() - started
-        except TimeoutError:
-            continue
-        except OSError:  # reset by the server
-            return time.monotonic() - started
-    return None
 
 
 def test_a_request_head_or_body_sent_byte_by_byte_is_cut_off(served):
@@ -74,12 +57,12 @@ def test_a_request_head_or_body_sent_byte_by_byte_is_cut_off(served):
             conn.sendall(head)
             assert conn.recv(4096).startswith(b"HTTP/1.1 200")
             endless = head[: head.index(b"\r\n") + 2] + b"X-Slow: " + b"a" * 1000  # never ends in time
-            closed["head"] = _seconds_until_closed(conn, endless, HEADER_TIMEOUT_S + 3 * SLACK_S)
+            closed["head"] = seconds_until_closed(conn, endless, HEADER_TIMEOUT_S + 3 * SLACK_S)
 
     def body() -> None:  # a whole head, then its body a byte at a time
         with socket.create_connection((host, port), timeout=TIMEOUT_S) as conn:
             conn.sendall(upload)
-            closed["body"] = _seconds_until_closed(conn, b"0123456789", BODY_GRACE_S + 3 * SLACK_S)
+            closed["body"] = seconds_until_closed(conn, b"0123456789", BODY_GRACE_S + 3 * SLACK_S)
 
     threads = [threading.Thread(target=second_head), threading.Thread(target=body)]
     for thread in threads:
