@@ -101,11 +101,11 @@ path = model_paths(name, models_dir())[0]
 keras_col, lite_col, _ = st.columns([1, 1, 2])
 keras_col.download_button(
     "Keras (.keras)", data=path.read_bytes, file_name=f"{name}.keras", mime="application/zip", key="download-keras",
-    icon=":material/download:", help="Load with keras.saving.load_model or hdr.Predictor.load",
+    icon=":material/download:", on_click="ignore", help="Load with keras.saving.load_model or hdr.Predictor.load",
 )  # fmt: skip
 lite_col.download_button(
     "LiteRT (.tflite)", data=lambda: tflite_bytes(str(path), path.stat().st_mtime), file_name=f"{name}.tflite",
-    mime="application/octet-stream", key="download-tflite", icon=":material/download:",
+    mime="application/octet-stream", key="download-tflite", icon=":material/download:", on_click="ignore",
     help="Float32, converted when you click (can take a minute); run with hdr.TFLiteModel or any LiteRT runtime",
 )  # fmt: skip
 st.caption(

@@ -44,7 +44,7 @@ if len(reads) > 1:  # a batch: the answers first, in one table to read or downlo
     st.dataframe(shown, hide_index=True, key="upload-summary")  # the CSV keeps the numbers
     st.download_button(
         "Download as CSV", rows.to_csv(index=False), file_name="hdr-readings.csv", mime="text/csv",
-        key="upload-csv", icon=":material/download:",
+        key="upload-csv", icon=":material/download:", on_click="ignore",
     )  # fmt: skip
 for index, read in enumerate(reads):
     if len(reads) > 1:
