@@ -22,6 +22,7 @@ from hdr.training.presets import (
 )
 from hdr.training.train import TrainConfig
 from hdr.training.training_data import FineTuneConfig, make_training_data
+from ui import jobs as app_jobs
 from ui import state, training
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner
@@ -98,7 +99,7 @@ def _start(config: TrainConfig, source: str, upload, add_real: bool) -> bool:
             )
         else:
             data = make_training_data(mnist, config, real=real)
-        jobs.start_job(config, data, models_dir=models_dir(), command=f"Train page: {source}")
+        app_jobs.start(lambda: jobs.start_job(config, data, models_dir=models_dir(), command=f"Train page: {source}"))
         return True
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:  # DataError is a ValueError
         st.error(str(exc).splitlines()[0])
@@ -108,9 +109,8 @@ def _start(config: TrainConfig, source: str, upload, add_real: bool) -> bool:
 def _fine_tune(config: FineTuneConfig) -> bool:
     """Starts fine-tuning the active model on the feedback samples; False (and a message) if it cannot."""
     try:
-        jobs.start_fine_tune(
-            state.mnist_or_stop("fine-tuning"), load_feedback(feedback_dir()), config, models_dir=models_dir()
-        )
+        mnist, feedback = state.mnist_or_stop("fine-tuning"), load_feedback(feedback_dir())
+        app_jobs.start(lambda: jobs.start_fine_tune(mnist, feedback, config, models_dir=models_dir()))
         return True
     except (ValueError, ModelStoreError, jobs.JobBusyError) as exc:
         st.error(str(exc).splitlines()[0])
@@ -149,7 +149,7 @@ st.title("Train")
 if not is_owner():  # nothing here for a visitor: not even the estimate, which times a training step
     st.info(VISITOR_NOTE)
     st.stop()
-job = jobs.current_job()
+job = app_jobs.current()
 running = job is not None and job.running
 if job is not None:  # at the top, in view
     st.subheader("Current job" if running else "Last job")

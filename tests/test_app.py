@@ -17,7 +17,7 @@ from hdr.inference.predict import Predictor, format_confidence
 from hdr.inference.read import read_digits, read_picture
 from hdr.settings import DATA_DIR_ENV, FEEDBACK_DIR_ENV, MODELS_DIR_ENV
 from hdr.storage import store
-from hdr.storage.store import DEFAULT_NAME, active_model, list_models
+from hdr.storage.store import DEFAULT_NAME, ModelStoreError, active_model, list_models
 from hdr.training import jobs
 from hdr.training.feedback import count_samples, save_sample
 from hdr.training.models import ModelConfig
@@ -26,6 +26,7 @@ from hdr.training.train import TrainConfig
 from hdr.training.training_data import make_training_data
 from synth.non_digits import LETTER_A, draw_shape, make_non_digit
 from tests.app_support import copy_models, mnist_digit_rgba, small
+from ui import jobs as app_jobs
 from ui.widgets import plain_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -267,13 +268,13 @@ def test_train_page_starts_on_the_quick_preset_with_a_measured_estimate(app_dirs
 )
 def test_train_page_an_invalid_field_blocks_start_with_its_reason(app_dirs, field, value, reason):
     at = _run("pages/train.py")
-    before = jobs.current_job()
+    before = app_jobs.current()
     at.number_input(key=field).set_value(value).run()
     assert not at.exception
     assert at.number_input(key=field).value == value  # kept as typed, not replaced by the last valid value
     assert [e.value for e in at.error] == [reason]
     assert not any(i.value.startswith("Estimated time") for i in at.info)  # no estimate for a run that cannot start
-    assert at.button(key="start").disabled and jobs.current_job() is before
+    assert at.button(key="start").disabled and app_jobs.current() is before
 
 
 def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
@@ -299,7 +300,7 @@ def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
     at.checkbox(key="augment").uncheck()
     at.button(key="start").click().run()
     assert not at.exception
-    job = jobs.current_job()
+    job = app_jobs.current()
     status = job.wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
     at.run()
@@ -346,9 +347,10 @@ def test_models_page_lists_activates_and_deletes(app_dirs, mnist):
 
 
 def _finished_job(mnist, models: Path) -> jobs.JobStatus:
-    """A tiny training job run to its end, its model saved in ``models``."""
+    """A tiny training job run to its end, its model saved in ``models``: the app's last job."""
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=1, augment=False, limit=200)
-    status = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models).wait(TIMEOUT)
+    data = make_training_data(small(mnist), config)
+    status = app_jobs.start(lambda: jobs.start_job(config, data, models_dir=models)).wait(TIMEOUT)
     assert status.state == jobs.FINISHED, status.message
     return status
 
@@ -468,22 +470,42 @@ def test_a_second_start_from_another_tab_says_a_job_is_running(app_dirs, mnist):
     models, _ = app_dirs
     at = _run("pages/train.py")  # this tab was drawn before the job started
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False)
-    job = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models)
+    data = make_training_data(small(mnist), config)
+    job = app_jobs.start(lambda: jobs.start_job(config, data, models_dir=models))  # as the other tab's Start does
     try:
         at.radio(key="data_source").set_value("MNIST")
         at.button(key="start").click().run()
         assert not at.exception
         assert any("already running" in e.value for e in at.error), [e.value for e in at.error]
-        assert jobs.current_job() is job
+        assert app_jobs.current() is job
     finally:
         job.stop()
         job.wait(TIMEOUT)
 
 
+def test_the_app_runs_one_job_at_a_time_even_on_another_models_folder(app_dirs, mnist, tmp_path):
+    models, _ = app_dirs
+    job = _running_job(mnist, models)
+    try:
+        other = copy_models(tmp_path / "other-models")
+        with pytest.raises(jobs.JobBusyError, match="already running"):  # the folder is free: the app's own rule
+            app_jobs.start(lambda: jobs.start_job(TrainConfig(model=ModelConfig(arch="mlp")), None, models_dir=other))
+        assert app_jobs.current() is job
+    finally:
+        job.stop()
+        job.wait(TIMEOUT)
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("a file where the models folder should be")
+    with pytest.raises(ModelStoreError):  # a launch that fails leaves the last job the current one
+        app_jobs.start(lambda: jobs.start_job(TrainConfig(), None, models_dir=not_a_folder))
+    assert app_jobs.current() is job
+
+
 def _running_job(mnist, models: Path) -> jobs.TrainingJob:
     """A job far from its end (50 epochs of tiny batches) that has got through a few batches."""
     config = TrainConfig(model=ModelConfig(arch="mlp"), epochs=50, batch_size=8, augment=False, limit=200)
-    job = jobs.start_job(config, make_training_data(small(mnist), config), models_dir=models)
+    data = make_training_data(small(mnist), config)
+    job = app_jobs.start(lambda: jobs.start_job(config, data, models_dir=models))
     deadline = time.monotonic() + TIMEOUT
     while not job.status().history.get("val_loss") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -532,12 +554,12 @@ def test_fine_tune_changes_are_counts_and_never_a_score_on_no_samples():
 def test_fine_tune_shows_its_estimate_before_it_starts(app_dirs, mnist):
     _, feedback_dir = app_dirs
     save_sample(mnist_digit_rgba(mnist.x_test[0]), int(mnist.y_test[0]), feedback_dir)
-    before = jobs.current_job()
+    before = app_jobs.current()
     at = _run("pages/train.py")
     assert not at.button(key="fine_tune").disabled
     assert not any("samples x" in i.value for i in at.info)  # timed only once asked for
     at.button(key="fine_tune").click().run()
-    assert jobs.current_job() is before and at.button(key="fine_tune_start")  # not started yet: the estimate first
+    assert app_jobs.current() is before and at.button(key="fine_tune_start")  # not started yet: the estimate first
     [estimate] = [i.value for i in at.info if i.value.startswith("Estimated time") and "samples" in i.value]
     assert (
         "for 3 epochs of 1 samples x20 and 10,000 MNIST images" in estimate and "measured on this machine" in estimate

@@ -7,6 +7,7 @@ from contextvars import ContextVar
 
 import streamlit as st
 
+from ui import jobs as app_jobs
 from ui.owner import owner_sign_in
 
 APP_NAME = "HDR"
@@ -42,7 +43,7 @@ def run_app() -> None:
         with st.sidebar:
             st.caption(f"Active model: **{sys.modules['ui.state'].active_name()}**")
     st.sidebar.markdown(f"[API docs]({API_DOCS_URL}) for programs: `POST /api/predict`, `POST /api/read`")
-    if "hdr.training.jobs" in sys.modules:  # not imported yet: no job can have started (and TensorFlow need not load)
+    if app_jobs.current() is not None:  # else TensorFlow need not load for the sidebar
         from ui.training import sidebar_status
 
         sidebar_status()

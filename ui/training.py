@@ -14,6 +14,7 @@ from hdr.training.cards import CardComparison, compare_cards
 from hdr.training.presets import measure_throughput
 from hdr.training.training_data import FineTuneConfig
 from ui import charts, state
+from ui import jobs as app_jobs
 
 POLL_SECONDS = 1.0  # how often the Train page's progress fragment reads the job's status
 SIDEBAR_POLL_SECONDS = 2.0  # how often the sidebar's status line does, on every page
@@ -32,7 +33,7 @@ def status_line(job: jobs.TrainingJob) -> str:
 
 def sidebar_status() -> None:
     """The sidebar's line on the current job, live on every page while one runs (a polling fragment)."""
-    job = jobs.current_job()
+    job = app_jobs.current()
     if job is None:
         return
     running = job.running

@@ -2,8 +2,8 @@
 
 A :class:`TrainingJob` runs :func:`hdr.training.train.train_model` (data from :mod:`hdr.training.training_data`, card
 from :mod:`hdr.training.cards`, as for the command line) in a daemon thread and records every batch and epoch
-under a lock, so a page can poll a consistent :class:`JobStatus` while it reruns. One job runs at a
-time (:func:`start_job`). A finished job saves its model under a fresh name, never activating it or
+under a lock, so a page can poll a consistent :class:`JobStatus` while it reruns. One job trains
+into a models folder at a time (:func:`start_job`). A finished job saves its model under a fresh name, never activating it or
 overwriting the default. A stopped one keeps its best epoch so far, as the command line's Ctrl-C
 does (nothing if no epoch ended); a failed one saves nothing. The active model is never changed.
 """
@@ -230,10 +230,6 @@ class TrainingJob:
         return scores
 
 
-_registry_lock = threading.Lock()
-_current: TrainingJob | None = None
-
-
 def _build(config: TrainConfig, attempts: int = 3):
     """Builds ``config.model``, again if a Keras session cleared by another thread mid-build repeated a layer name."""
     for attempt in range(attempts):
@@ -242,11 +238,6 @@ def _build(config: TrainConfig, attempts: int = 3):
         except ValueError as exc:  # Keras' "All layers ... should have unique names"
             if "unique names" not in str(exc) or attempt == attempts - 1:
                 raise
-
-
-def current_job() -> TrainingJob | None:
-    """The job started last in this process (running or ended), or None."""
-    return _current
 
 
 def start_job(
@@ -258,7 +249,11 @@ def start_job(
     command: str = "",
     job_factory: Callable[..., TrainingJob] = TrainingJob,
 ) -> TrainingJob:
-    """Starts a training job unless one is already running.
+    """Starts a training job unless one is already training into the same models folder.
+
+    The folder's lock (:mod:`hdr.storage.folder_lock`) holds across threads and processes alike.
+    Which job a program shows, and whether it allows one per process, is the program's business
+    (the app keeps its own in ``ui.jobs``).
 
     Args:
         config: Training settings.
@@ -272,30 +267,25 @@ def start_job(
         The running job.
 
     Raises:
-        JobBusyError: Another job is still running.
+        JobBusyError: Another job is still training into ``models_dir``.
         ValueError: Nonsense settings.
         hdr.storage.store.ModelStoreError: ``models_dir`` cannot hold the result (checked before training).
     """
-    global _current
-    with _registry_lock:
-        if _current is not None and _current.running:
-            raise JobBusyError("a training job is already running: stop it or wait for it to finish")
-        models_dir = store.check_models_dir(models_dir)
-        job = job_factory(config, data, models_dir=models_dir, base_model=base_model, command=command)
-        lock = claim_folder(job.models_dir)
-        if lock is None:
-            raise JobBusyError(
-                f"a training job is already running on {job.models_dir} (in another process): "
-                "stop it or wait for it to finish"
-            )
-        try:
-            job.start()
-        except BaseException:
-            lock.close()
-            raise
-        release_when_done(lock, job.wait)
-        _current = job
-        return job
+    models_dir = store.check_models_dir(models_dir)
+    job = job_factory(config, data, models_dir=models_dir, base_model=base_model, command=command)
+    lock = claim_folder(job.models_dir)
+    if lock is None:
+        raise JobBusyError(
+            f"a training job is already running on {job.models_dir} (here or in another process): "
+            "stop it or wait for it to finish"
+        )
+    try:
+        job.start()
+    except BaseException:
+        lock.close()
+        raise
+    release_when_done(lock, job.wait)
+    return job
 
 
 def start_fine_tune(
@@ -308,7 +298,7 @@ def start_fine_tune(
     """Fine-tunes the active model on feedback samples mixed with MNIST, in the background.
 
     Raises:
-        JobBusyError: Another job is still running.
+        JobBusyError: Another job is still training into the models folder.
         hdr.training.data.DataError: There are no feedback samples.
         hdr.storage.store.ModelStoreError: The active model's card cannot be read.
     """
