@@ -17,8 +17,8 @@ app:  ## start the app with the shipped model
 test:  ## every test, browser tests included (needs Chromium at /usr/bin/chromium)
 	$(PYTHON) -m pytest
 
-test-fast:  ## everything but the real-browser tests
-	$(PYTHON) -m pytest -m "not browser"
+test-fast:  ## everything but the real-browser tests and those that need MNIST (runs without the data set)
+	$(PYTHON) -m pytest -m "not browser and not mnist"
 
 screenshots:  ## the screenshots of the README and docs/app.md, taken by the browser tests in docs/screenshots/
 	HDR_SCREENSHOTS_DIR=docs/screenshots $(PYTHON) -m pytest -m browser tests/test_browser.py tests/test_browser_draw.py tests/test_attribution.py

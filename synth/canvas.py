@@ -147,3 +147,30 @@ def mnist_on_canvas(digit: np.ndarray, rng: np.random.Generator, canvas: int = 2
     x, y = (int(rng.integers(0, canvas - side + 1)) for _ in range(2))
     full[y : y + side, x : x + side] = ink
     return to_rgba(np.round(full * 255).astype(np.uint8), STYLES[int(rng.integers(len(STYLES)))])
+
+
+def drawn_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` digits drawn on the canvas at random sizes, places, pens and styles, read into MNIST's format.
+
+    Plumbing tests train and score on these instead of MNIST, so they run without the data set.
+
+    Returns:
+        ``uint8 (n, 28, 28)`` images (ink 255 on 0, as :func:`hdr.imaging.preprocess.to_mnist`
+        makes them) and ``uint8 (n,)`` labels, every digit about as often.
+    """
+    from hdr.imaging.preprocess import to_mnist
+
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(n) % 10).astype(np.uint8)
+    rng.shuffle(labels)
+    images = np.empty((n, 28, 28), np.uint8)
+    for i, digit in enumerate(labels):
+        rgba = draw_digit(
+            int(digit),
+            height=rng.uniform(0.4, 0.8),
+            width=int(rng.integers(10, 26)),
+            centre=(rng.uniform(0.35, 0.65), rng.uniform(0.35, 0.65)),
+            style=STYLES[int(rng.integers(len(STYLES)))],
+        )
+        images[i] = to_mnist(rgba).as_uint8()
+    return images, labels

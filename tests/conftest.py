@@ -24,9 +24,11 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
-def tiny(mnist):
-    """A few hundred real training images and labels: enough for smoke tests that run in seconds."""
-    return mnist.x_train[:320], mnist.y_train[:320]
+def tiny():
+    """320 digits drawn on the canvas, in MNIST's format: smoke tests run in seconds and without MNIST."""
+    from synth.canvas import drawn_digits
+
+    return drawn_digits(320)
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +51,14 @@ def tiny_model():
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that reads real MNIST, through the fixture or a fixture built on it, ``mnist``.
+
+    ``make test-fast`` leaves them out (``-m "not browser and not mnist"``), so it runs on a
+    checkout without the data set; CI runs them all.
+    """
+    for item in items:
+        if "mnist" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mnist)

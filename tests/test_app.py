@@ -218,6 +218,7 @@ def test_samples_page_lets_a_visitor_look_but_not_delete(app_dirs, mnist):
     assert not [b for b in at.button if b.key and b.key.startswith("delete-")]
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 @pytest.mark.parametrize("hostile", ["absolute", "relative"])
 def test_train_page_never_writes_an_upload_under_its_client_supplied_name(app_dirs, tmp_path, hostile):
     target = tmp_path / "outside" / "x.csv"
@@ -277,6 +278,7 @@ def test_train_page_an_invalid_field_blocks_start_with_its_reason(app_dirs, fiel
     assert at.button(key="start").disabled and app_jobs.current() is before
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_train_page_refuses_nonsense_and_trains_a_small_model(app_dirs):
     models, _ = app_dirs
     at = _run("pages/train.py")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hdr.cli.main import main
 from hdr.storage.store import read_card
 from hdr.training.cards import make_card
@@ -26,6 +28,7 @@ def test_a_card_without_a_test_evaluation_counts_no_test_images(tiny_model):
     assert (card.metrics["val_accuracy"], card.metrics["val_loss"], card.train_seconds) == (0.9, 0.3, 12.3)
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_an_ensemble_records_how_to_remake_a_fine_tuned_member(tmp_path):
     for argv in (["--out", "first.keras"], ["--init", "first.keras", "--out", "tuned.keras"], ["--out", "other.keras"]):
         assert (

@@ -140,6 +140,7 @@ def test_missing_model_is_one_line_error(files, capsys, tmp_path):
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nope.keras'}: model file not found"
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_evaluate_json(capsys):
     assert main(["evaluate", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -147,6 +148,7 @@ def test_evaluate_json(capsys):
     assert len(report["confusion_matrix"]) == 10 and len(report["per_class"]) == 10
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_train_dry_run_writes_model_and_card(tmp_path, capsys):
     out = tmp_path / "smoke.keras"
     assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(out)]) == 0
@@ -156,12 +158,14 @@ def test_train_dry_run_writes_model_and_card(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_train_saves_a_fresh_name_in_the_models_dir(tmp_path):
     assert main(["train", "--dry-run", "--arch", "mlp", "--models-dir", str(tmp_path)]) == 0
     [saved] = tmp_path.glob("*.keras")
     assert saved.stem.startswith("mlp-") and saved.with_suffix(".json").is_file()
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_train_can_start_from_a_saved_model(tmp_path):
     first, second = tmp_path / "first.keras", tmp_path / "second.keras"
     assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(first)]) == 0
@@ -192,6 +196,7 @@ def test_ensemble_is_the_mean_of_its_members_and_judged_on_their_validation_spli
     np.testing.assert_allclose(load_keras_model(both)(x).numpy(), expected, atol=1e-5)
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_ensemble_refuses_members_validated_on_different_splits(tmp_path, capsys):
     a, b = tmp_path / "a.keras", tmp_path / "b.keras"
     assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(a)]) == 0
@@ -327,6 +332,7 @@ def test_train_refuses_an_unsavable_destination_before_the_first_epoch(tmp_path,
     assert not list(tmp_path.rglob("*.keras"))
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_ctrl_c_during_the_test_evaluation_still_saves_the_best_epoch(tmp_path, capsys, monkeypatch):
     import hdr.inference.evaluate
 
@@ -346,6 +352,7 @@ def test_ctrl_c_during_the_test_evaluation_still_saves_the_best_epoch(tmp_path, 
     assert "test evaluation skipped" in capsys.readouterr().out
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(tmp_path, capsys, monkeypatch):
     from hdr.storage import store
 
@@ -365,6 +372,7 @@ def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(tmp_path, ca
     shutil.rmtree(rescued.parent)
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_fine_tune_learns_from_a_folder_and_reports_before_and_after(tmp_path, capsys):
     base, out = tmp_path / "base.keras", tmp_path / "mine.keras"
     assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(base)]) == 0

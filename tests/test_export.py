@@ -72,6 +72,7 @@ def test_a_file_that_is_not_a_model_is_refused_in_one_line(tmp_path):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_int8_export_of_the_shipped_model_keeps_its_accuracy(tmp_path, capsys, shipped):
     """The whole path of the issue: export from the command line, then evaluate the file."""
     from hdr.cli.main import main

@@ -114,6 +114,7 @@ def test_real_sources_join_training_and_keep_their_own_validation(folder):
     assert "usps (80 train, 20 val)" in data.info["source"]
 
 
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_train_mixes_real_sources_in_and_calibrate_writes_what_predict_uses(folder, tmp_path, capsys):
     import json
 
