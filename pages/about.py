@@ -7,7 +7,7 @@ import streamlit as st
 
 from hdr.settings import models_dir
 from hdr.storage.store import DEFAULT_NAME, ModelStoreError, model_paths, read_card
-from hdr.training.cards import recipe
+from hdr.training.cards import card_accuracy, card_test, recipe
 from ui import state
 from ui.about import doc_section, tflite_bytes
 from ui.navigation import ensure_app
@@ -36,13 +36,13 @@ except ModelStoreError as exc:
     st.stop()
 st.caption("The model that reads every digit on these pages and in the API. Choose another on the Models page.")
 st.header(name)
-test = card.metrics.get("test") if isinstance(card.metrics.get("test"), dict) else {}
+test = card_test(card)
 top = st.columns(4)
-accuracy = card.metrics.get("test_accuracy")
+accuracy = card_accuracy(card)
 top[0].metric(
     "MNIST test accuracy",
     "—" if accuracy is None else f"{accuracy:.2%}",
-    f"{test.get('n', 0):,} images",
+    f"{test.n:,} images" if test else None,
     delta_color="off",
     delta_arrow="off",
 )
@@ -67,15 +67,15 @@ by_source = card.metrics.get("val_accuracy_by_source") or {
 if by_source:
     st.caption("Validation accuracy by source: " + ", ".join(f"{k} {v:.2%}" for k, v in by_source.items()))
 
-if test.get("per_class"):
+if test is not None:
     st.subheader("Test figures")
     left, right = st.columns([3, 2])
     left.dataframe(
-        pd.DataFrame(test["per_class"]).set_index("digit"),
+        pd.DataFrame(test.per_class).set_index("digit"),
         column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")},
         key="about-per-class",
     )
-    pairs = test.get("confused_pairs", [])[:CONFUSED_SHOWN]
+    pairs = test.confused_pairs[:CONFUSED_SHOWN]
     right.markdown("**What it misreads most on MNIST test**")
     right.dataframe(pd.DataFrame(pairs), hide_index=True, key="about-confused")
 

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from hdr.inference.evaluate import Metrics
 from hdr.settings import models_dir
 from hdr.storage.store import DEFAULT_NAME, ModelCard, ModelStoreError, delete_model, list_models, model_paths
-from hdr.training.cards import card_recalls
+from hdr.training.cards import card_accuracy, card_recalls, card_test
 from ui import charts, state
 from ui.navigation import ensure_app
 from ui.owner import VISITOR_NOTE, is_owner
@@ -20,16 +21,13 @@ GALLERY_ZOOM = 3  # 84 px thumbnails
 MB = 1024 * 1024
 
 
-TEST_KEYS = {"n", "accuracy", "confusion_matrix", "confused_pairs"}  # what the active model's section reads
-
-
 def _row(card: ModelCard, active: str) -> dict:
     """One line of the models table."""
     return {
         "active": card.name == active,
         "name": card.name,
         "arch": "damaged card" if card.problem else card.arch,
-        "test accuracy": card.metrics.get("test_accuracy"),
+        "test accuracy": card_accuracy(card),
         "parameters": card.params,
         "size (MB)": card.file_size / MB,
         "training (s)": card.train_seconds,
@@ -45,7 +43,7 @@ def _compare(a: ModelCard, b: ModelCard) -> None:
     for col, card, other in ((left, a, None), (right, b, a)):
         with col:
             st.markdown(f"**{card.name}** ({card.arch})")
-            acc, other_acc = card.metrics.get("test_accuracy"), other.metrics.get("test_accuracy") if other else None
+            acc, other_acc = card_accuracy(card), card_accuracy(other) if other else None
             delta = None if acc is None or other_acc is None else f"{acc - other_acc:+.2%}"
             st.metric("Test accuracy", "—" if acc is None else f"{acc:.2%}", delta)
             st.metric(
@@ -65,12 +63,12 @@ def _compare(a: ModelCard, b: ModelCard) -> None:
         )
 
 
-def _gallery(test: dict, predicted: np.ndarray | None) -> None:
+def _gallery(test: Metrics, predicted: np.ndarray | None) -> None:
     """Misclassified MNIST test digits, the most confident mistakes first."""
     data = state.mnist_or_none("the gallery of misclassified test digits")
     if data is None:
         return
-    indices = test.get("misclassified", [])[:GALLERY_SIZE]
+    indices = test.misclassified[:GALLERY_SIZE]
     if not indices:
         st.info("No misclassified test digits recorded for this model.")
         return
@@ -148,20 +146,19 @@ if len(cards) > 1:
 
 st.header(f"Active model: {active}")
 card = next((c for c in cards if c.name == active), None)
-test, predicted = (card.metrics.get("test") if card else None), None
-if not (isinstance(test, dict) and test.keys() >= TEST_KEYS):
+test, predicted = (card_test(card) if card else None), None
+if test is None:
     try:
         mtime = model_paths(active, models_dir())[0].stat().st_mtime
     except OSError as exc:
         st.error(f"Cannot read the active model {active}: {exc.strerror or exc}")
         st.stop()
     state.mnist_or_stop("its test figures (its card records none)")
-    metrics, predicted = state.test_metrics(active, mtime)
-    test = metrics.to_dict()
-st.caption(f"{test['n']:,} MNIST test images, accuracy {test['accuracy']:.2%}")
+    test, predicted = state.test_metrics(active, mtime)
+st.caption(f"{test.n:,} MNIST test images, accuracy {test.accuracy:.2%}")
 heat, pairs = st.columns([3, 2])
-heat.plotly_chart(charts.confusion_heatmap(test["confusion_matrix"]), key="active-confusion")
+heat.plotly_chart(charts.confusion_heatmap(test.confusion_matrix), key="active-confusion")
 pairs.markdown("**Most confused pairs**")
-pairs.dataframe(pd.DataFrame(test["confused_pairs"]), hide_index=True, key="confused-pairs")
+pairs.dataframe(pd.DataFrame(test.confused_pairs), hide_index=True, key="confused-pairs")
 st.subheader("Misclassified test digits (true → predicted)")
 _gallery(test, predicted)

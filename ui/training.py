@@ -10,7 +10,7 @@ import streamlit as st
 from hdr.settings import models_dir
 from hdr.storage.store import ModelStoreError, load_keras_model, model_paths, read_card, set_active_model
 from hdr.training import jobs
-from hdr.training.cards import CardComparison, compare_cards
+from hdr.training.cards import CardComparison, card_test, compare_cards
 from hdr.training.presets import measure_throughput
 from hdr.training.training_data import FineTuneConfig
 from ui import charts, state
@@ -177,12 +177,12 @@ def _show_outcome(status: jobs.JobStatus) -> None:
         if comparison is not None:
             show_comparison(comparison)
     activate_control(card.name, key="activate-new")
-    test = card.metrics.get("test")
-    if isinstance(test, dict) and "confusion_matrix" in test:
+    test = card_test(card)
+    if test is not None:
         with st.expander("Confusion matrix and per-digit precision, recall and F1 on the MNIST test set"):
             left, right = st.columns(2)
-            left.plotly_chart(charts.confusion_heatmap(test["confusion_matrix"]), key="job-confusion")
+            left.plotly_chart(charts.confusion_heatmap(test.confusion_matrix), key="job-confusion")
             right.dataframe(
-                pd.DataFrame(test["per_class"]).set_index("digit"),
+                pd.DataFrame(test.per_class).set_index("digit"),
                 column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")},
             )

@@ -262,7 +262,7 @@ def evaluate(args: Namespace) -> int:
     )
     print(
         "most confused (true -> predicted): "
-        + ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in metrics.confused_pairs[:5])
+        + ", ".join(f"{p.true}->{p.predicted} x{p.count}" for p in metrics.confused_pairs[:5])
     )
     return EXIT_OK
 

@@ -12,6 +12,26 @@ from hdr.settings import NUM_CLASSES
 
 
 @dataclass(frozen=True)
+class ClassScores:
+    """One digit's row of the per-class metrics."""
+
+    digit: int
+    precision: float
+    recall: float
+    f1: float
+    support: int  # how many of the set's images are this digit
+
+
+@dataclass(frozen=True)
+class ConfusedPair:
+    """A digit read as another, and how often."""
+
+    true: int
+    predicted: int
+    count: int
+
+
+@dataclass(frozen=True)
 class Metrics:
     """How a model does on one labelled set."""
 
@@ -19,8 +39,8 @@ class Metrics:
     loss: float  # mean cross-entropy
     n: int
     confusion_matrix: list[list[int]]  # [true][predicted]
-    per_class: list[dict]  # {"digit", "precision", "recall", "f1", "support"} for 0..9
-    confused_pairs: list[dict]  # {"true", "predicted", "count"}, most frequent first
+    per_class: list[ClassScores]  # digits 0..9
+    confused_pairs: list[ConfusedPair]  # most frequent first
     misclassified: list[int]  # indices into the evaluated set, most confident mistakes first
 
     def to_dict(self, *, max_misclassified: int | None = None) -> dict:
@@ -28,6 +48,26 @@ class Metrics:
         data = asdict(self)
         data["misclassified"] = data["misclassified"][:max_misclassified]
         return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> Metrics | None:
+        """Metrics as :meth:`to_dict` wrote them (a card's ``metrics["test"]``), or None if they are not that.
+
+        A card from before a field existed, or a damaged one, gives None: callers show what is
+        missing instead of failing.
+        """
+        try:
+            return cls(
+                accuracy=float(data["accuracy"]),
+                loss=float(data["loss"]),
+                n=int(data["n"]),
+                confusion_matrix=[[int(v) for v in row] for row in data["confusion_matrix"]],
+                per_class=[ClassScores(**row) for row in data["per_class"]],
+                confused_pairs=[ConfusedPair(**pair) for pair in data["confused_pairs"]],
+                misclassified=[int(i) for i in data.get("misclassified", [])],
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
 
 
 def evaluate_probabilities(probs: np.ndarray, labels: np.ndarray, *, top_pairs: int = 10) -> Metrics:
@@ -48,19 +88,12 @@ def evaluate_probabilities(probs: np.ndarray, labels: np.ndarray, *, top_pairs: 
         labels, pred, labels=range(NUM_CLASSES), zero_division=0
     )
     per_class = [
-        {
-            "digit": d,
-            "precision": float(precision[d]),
-            "recall": float(recall[d]),
-            "f1": float(f1[d]),
-            "support": int(support[d]),
-        }
-        for d in range(NUM_CLASSES)
+        ClassScores(d, float(precision[d]), float(recall[d]), float(f1[d]), int(support[d])) for d in range(NUM_CLASSES)
     ]
     off_diagonal = [
         (int(cm[t, p]), t, p) for t in range(NUM_CLASSES) for p in range(NUM_CLASSES) if t != p and cm[t, p]
     ]
-    pairs = [{"true": t, "predicted": p, "count": c} for c, t, p in sorted(off_diagonal, reverse=True)[:top_pairs]]
+    pairs = [ConfusedPair(t, p, c) for c, t, p in sorted(off_diagonal, reverse=True)[:top_pairs]]
     wrong = np.flatnonzero(pred != labels)
     wrong = wrong[np.argsort(-probs[wrong, pred[wrong]])]
     return Metrics(

@@ -192,12 +192,21 @@ def make_blend_card(
     )
 
 
+def card_test(card: ModelCard) -> Metrics | None:
+    """The MNIST test metrics a card records, typed; None when it records none or damaged ones."""
+    return Metrics.from_dict(card.metrics.get("test"))
+
+
+def card_accuracy(card: ModelCard) -> float | None:
+    """The MNIST test accuracy a card records, or None."""
+    value = card.metrics.get("test_accuracy")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def card_recalls(card: ModelCard) -> list[float]:
     """The per-digit test recall (0-9) a card records, or [] when it records none or a damaged list."""
-    test = card.metrics.get("test")
-    per_class = test.get("per_class", []) if isinstance(test, dict) else []
-    recalls = [c.get("recall") for c in per_class if isinstance(c, dict)]
-    return recalls if len(recalls) == NUM_CLASSES and all(isinstance(r, (int, float)) for r in recalls) else []
+    test = card_test(card)
+    return [c.recall for c in test.per_class] if test is not None and len(test.per_class) == NUM_CLASSES else []
 
 
 @dataclass(frozen=True)
@@ -234,11 +243,6 @@ class CardComparison:
 
 def compare_cards(card: ModelCard, other: ModelCard) -> CardComparison:
     """``card`` measured against ``other`` on what both cards say about the MNIST test set."""
-
-    def accuracy(c: ModelCard) -> float | None:
-        value = c.metrics.get("test_accuracy")
-        return float(value) if isinstance(value, (int, float)) else None
-
     return CardComparison(
-        card.name, other.name, accuracy(card), accuracy(other), card_recalls(card), card_recalls(other)
+        card.name, other.name, card_accuracy(card), card_accuracy(other), card_recalls(card), card_recalls(other)
     )
