@@ -6,9 +6,9 @@ import numpy as np
 import streamlit as st
 
 from hdr.inference.evaluate import Metrics, evaluate_probabilities
-from hdr.inference.predict import Predictor
+from hdr.inference.predict import Predictor, model_version
 from hdr.settings import models_dir
-from hdr.storage.store import ModelStoreError, active_model, resolve_model_path
+from hdr.storage.store import ModelStoreError, active_model
 from hdr.training.data import DataError, Mnist, load_mnist
 from hdr.training.handwriting import HandwritingSet, load_handwriting
 
@@ -38,10 +38,7 @@ def shared_predictor(name: str | None = None) -> Predictor:
     Raises:
         ModelStoreError: The model file is missing or corrupt.
     """
-    path = resolve_model_path(name, models_dir())
-    if not path.is_file():
-        raise ModelStoreError(f"{path}: model file not found")
-    return _load_predictor(str(path), path.stat().st_mtime)
+    return _load_predictor(*model_version(name, models_dir()))
 
 
 def active_name() -> str:

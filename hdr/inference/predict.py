@@ -95,6 +95,25 @@ def batched_probabilities(
     return np.concatenate([forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]).astype(np.float32)
 
 
+def model_version(
+    model: str | os.PathLike | None = None, models_dir: str | os.PathLike | None = None
+) -> tuple[str, float]:
+    """A model's ``.keras`` file and its modification time: the key a server caches its Predictor under.
+
+    A retrained or replaced file has a new time, so a cache keyed by it loads the new model.
+
+    Raises:
+        ModelStoreError: The model file is missing.
+    """
+    path = resolve_model_path(model, models_dir)
+    try:
+        if path.is_file():
+            return str(path), path.stat().st_mtime
+    except OSError:  # removed between the two calls
+        pass
+    raise ModelStoreError(f"{path}: model file not found")
+
+
 class Predictor:
     """Loads a model once and classifies digits fast.
 

@@ -40,12 +40,9 @@ def active_predictor() -> Predictor:
     Raises:
         ModelStoreError: The model file is missing or corrupt.
     """
-    from hdr.storage.store import ModelStoreError, resolve_model_path
+    from hdr.inference.predict import model_version
 
-    path = resolve_model_path(None, models_dir())
-    if not path.is_file():
-        raise ModelStoreError(f"{path}: model file not found")
-    return _load_predictor(str(path), path.stat().st_mtime)
+    return _load_predictor(*model_version(None, models_dir()))
 
 
 limit_connections()  # each worker imports this module: each caps and times out its own connections
