@@ -128,18 +128,23 @@ def to_rgba(ink: np.ndarray, style: str) -> np.ndarray:
     return rgba
 
 
-def mnist_on_canvas(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
+def mnist_on_canvas(
+    digit: np.ndarray, rng: np.random.Generator, canvas: int = 280, *, bold: bool = False
+) -> np.ndarray:
     """An MNIST digit as if drawn on the canvas: enlarged, at a random size, place, pen and style, RGBA.
 
     Args:
         digit: ``uint8 (28, 28)``, ink 255 on 0.
         rng: Random generator.
         canvas: Side of the square canvas in pixels.
+        bold: A small digit in a fat pen (wider by a twentieth to a third of the digit's size),
+            as a finger or a 40 px pen draws it: loops nearly close.
     """
-    side = int(rng.uniform(0.3, 0.85) * canvas)
+    side = int(rng.uniform(*((0.2, 0.55) if bold else (0.3, 0.85))) * canvas)
     big = cv2.resize(digit.astype(np.float32) / 255.0, (side, side), interpolation=cv2.INTER_CUBIC)
     ink = np.clip((big - 0.35) * 4.0, 0.0, 1.0)  # a pen's hard edge, not a scan's soft one
-    change = int(rng.integers(-2, 6)) * side // 140  # thinner or thicker pens
+    # Thinner or thicker pens; a fat one by a share of the digit's size.
+    change = int(rng.uniform(0.05, 0.3) * side) if bold else int(rng.integers(-2, 6)) * side // 140
     if change:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (abs(change) + 1, abs(change) + 1))
         ink = cv2.dilate(ink, kernel) if change > 0 else cv2.erode(ink, kernel)

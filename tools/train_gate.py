@@ -8,7 +8,7 @@ Non-digits: ``synth.non_digits``'s ``train`` split. Every picture goes through
 reject (blank, whole picture) are left out: the gate never sees them.
 
 The threshold is chosen on validation sets that share no picture with training (MNIST's
-validation tenth in the same four forms, the held-back handwriting, the ``val`` split of the
+validation tenth in the same five forms, the held-back handwriting, the ``val`` split of the
 non-digits, with fonts of its own): the highest that turns away at most ``--max-rejected`` of every
 set of digits. The benchmark sets (MNIST test, scikit-learn's digits, the non-digits' ``test``
 split) are never used here; ``python -m bench.non_digits`` scores them.
@@ -52,7 +52,7 @@ def model_inputs(pictures: list) -> np.ndarray:
 
 
 def digit_sets(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, photo_size, tag: str) -> dict:
-    """MNIST digits in four forms: ``{name: (N, 28, 28, 1)}``, as ``predict`` hands them to the gate."""
+    """MNIST digits in five forms: ``{name: (N, 28, 28, 1)}``, as ``predict`` hands them to the gate."""
     pick = rng.choice(len(x), size=min(n, len(x)), replace=False)
     digits = x[pick]
     quarter = max(1, n // 4)
@@ -66,6 +66,9 @@ def digit_sets(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, p
         f"MNIST {tag}, clean": model_inputs(list(digits)),
         f"MNIST {tag}, damaged": model_inputs(damaged),
         f"MNIST {tag}, on a canvas": model_inputs([mnist_on_canvas(d, rng) for d in digits[:quarter]]),
+        f"MNIST {tag}, fat pen on a canvas": model_inputs(
+            [mnist_on_canvas(d, rng, bold=True) for d in digits[quarter : 2 * quarter]]
+        ),
         f"MNIST {tag}, photos": model_inputs([maker.single("mixed", photo_size).jpeg for _ in range(quarter // 4)]),
     }
 
