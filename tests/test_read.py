@@ -379,3 +379,18 @@ def test_a_line_that_is_mostly_not_digits_is_a_word_not_a_number(shipped, discs,
     reading = read_digits(picture, predictor)
     assert reading.text == text and reading.rejected >= 1
     assert (reading.reason is None) == bool(text) and reading.to_dict()["reason"] == reading.reason
+
+
+@pytest.mark.parametrize("shape", ["square", "round"])
+@pytest.mark.parametrize("canvas", [(280, 280), (560, 280)])
+def test_a_dot_on_the_canvas_is_no_number_not_two_1s(shipped, shape, canvas):
+    # The gate turns a dot away; cut in two, its halves are bars, which pass as 1s ("11").
+    width, height = canvas
+    dot = np.zeros((height, width, 4), np.uint8)
+    if shape == "square":
+        dot[131:149, width // 2 - 9 : width // 2 + 9, 3] = 255  # one click of an 18 px pen, square tip
+    else:
+        alpha = np.zeros((height, width), np.uint8)
+        dot[..., 3] = cv2.circle(alpha, (width // 2, 140), 12, 255, -1)
+    reading = read_digits(dot, shipped)
+    assert reading.text == "" and reading.rejected == 1, reading.text

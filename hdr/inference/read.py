@@ -35,8 +35,10 @@ CROP_SIDE = 64  # digits are handed to to_mnist at this longest side, ...
 CROP_MARGIN = 0.5  # ... with this much empty margin around, in digit sizes, so its background is clear
 INK_EDGE = 1  # pixels of soft ink edge kept around each digit's mask
 # A blob the gate turns away is cut into pieces only when it is this wide for its height: touching
-# digits may read as no digit whole, but a letter ("n", "H") cut into strokes reads as "11".
+# digits may read as no digit whole, but a letter ("n", "H") cut into strokes reads as "11"; and
+# never when ink fills more than SOLID_FILL of its box (a dot: its halves are bars, and a bar is a 1).
 RESCUE_ASPECT = 1.0
+SOLID_FILL = 0.7
 # A line whose pieces are at least this share doubtful, and at least MIN_DOUBTFUL of them, is
 # writing, not a number, and none of it is read: a word's o and l read as 0 and 1 beside letters
 # the gate turns away, unsure 6s and 8s for its e and a, and its small letters under SHORT_SHARE
@@ -117,7 +119,7 @@ def read_digits(source: ImageInput, predictor: Predictor) -> Reading:
         for options in line:
             read = {key: (piece, next(predictions)) for key, piece in options.pieces.items()}
             whole, answer = read[(0, len(options.cut_scores) - 1)]
-            if answer.digit is None and whole.aspect < RESCUE_ASPECT:  # a letter: its strokes are no 1s
+            if answer.digit is None and (whole.aspect < RESCUE_ASPECT or whole.mask.mean() > SOLID_FILL):
                 dropped += 1
                 continue
             scores = {
