@@ -3,9 +3,10 @@
 A :class:`TrainingJob` runs :func:`hdr.training.train.train_model` (data from :mod:`hdr.training.training_data`, card
 from :mod:`hdr.training.cards`, as for the command line) in a daemon thread and records every batch and epoch
 under a lock, so a page can poll a consistent :class:`JobStatus` while it reruns. One job trains
-into a models folder at a time (:func:`start_job`). A finished job saves its model under a fresh name, never activating it or
-overwriting the default. A stopped one keeps its best epoch so far, as the command line's Ctrl-C
-does (nothing if no epoch ended); a failed one saves nothing. The active model is never changed.
+into a models folder at a time (:func:`start_job`). A finished job saves its model under a fresh
+name, never activating it or overwriting the default. A stopped one keeps its best epoch so far, as
+the command line's Ctrl-C does (nothing if no epoch ended); a failed one saves nothing. The active
+model is never changed.
 """
 
 from __future__ import annotations
