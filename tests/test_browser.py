@@ -169,7 +169,8 @@ def test_upload_photo_and_junk(page, mnist):
     page.wait_for_timeout(1000)
     _screenshot(page, "upload")
     files.set_input_files([{"name": "broken.png", "mimeType": "image/png", "buffer": b"this is not a picture"}])
-    expect(page.get_by_text("broken.png: not an image")).to_be_visible()
+    # The error under the picture (the batch table says it too, once its grid is drawn).
+    expect(page.get_by_test_id("stAlertContentError").get_by_text("broken.png: not an image")).to_be_visible()
     expect(page.get_by_text("Traceback")).to_have_count(0)
 
 
