@@ -8,10 +8,10 @@ Non-digits: ``synth.non_digits``'s ``train`` split. Every picture goes through
 reject (blank, whole picture) are left out: the gate never sees them.
 
 The threshold is chosen on validation sets that share no picture with training (MNIST's
-validation tenth in the same five forms, the held-back handwriting, the ``val`` split of the
+validation tenth in the same six forms, the held-back handwriting, the ``val`` split of the
 non-digits, with fonts of its own): the highest that turns away at most ``--max-rejected`` of the
 digits of every set that the shipped classifier reads right (one it misreads is lost either way).
-Digits in a fat pen are one of the forms. The benchmark sets (MNIST test, scikit-learn's digits, the non-digits' ``test``
+Digits in a fat pen and 8 px scans enlarged are two of the forms. The benchmark sets (MNIST test, scikit-learn's digits, the non-digits' ``test``
 split) are never used here; ``python -m bench.non_digits`` scores them.
 
 Usage::
@@ -28,9 +28,10 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-from hdr.imaging.degrade import COMBINED, CONDITIONS, degrade, random_damage
+from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, degrade, random_damage, scanned_small
 from hdr.imaging.preprocess import preprocess_many
 from hdr.inference.reject import GATE_NAME, ink_rule
 from hdr.settings import IMAGE_SIZE
@@ -63,8 +64,17 @@ def labelled_inputs(pictures: list, labels) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([image for image, _ in kept]), np.array([label for _, label in kept], np.int64)
 
 
+def enlarged_scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A digit scanned alone at 8 px in 16 grey levels, enlarged smoothly to 32, 64 or 128 px, on
+    paper with a margin: a blocky, blurred low-resolution scan as a form or an old database keeps it."""
+    small = scanned_small(8, 16)(digit, rng)
+    side = int(rng.choice([32, 64, 128]))
+    big = cv2.resize(small, (side, side), interpolation=(cv2.INTER_LINEAR, cv2.INTER_CUBIC)[int(rng.integers(2))])
+    return np.pad(big, side // 4, constant_values=PAPER)
+
+
 def digit_sets(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, photo_size, tag: str) -> dict:
-    """MNIST digits in five forms: ``{name: ((N, 28, 28, 1) inputs, (N,) labels)}``, as ``predict`` hands them over."""
+    """MNIST digits in six forms: ``{name: ((N, 28, 28, 1) inputs, (N,) labels)}``, as ``predict`` hands them over."""
     pick = rng.choice(len(x), size=min(n, len(x)), replace=False)
     digits, labels = x[pick], y[pick]
     quarter = max(1, n // 4)
@@ -79,7 +89,7 @@ def digit_sets(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, p
     # Photos are slow to make: a quarter as many to train on; to validate, as many as the other
     # forms, so that the threshold (a low quantile of each set) does not rest on two photos.
     photos = [maker.single("mixed", photo_size) for _ in range(quarter if tag == "val" else quarter // 4)]
-    fat = slice(quarter, 2 * quarter)
+    fat, scans = slice(quarter, 2 * quarter), slice(2 * quarter, 3 * quarter)
     return {
         f"MNIST {tag}, clean": labelled_inputs(list(digits), labels),
         f"MNIST {tag}, damaged": labelled_inputs(damaged, damaged_labels),
@@ -88,6 +98,9 @@ def digit_sets(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, p
         ),
         f"MNIST {tag}, fat pen on a canvas": labelled_inputs(
             [mnist_on_canvas(d, rng, bold=True) for d in digits[fat]], labels[fat]
+        ),
+        f"MNIST {tag}, small scans enlarged": labelled_inputs(
+            [enlarged_scan(d, rng) for d in digits[scans]], labels[scans]
         ),
         f"MNIST {tag}, photos": labelled_inputs([p.jpeg for p in photos], [int(p.label) for p in photos]),
     }
