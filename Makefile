@@ -53,5 +53,4 @@ train-default:  ## how models/default.keras was made: the commands in its card (
 	$(PYTHON) -m hdr calibrate
 
 train-gate:  ## how models/gate/gate.keras was made: the commands in its card (see docs/non-digits.md)
-	$(PYTHON) -m tools.train_gate --non-digits 600 --handwriting-dir $(HDR_HANDWRITING_DIR)
-	$(PYTHON) -m tools.train_gate --recalibrate --val-digits 4000 --max-rejected 0.0075 --handwriting-dir $(HDR_HANDWRITING_DIR)
+	$(PYTHON) -m tools.train_gate --non-digits 600 --val-digits 4000 --max-rejected 0.0075 --handwriting-dir $(HDR_HANDWRITING_DIR)
