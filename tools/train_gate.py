@@ -11,8 +11,9 @@ The threshold is chosen on validation sets that share no picture with training (
 validation tenth in the same six forms, the held-back handwriting, the ``val`` split of the
 non-digits, with fonts of its own): the highest that turns away at most ``--max-rejected`` of the
 digits of every set that the shipped classifier reads right (one it misreads is lost either way).
-Digits in a fat pen and 8 px scans enlarged are two of the forms. The benchmark sets (MNIST test, scikit-learn's digits, the non-digits' ``test``
-split) are never used here; ``python -m bench.non_digits`` scores them.
+Digits in a fat pen and 8 px scans enlarged are two of the forms. The benchmark sets (MNIST test,
+scikit-learn's digits, the non-digits' ``test`` split) are never used here; ``python -m
+bench.non_digits`` scores them.
 
 Usage::
 
@@ -107,7 +108,7 @@ def digit_sets(x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, p
 
 
 def handwriting_sets(folder: str | None) -> tuple[dict, dict]:
-    """Real handwriting's training splits, nine tenths to train the gate on and one to validate it: ``{name: (x, y)}``."""
+    """Real handwriting's training splits: nine tenths to train the gate on, one to validate it; ``{name: (x, y)}``."""
     train, val = {}, {}
     for source in load_handwriting(folder):
         split = split_validation(source.x_train, source.y_train, val_fraction=VAL_FRACTION, seed=SPLIT_SEED)
