@@ -8,6 +8,7 @@ the README's and docs/app.md's pictures of Draw.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -76,14 +77,20 @@ def _no_sideways_scroll(page: Page) -> bool:
 def _toolbar_is_for_thumbs(page: Page) -> None:
     """Undo, redo and clear shown with the pointer away from the canvas, a thumb's size; no other button."""
     page.mouse.move(1, 1)  # no hover over the canvas: what a touch screen shows
-    canvas = page.locator("canvas.upper-canvas").bounding_box()
     for name in TOOLBAR:
         button = page.get_by_role("button", name=name, exact=True)
         expect(button).to_have_count(1)  # one Clear, one trash icon
         expect(button).to_be_visible()
-        box = button.bounding_box()
+        # The page dresses the canvas's own toolbar once the canvas has drawn: give it a moment.
+        deadline = time.monotonic() + PAGE_S / 1000
+        while True:
+            canvas, box = page.locator("canvas.upper-canvas").bounding_box(), button.bounding_box()
+            below = box["y"] >= canvas["y"] + canvas["height"] - 1
+            if below or time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(100)
         assert box["width"] >= THUMB_PX and box["height"] >= THUMB_PX, (name, box)
-        assert box["y"] >= canvas["y"] + canvas["height"] - 1, f"{name} covers the canvas"
+        assert below, f"{name} covers the canvas"
     for trap in ("Edit", "Update the app with this drawing"):
         expect(page.get_by_role("button", name=trap, exact=True)).to_have_count(0)
 
