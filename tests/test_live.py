@@ -88,6 +88,12 @@ def test_live_reads_the_held_number_within_2_s_and_follows_it(server, video):
         expect(page.get_by_text("Traceback")).to_have_count(0)
 
         live.get_by_role("button", name="Resume").click()
+        expect(page.get_by_role("heading", name="Frozen frame")).to_have_count(0)
+        # The page reran: the component may be a new frame with a new stream. End that one's camera.
+        frame = page.frame(url=lambda u: "live_camera" in u)
+        frame.wait_for_function(
+            "() => { const v = document.getElementById('video'); return v.srcObject && !v.paused; }"
+        )
         frame.evaluate(
             "() => document.getElementById('video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))"
         )
