@@ -55,6 +55,14 @@ def test_the_heavy_mix_also_hands_over_small_scans_of_the_digit_alone(mnist):
     assert {p.shape for p in pictures} >= {(28, 28), (56, 56), (224, 224)}
 
 
+def test_the_scans_mix_hands_over_tiny_scans_more_often_than_the_heavy_mix(mnist):
+    def tiny(mix: str) -> int:
+        rng = np.random.default_rng(0)
+        return sum(random_damage(mnist.x_test[0], rng, mix).shape[0] <= 10 for _ in range(600))
+
+    assert tiny("scans") > 2 * tiny("heavy") > 0
+
+
 @pytest.mark.parametrize("levels", [None, 16])
 def test_a_small_scan_fills_its_frame_and_is_read_as_the_digit(levels, mnist, shipped):
     digit = mnist.x_test[0]  # a 7, taller than wide

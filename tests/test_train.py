@@ -63,7 +63,7 @@ def test_limit_trims_training_data(tiny):
         ({"val_fraction": 0.0}, "validation fraction"),
         ({"limit": 3}, "limit"),
         ({"damage": 1.5}, "damage share"),
-        ({"damage_mix": "extreme"}, "damage mix must be one of basic, heavy"),
+        ({"damage_mix": "extreme"}, "damage mix must be one of basic, heavy, scans"),
     ],
 )
 def test_nonsense_settings_are_refused_in_one_line(change, message):

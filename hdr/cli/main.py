@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--damage-mix",
         default=None,
         choices=sorted(DAMAGE_MIXES),
-        help="which damage: basic (every kind alike) or heavy (more low-res, blur and pens, small scans)",
+        help="which damage: basic (every kind alike), heavy (more low-res, blur and pens, small scans) or scans (heavy with more of the tiniest scans)",
     )
     t.add_argument(
         "--val-fraction",

@@ -300,6 +300,16 @@ def _pen(rng: np.random.Generator) -> Condition:
     return pen_width(float(rng.choice([*_BASIC_PENS, 3.0])))
 
 
+def _tiny_low_res(rng: np.random.Generator) -> Condition:
+    """Scanned at 7-11 px (log-uniform; the digit itself 5-8 px), enlarged smoothly or pixelated."""
+    return low_resolution(_side(rng, 7, 11), _ENLARGE[int(rng.integers(len(_ENLARGE)))])
+
+
+def _tiny_scan(rng: np.random.Generator) -> Condition:
+    """A digit alone scanned at 7-10 px, in 16 grey steps or smooth, handed over at that size."""
+    return scanned_small(_side(rng, 7, 10), [None, 16][int(rng.integers(2))])
+
+
 DAMAGE_MIXES: dict[str, tuple[Callable[[np.random.Generator], Condition], ...]] = {
     "basic": (
         lambda rng: low_resolution(int(rng.integers(7, 21)), _INTERPOLATIONS[int(rng.integers(2))]),
@@ -312,6 +322,20 @@ DAMAGE_MIXES: dict[str, tuple[Callable[[np.random.Generator], Condition], ...]] 
         _low_res,
         _low_res,
         lambda rng: scanned_small(_side(rng, 7, 16), [None, 16][int(rng.integers(2))]),
+        _blur,
+        _blur,
+        _pen,
+        _pen,
+        *_COMMON,
+    ),
+    # "heavy" with the tiniest scans (a digit of 5-10 px) as often again as all of its low-res kinds.
+    "scans": (
+        _low_res,
+        _low_res,
+        lambda rng: scanned_small(_side(rng, 7, 16), [None, 16][int(rng.integers(2))]),
+        _tiny_low_res,
+        _tiny_low_res,
+        _tiny_scan,
         _blur,
         _blur,
         _pen,
