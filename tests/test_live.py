@@ -106,6 +106,40 @@ def test_live_reads_the_held_number_within_2_s_and_follows_it(server, video):
         browser.close()
 
 
+def test_the_camera_lost_while_a_frame_is_read_keeps_its_line(server, video):
+    path, label = video
+    with sync_playwright() as p:
+        browser = _browser(
+            p,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={path}",
+        )
+        page = browser.new_page(viewport=VIEWPORT)
+        page.set_default_timeout(PAGE_S)
+        held = []
+        page.goto(f"{server}/live")
+        live = page.frame_locator(COMPONENT)
+        expect(live.get_by_test_id("live-number")).to_have_text(label, timeout=PAGE_S)
+        page.route("**/api/read", lambda route: held.append(route))  # the next frame's reading waits here, in flight
+        frame = page.frame(url=lambda u: "live_camera" in u)
+        frame.wait_for_function("() => document.getElementById('video').srcObject")
+        deadline = PAGE_S / 1000
+        while not held and deadline > 0:
+            page.wait_for_timeout(50)
+            deadline -= 0.05
+        assert held, "no frame was sent to /api/read"
+        frame.evaluate(
+            "() => document.getElementById('video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))"
+        )
+        gone = "The camera went away: plug it back in, then reload the page."
+        expect(live.get_by_test_id("live-status")).to_have_text(gone)
+        held[0].continue_()  # the reading comes back after the camera went away
+        page.wait_for_timeout(1000)
+        expect(live.get_by_test_id("live-status")).to_have_text(gone)
+        browser.close()
+
+
 CAMERA_PROBLEMS = {
     # A camera, but the permission prompt is answered no (headless Chromium denies without the fake UI).
     "refused": (
