@@ -41,6 +41,7 @@ bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md,
 	$(PYTHON) -m bench.robustness --n 1000
 	$(PYTHON) -m bench.app_latency --samples 100
 	$(PYTHON) -m bench.real_handwriting
+	$(PYTHON) -m bench.unsure_signals
 	$(PYTHON) -m bench.fine_tune --source ardis
 	$(PYTHON) -m bench.live_camera --seconds 30 --strokes 20
 	$(PYTHON) -m bench.non_digits
