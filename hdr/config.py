@@ -3,7 +3,7 @@
 No TensorFlow here: the command line builds its choices and defaults from this module, so
 ``hdr --help`` is instant, and the Train page can show a recipe before Keras is loaded. The
 builders behind the names live where the work is done: :data:`hdr.training.models.ARCHITECTURES`,
-:data:`hdr.imaging.degrade.DAMAGE_MIXES`, :mod:`hdr.training.schedules`.
+:data:`hdr.imaging.damage.DAMAGE_MIXES`, :mod:`hdr.training.schedules`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from hdr.imaging.degrade import DAMAGE_MIXES
+from hdr.imaging.damage import DAMAGE_MIXES
 
 SCHEDULES = ("decay", "one-cycle")  # how the learning rate moves: see hdr.training.schedules
 ARCHITECTURE_NOTES = {  # the zoo's names: hdr.training.models.ARCHITECTURES builds each
@@ -49,7 +49,7 @@ class TrainConfig:
     zoom: float = 0.1  # fraction of the image size
     damage: float = 0.0  # share of training images damaged like real input (hdr.imaging.degrade), then preprocessed
     damage_mix: str = (
-        "basic"  # which kinds of damage, how often and how strong: a key of hdr.imaging.degrade.DAMAGE_MIXES
+        "basic"  # which kinds of damage, how often and how strong: a key of hdr.imaging.damage.DAMAGE_MIXES
     )
     val_fraction: float = 0.1  # share of the training data held out for model selection
     patience: int = 8  # epochs without a better validation loss before stopping

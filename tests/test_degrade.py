@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdr.imaging.degrade import COMBINED, CONDITIONS, DAMAGE, DAMAGE_MIXES, PAPER, degrade, random_damage, scanned_small
+from hdr.imaging.damage import DAMAGE, DAMAGE_MIXES, random_damage
+from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, degrade, scanned_small
 from hdr.imaging.ink import _border
 from hdr.imaging.preprocess import to_mnist
 

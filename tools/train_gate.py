@@ -1,7 +1,7 @@
 """Trains the digit gate (:mod:`hdr.inference.reject`) and ships it in ``models/gate/`` with its card.
 
 Digits: MNIST's training split less its validation tenth (seed 0, the split every shipped model
-was validated on), clean, damaged (:func:`hdr.imaging.degrade.random_damage`), drawn on a canvas and
+was validated on), clean, damaged (:func:`hdr.imaging.damage.random_damage`), drawn on a canvas and
 photographed; real handwriting's training splits (USPS, ARDIS), less a tenth kept for validation.
 Non-digits: ``synth.non_digits``'s ``train`` split. Every picture goes through
 :func:`hdr.imaging.preprocess.to_mnist`, as ``predict`` would hand it over, and those the ink rules already
@@ -32,7 +32,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, degrade, random_damage, scanned_small
+from hdr.imaging.damage import random_damage
+from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, degrade, scanned_small
 from hdr.imaging.preprocess import preprocess_many
 from hdr.inference.reject import GATE_NAME, ink_rule
 from hdr.settings import IMAGE_SIZE

@@ -16,7 +16,7 @@ import warnings
 from hdr.cli import commands, tuning
 from hdr.cli.commands import EXIT_ERROR
 from hdr.config import ARCHITECTURE_NOTES, PRESETS, SCHEDULES, ModelConfig, TrainConfig
-from hdr.imaging.degrade import DAMAGE_MIXES
+from hdr.imaging.damage import DAMAGE_MIXES
 from hdr.settings import DATA_DIR_ENV, HANDWRITING_DIR_ENV, MODELS_DIR_ENV
 from hdr.training.data import DataError
 

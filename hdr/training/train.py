@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from hdr.config import TrainConfig
-from hdr.imaging.degrade import random_damage
+from hdr.imaging.damage import random_damage
 from hdr.imaging.preprocess import to_mnist
 from hdr.training.models import build_model
 from hdr.training.schedules import OneCycle, TimeBudget
