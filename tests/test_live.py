@@ -48,15 +48,20 @@ def _browser(p, *flags: str):
     return p.chromium.launch(**{**CHROMIUM_LAUNCH, "args": [*CHROMIUM_LAUNCH["args"], *flags]})
 
 
+def _filming(p, video_path):
+    """A Chromium whose fake camera, allowed without asking, plays ``video_path``."""
+    return _browser(
+        p,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video_path}",
+    )
+
+
 def test_live_reads_the_held_number_within_2_s_and_follows_it(server, video):
     path, label = video
     with sync_playwright() as p:
-        browser = _browser(
-            p,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={path}",
-        )
+        browser = _filming(p, path)
         page = browser.new_page(viewport=VIEWPORT)
         page.set_default_timeout(PAGE_S)
         page.goto(f"{server}/live")
@@ -109,12 +114,7 @@ def test_live_reads_the_held_number_within_2_s_and_follows_it(server, video):
 def test_the_camera_lost_while_a_frame_is_read_keeps_its_line(server, video):
     path, label = video
     with sync_playwright() as p:
-        browser = _browser(
-            p,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={path}",
-        )
+        browser = _filming(p, path)
         page = browser.new_page(viewport=VIEWPORT)
         page.set_default_timeout(PAGE_S)
         held = []
