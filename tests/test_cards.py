@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hdr.cli.main import main
-from hdr.storage.store import read_card
-from hdr.training.cards import make_card
+from hdr.storage.store import ModelCard, read_card
+from hdr.training.cards import common_split, make_card
 from hdr.training.train import TrainConfig, TrainResult
 from hdr.training.training_data import make_training_data
 
@@ -58,3 +58,30 @@ def test_an_ensemble_records_how_to_remake_a_fine_tuned_member(tmp_path):
     first, tuned, other = (read_card(name, tmp_path) for name in ("first", "tuned", "other"))
     members = read_card("both", tmp_path).config["members"]
     assert [m["command"] for m in members] == [other.command, f"{first.command} && {tuned.command}"]
+
+
+def _member(train: int, *, split_seed: int = 0, **real: tuple[int, int]) -> ModelCard:
+    """A member's card: MNIST's split plus real sources given as ``name=(train, val)``."""
+    data = {"source": "MNIST", "train": train + sum(n for n, _ in real.values()), "val": 6000, "test": 10_000}
+    if real:
+        data["train_by_source"] = {name: n for name, (n, _) in real.items()}
+        data["val_by_source"] = {"mnist": 6000, **{name: v for name, (_, v) in real.items()}}
+    return ModelCard("m", "hdrnet", {"split_seed": split_seed, "val_fraction": 0.1}, data)
+
+
+def test_an_ensemble_may_join_a_member_that_also_trained_on_real_handwriting():
+    mnist_only, with_real = _member(54_001), _member(54_001, usps=(6_564, 727), ardis=(5_922, 659))
+    assert common_split([mnist_only, with_real]) == (0, 0.1)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        _member(54_001, split_seed=1),  # another MNIST split
+        _member(50_000),  # not all of MNIST's training split, or something more
+        _member(54_001, usps=(6_000, 1_291)),  # USPS split otherwise than the first member's
+    ],
+)
+def test_an_ensemble_refuses_members_that_held_out_different_digits(other):
+    with pytest.raises(ValueError, match="not validated on one common split"):
+        common_split([_member(54_001, usps=(6_564, 727)), other])

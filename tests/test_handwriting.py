@@ -129,6 +129,16 @@ def test_train_mixes_real_sources_in_and_calibrate_writes_what_predict_uses(fold
     assert card["data"]["val_by_source"] == {"mnist": 512, "usps": 10, "ardis": 10}
     assert "validation accuracy by source" in capsys.readouterr().err
 
+    # An ensemble with a member trained on the real sources scores each source's own validation split.
+    other = tmp_path / "other.keras"
+    assert main(["train", "--dry-run", "--arch", "mlp", "--seed", "1", "--out", str(other), *args]) == 0
+    both = tmp_path / "both.keras"
+    assert main(["ensemble", str(out), str(other), "--out", str(both), *args]) == 0
+    assert "; usps " in capsys.readouterr().out
+    ensemble = json.loads(both.with_suffix(".json").read_text())
+    assert set(ensemble["metrics"]["val_accuracy_by_source"]) == {"mnist", "usps", "ardis"}
+    assert ensemble["data"]["train_by_source"] == {"usps": 90, "ardis": 90}  # 10% held out of 100 each
+
     assert main(["calibrate", "--model", str(out), "--json", *args]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["temperature"] > 0 and 0 <= report["unsure_below"] <= 1

@@ -150,36 +150,41 @@ def _save_or_rescue(model, card, models_dir: Path, *, overwrite: bool) -> Path:
 
 def ensemble(args: Namespace) -> int:
     """``python -m hdr ensemble``: see ``python -m hdr ensemble --help``."""
+    from hdr.config import TrainConfig
     from hdr.inference.evaluate import evaluate_model
     from hdr.inference.predict import Predictor
     from hdr.storage.store import check_can_save, load_keras_model, read_card, resolve_model_path, save_model
-    from hdr.training.cards import make_ensemble_card, recipe
-    from hdr.training.data import load_mnist, split_validation
+    from hdr.training.cards import common_split, make_ensemble_card, recipe
+    from hdr.training.data import load_mnist
+    from hdr.training.handwriting import load_handwriting
     from hdr.training.models import average_models
+    from hdr.training.training_data import make_training_data
 
     out = Path(args.out)
     # Name, folder and free space are checked before the minutes of loading and scoring, not after.
     check_can_save(out.stem, out.parent, overwrite=args.overwrite)
     paths = [resolve_model_path(member, _models_dir(args)) for member in args.members]
     cards = [read_card(path.stem, path.parent) for path in paths]
-    splits = {(_split_seed(c.config), c.config.get("val_fraction"), c.data.get("train")) for c in cards}
-    if len(splits) != 1 or None in next(iter(splits)):
-        raise ValueError(
-            "the members were not validated on one common split (split seed, validation fraction, training size "
-            f"{sorted(splits, key=str)}): the ensemble could not be judged on data none of them trained on"
-        )
-    seed, val_fraction, _ = splits.pop()
-    mnist = load_mnist(args.data_dir)
-    split = split_validation(mnist.x_train, mnist.y_train, val_fraction=val_fraction, seed=seed)
+    seed, val_fraction = common_split(cards)
+    # Every source any member trained on is scored on its own validation split, which none of them saw.
+    trained_on = {name for c in cards for name in c.data.get("train_by_source", {})}
+    found = load_handwriting(args.handwriting_dir, val_fraction=val_fraction, seed=seed) if trained_on else []
+    real = [s for s in found if s.name in trained_on]
+    split = TrainConfig(val_fraction=val_fraction, split_seed=seed)  # names the split alone: nothing trains
+    sets = make_training_data(load_mnist(args.data_dir), split, real=real)
     members = [load_keras_model(path) for path in paths]
-    member_val = [evaluate_model(Predictor(member), split.x_val, split.y_val) for member in members]
+    member_val = [evaluate_model(Predictor(member), *sets.val_by_source["mnist"]) for member in members]
     for card, metrics in zip(cards, member_val, strict=True):
         print(f"member {card.name}: validation accuracy {metrics.accuracy:.4%}, loss {metrics.loss:.4f}")
     model = average_models(members)
     predictor = Predictor(model)
-    val = evaluate_model(predictor, split.x_val, split.y_val)
-    test = evaluate_model(predictor, mnist.x_test, mnist.y_test)
-    print(f"ensemble: validation accuracy {val.accuracy:.4%}, loss {val.loss:.4f}")
+    val = evaluate_model(predictor, *sets.val_by_source["mnist"])
+    by_source = {name: evaluate_model(predictor, x, y).accuracy for name, (x, y) in sets.val_by_source.items()}
+    test = evaluate_model(predictor, sets.x_test, sets.y_test)
+    print(
+        f"ensemble: validation accuracy {val.accuracy:.4%}, loss {val.loss:.4f}"
+        + "".join(f"; {name} {acc:.2%}" for name, acc in by_source.items() if name != "mnist")
+    )
     card = make_ensemble_card(
         out.stem,
         cards,
@@ -190,15 +195,11 @@ def ensemble(args: Namespace) -> int:
         val_fraction=val_fraction,
         command=_command_line(args),
         member_commands=[recipe(card, _models_dir(args)) for card in cards],
+        val_by_source=by_source if real else None,
     )
     save_model(model, card, out.parent, overwrite=args.overwrite)
     print(f"saved {out.with_suffix('.keras')}: test accuracy {test.accuracy:.4%}")
     return EXIT_OK
-
-
-def _split_seed(config: dict) -> int | None:
-    """The seed of a card's validation split (cards from before ``split_seed`` split by ``seed``)."""
-    return config.get("split_seed", config.get("seed"))
 
 
 def _command_line(args: Namespace) -> str:

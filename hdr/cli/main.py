@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
     _add_models_dir(n)
     _add_data_dir(n)
+    _add_handwriting_dir(n)
 
     x = sub.add_parser("export", help="export a model for phones and the edge (LiteRT .tflite)")
     x.add_argument("model", metavar="MODEL", help="model name in --models-dir or a .keras path")

@@ -98,6 +98,48 @@ def recipe(card: ModelCard, models_dir: str | os.PathLike | None = None) -> str:
     return f"{recipe(parent, models_dir)} && {card.command}"
 
 
+def common_split(members: list[ModelCard]) -> tuple[int, float]:
+    """The validation split every member of an ensemble held out, so the ensemble is judged on digits none trained on.
+
+    Members agree when they share the split's seed and validation share and trained on the same
+    MNIST training split (the card's training size less what each real source added). A real
+    source may be in some members and not others; where several hold it, they hold the same split
+    of it (the same digits for training and for validation).
+
+    Args:
+        members: The members' cards.
+
+    Returns:
+        The split's ``(seed, validation fraction)``.
+
+    Raises:
+        ValueError: The members were not validated on one common split.
+    """
+    splits = set()
+    real: dict[str, set] = {}
+    for card in members:
+        config, data = card.config, card.data
+        added = data.get("train_by_source", {})
+        mnist_train = data["train"] - sum(added.values()) if "train" in data else None
+        splits.add((_split_seed(config), config.get("val_fraction"), mnist_train))
+        for name, n_train in added.items():
+            real.setdefault(name, set()).add((n_train, data.get("val_by_source", {}).get(name)))
+    differing = sorted(name for name, counts in real.items() if len(counts) > 1)
+    if len(splits) != 1 or None in next(iter(splits)) or differing:
+        raise ValueError(
+            "the members were not validated on one common split (split seed, validation fraction, MNIST training "
+            f"size {sorted(splits, key=str)}{'; real sources split apart: ' + ', '.join(differing) if differing else ''}"
+            "): the ensemble could not be judged on data none of them trained on"
+        )
+    seed, val_fraction, _ = splits.pop()
+    return seed, val_fraction
+
+
+def _split_seed(config: dict) -> int | None:
+    """The seed of a card's validation split (cards from before ``split_seed`` split by ``seed``)."""
+    return config.get("split_seed", config.get("seed"))
+
+
 def make_ensemble_card(
     name: str,
     members: list[ModelCard],
@@ -109,6 +151,7 @@ def make_ensemble_card(
     val_fraction: float,
     command: str = "",
     member_commands: list[str] | None = None,
+    val_by_source: dict[str, float] | None = None,
 ) -> ModelCard:
     """The card of an average of trained models (``python -m hdr ensemble``).
 
@@ -123,6 +166,8 @@ def make_ensemble_card(
         val_fraction: The split's validation share, shared by every member.
         command: How to reproduce it.
         member_commands: How to remake each member (:func:`recipe`); default: their ``command``.
+        val_by_source: The ensemble's validation accuracy on each source (``mnist``, ``usps``, ...),
+            when some member trained on real handwriting.
 
     Returns:
         The card, ready for :func:`hdr.storage.store.save_model`.
@@ -143,11 +188,21 @@ def make_ensemble_card(
         name=name,
         arch=ENSEMBLE,
         config={"seed": seed, "val_fraction": val_fraction, "members": rows},
-        data=dict(members[0].data, val=val.n, test=test.n),
-        metrics={**card_test_metrics(test), "val_accuracy": val.accuracy, "val_loss": val.loss},
+        data=dict(_widest(members).data, val=val.n, test=test.n),
+        metrics={
+            **card_test_metrics(test),
+            "val_accuracy": val.accuracy,
+            "val_loss": val.loss,
+            **({"val_accuracy_by_source": val_by_source} if val_by_source else {}),
+        },
         train_seconds=sum(card.train_seconds for card in members),
         command=command,
     )
+
+
+def _widest(members: list[ModelCard]) -> ModelCard:
+    """The member that trained on the most real sources: the card's data names them (MNIST's split is common to all)."""
+    return max(members, key=lambda card: len(card.data.get("train_by_source", {})))
 
 
 def make_blend_card(

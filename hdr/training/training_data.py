@@ -123,6 +123,8 @@ def make_training_data(
     }
     if real:
         info["val_by_source"] = {name: int(len(y)) for name, (_, y) in val_by_source.items()}
+        # What each real source put into training: an ensemble checks its members held out the same digits.
+        info["train_by_source"] = {s.name: int(len(s.y_train)) for s in real}
     return TrainingData(x_train, y_train, x_val, y_val, mnist.x_test, mnist.y_test, info, val_by_source=val_by_source)
 
 
