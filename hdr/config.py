@@ -51,6 +51,10 @@ class TrainConfig:
     damage_mix: str = (
         "basic"  # which kinds of damage, how often and how strong: a key of hdr.imaging.damage.DAMAGE_MIXES
     )
+    # With a starting model (``--init``): the share of each MNIST image's target taken from that model's own
+    # probabilities for the same damaged, augmented picture, so learning new hands does not unlearn MNIST's
+    # ("learning without forgetting", Li & Hoiem, 2016). Real handwriting keeps its labels alone.
+    distill: float = 0.0
     val_fraction: float = 0.1  # share of the training data held out for model selection
     patience: int = 8  # epochs without a better validation loss before stopping
     seed: int = 0  # initial weights, shuffling, augmentation
@@ -83,6 +87,7 @@ class TrainConfig:
                 self.damage_mix in DAMAGE_MIXES,
                 f"damage mix must be one of {', '.join(DAMAGE_MIXES)}, got {self.damage_mix!r}",
             ),
+            ("distill", 0 <= self.distill < 1, f"distill share must be in [0, 1), got {self.distill}"),
             ("val_fraction", 0 < self.val_fraction < 0.5, f"validation fraction must be in (0, 0.5), got {self.val_fraction}"),
             ("patience", self.patience >= 1, f"patience must be at least 1, got {self.patience}"),
             ("limit", self.limit is None or self.limit >= 20, f"limit must be at least 20 images, got {self.limit}"),

@@ -35,12 +35,16 @@ def train(args: Namespace) -> int:
     # Everything that could make the finished run unsavable is checked before the first epoch.
     models_dir, name = _train_destination(args, config.model.arch)
     check_can_save(name, models_dir, overwrite=args.overwrite)
+    if config.distill > 0 and not args.init:
+        raise ValueError("--distill keeps the answers of the model training starts from: give it with --init")
     # The Train page's split and data description. make_training_data caps the validation set at
     # config.limit, which only --limit and --dry-run (512) set: a full run validates on the whole
     # split (the shipped model's 5,999 images), a quick one stays quick end to end.
     real = load_handwriting(args.handwriting_dir, val_fraction=config.val_fraction, seed=config.split_seed)
     data = make_training_data(load_mnist(args.data_dir), config, real=real)
     initial = load_keras_model(resolve_model_path(args.init, _models_dir(args))) if args.init else None
+    # A second copy of the starting model, never trained: its answers are part of the targets.
+    teacher = load_keras_model(resolve_model_path(args.init, _models_dir(args))) if config.distill > 0 else None
 
     bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
 
@@ -60,6 +64,8 @@ def train(args: Namespace) -> int:
             model=initial,
             progress=progress,
             should_stop=interrupts.stop_requested,
+            teacher=teacher,
+            taught=data.from_mnist,
         )
         bar.close()
         if result.best_epoch == 0:
@@ -101,7 +107,7 @@ def train(args: Namespace) -> int:
 # TrainConfig field; all but ``--lr`` (``learning_rate``) have the field's name.
 _TRAIN_OPTIONS = (
     "arch", "epochs", "batch_size", "lr", "lr_decay", "schedule", "dropout", "augment", "damage",
-    "damage_mix", "val_fraction", "patience", "seed", "limit", "time_budget",
+    "damage_mix", "distill", "val_fraction", "patience", "seed", "limit", "time_budget",
 )  # fmt: skip
 
 

@@ -101,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="which damage: basic (every kind alike), heavy (more low-res, blur and pens, small scans) or scans (heavy with more of the tiniest scans)",
     )
     t.add_argument(
+        "--distill",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="with --init: this share of each MNIST image's target is the starting model's own answer, "
+        f"so new handwriting is learnt without unlearning MNIST (default: {d.distill:g})",
+    )
+    t.add_argument(
         "--val-fraction",
         type=float,
         default=None,

@@ -202,35 +202,79 @@ class _Damage:
         return out
 
 
-def build_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig, *, train: bool) -> tf.data.Dataset:
+def build_dataset(
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig,
+    *,
+    train: bool,
+    teacher: keras.Model | None = None,
+    taught: np.ndarray | None = None,
+) -> tf.data.Dataset:
     """Batches ``uint8 (N, 28, 28)`` images as ``float32 (B, 28, 28, 1)`` in [0, 1].
+
+    With ``config.distill`` above zero the targets are ten probabilities instead of a label: in a
+    training set, each image that ``taught`` marks (``bool (N,)``; None marks every image) gets
+    ``(1 - distill) * one_hot(label) + distill * teacher(image)``, ``image`` being exactly the
+    damaged, augmented picture the model trains on in that epoch; the other images and a
+    validation set get ``one_hot(label)``.
 
     The pipeline's parallelism is fixed, not autotuned: tf.data's autotuning runs a thread per
     iterator that sleeps up to a minute between rounds, and deleting the iterator waits for it.
     Keras makes a new iterator every epoch, so training stalled for 0-60 s between epochs (we
     measured 29-58 s on 2 cores); training is bound by the network here, not by this pipeline.
+
+    Raises:
+        ValueError: ``config.distill`` is set for a training set but no ``teacher`` is given.
     """
-    ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
+    distill = config.distill > 0
+    if distill and train and teacher is None:
+        raise ValueError("distilling needs a teacher: the model training starts from (--init)")
+    if not distill:
+        ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
+    else:
+        share = np.full(len(y), config.distill if train else 0.0, np.float32)
+        if train and taught is not None:
+            share[~np.asarray(taught, bool)] = 0.0
+        ds = tf.data.Dataset.from_tensor_slices((x[..., None], y, share))
     if train:
         ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
     ds = ds.batch(config.batch_size)
     if train and config.damage > 0:
         damage = _Damage(config.damage, config.damage_mix, config.seed)
-        ds = ds.map(lambda img, label: (damage.on(img), label), num_parallel_calls=_PARALLEL)
-    ds = ds.map(lambda img, label: (tf.cast(img, tf.float32) / 255.0, label), num_parallel_calls=_PARALLEL)
+        ds = ds.map(lambda img, *rest: (damage.on(img), *rest), num_parallel_calls=_PARALLEL)
+    ds = ds.map(lambda img, *rest: (tf.cast(img, tf.float32) / 255.0, *rest), num_parallel_calls=_PARALLEL)
     if train and config.augment:
         augment = _augmenter(config, config.seed)
-        ds = ds.map(lambda img, label: (augment(img, training=True), label), num_parallel_calls=_PARALLEL)
+        ds = ds.map(lambda img, *rest: (augment(img, training=True), *rest), num_parallel_calls=_PARALLEL)
+    if distill:
+
+        def soft(img, label, share):
+            target = tf.one_hot(label, 10)
+            if teacher is not None and train:
+                share = share[:, None]
+                target = (1.0 - share) * target + share * tf.cast(teacher(img, training=False), tf.float32)
+            return img, target
+
+        ds = ds.map(soft, num_parallel_calls=_PARALLEL)
     options = tf.data.Options()
     options.autotune.enabled = False
     return ds.prefetch(2).with_options(options)
 
 
-def compile_model(model: keras.Model, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule) -> None:
-    """Adam with sparse categorical cross-entropy and accuracy: the one recipe for every model."""
+def compile_model(
+    model: keras.Model,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
+    *,
+    soft_targets: bool = False,
+) -> None:
+    """Adam with categorical cross-entropy and accuracy: the one recipe for every model.
+
+    Targets are labels, or ten probabilities each with ``soft_targets`` (distillation).
+    """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
+        loss="categorical_crossentropy" if soft_targets else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
 
@@ -245,6 +289,8 @@ def train_model(
     model: keras.Model | None = None,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
+    teacher: keras.Model | None = None,
+    taught: np.ndarray | None = None,
 ) -> TrainResult:
     """Trains a model and returns it with the weights of its best validation epoch.
 
@@ -257,16 +303,21 @@ def train_model(
         model: A model to fine-tune; None builds ``config.model`` from scratch.
         progress: Called after every batch and every epoch with a :class:`Progress`.
         should_stop: Polled after every batch; returning True ends training cleanly.
+        teacher: With ``config.distill``: the model whose answers part of the targets are (a copy of
+            the starting model, never trained here); see :func:`build_dataset`.
+        taught: ``bool (N,)``: the training images whose targets mix in the teacher's (MNIST's);
+            None: all.
 
     Returns:
         The trained model, its history, the chosen epoch and the time taken.
 
     Raises:
-        ValueError: Nonsense settings or empty data.
+        ValueError: Nonsense settings, empty data, or ``config.distill`` without a teacher.
     """
     config.validate()
     if config.limit is not None:
         x_train, y_train = x_train[: config.limit], y_train[: config.limit]
+        taught = None if taught is None else taught[: config.limit]
     if len(x_train) == 0 or len(x_val) == 0:
         raise ValueError("training and validation sets must not be empty")
     keras.utils.set_random_seed(config.seed)
@@ -279,7 +330,7 @@ def train_model(
             model = build_model(config.model)
         if config.time_budget is not None:
             schedule.clock = keras.Variable(0.0, trainable=False, name="time_spent")
-        compile_model(model, schedule or lr0)
+        compile_model(model, schedule or lr0, soft_targets=config.distill > 0)
     reporter = _Reporter(config.epochs, batches, progress, should_stop)
     best = _BestWeights()
     callbacks = [
@@ -296,7 +347,7 @@ def train_model(
         callbacks.insert(0, TimeBudget(config.time_budget, schedule.clock))
     start = time.perf_counter()
     history = model.fit(
-        build_dataset(x_train, y_train, config, train=True),
+        build_dataset(x_train, y_train, config, train=True, teacher=teacher, taught=taught),
         validation_data=build_dataset(x_val, y_val, config, train=False),
         epochs=config.epochs,
         callbacks=callbacks,

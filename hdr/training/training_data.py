@@ -62,6 +62,8 @@ class TrainingData:
     y_feedback: np.ndarray | None = None
     # Each source's own validation split, by name ("mnist", "usps", ...): every card reports them apart.
     val_by_source: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # ``bool (N,)``: which training images are MNIST's (a distilling run keeps its teacher's answers on them).
+    from_mnist: np.ndarray | None = None
 
 
 def make_training_data(
@@ -98,9 +100,11 @@ def make_training_data(
         split = split_validation(extra[0], extra[1], val_fraction=config.val_fraction, seed=config.split_seed)
         x_train, y_train = split.x_train, split.y_train
         source = extra_name
+        n_mnist = 0
     else:
         split = split_validation(mnist.x_train, mnist.y_train, val_fraction=config.val_fraction, seed=config.split_seed)
         x_train, y_train = split.x_train, split.y_train
+        n_mnist = len(x_train)
         source = mnist.source + (f" + {extra_name}" if extra is not None else "")
         if extra is not None:
             x_train, y_train = np.concatenate([extra[0], x_train]), np.concatenate([extra[1], y_train])
@@ -115,6 +119,7 @@ def make_training_data(
         x_val = np.concatenate([x for x, _ in val_by_source.values()])
         y_val = np.concatenate([y for _, y in val_by_source.values()])
         source += "".join(f" + {s.name} ({len(s.y_train)} train, {len(s.y_val)} val)" for s in real)
+    from_mnist = np.arange(len(x_train)) >= len(x_train) - n_mnist  # MNIST comes last
     info = {
         "source": source,
         "train": int(min(len(x_train), config.limit or len(x_train))),
@@ -125,7 +130,9 @@ def make_training_data(
         info["val_by_source"] = {name: int(len(y)) for name, (_, y) in val_by_source.items()}
         # What each real source put into training: an ensemble checks its members held out the same digits.
         info["train_by_source"] = {s.name: int(len(s.y_train)) for s in real}
-    return TrainingData(x_train, y_train, x_val, y_val, mnist.x_test, mnist.y_test, info, val_by_source=val_by_source)
+    return TrainingData(
+        x_train, y_train, x_val, y_val, mnist.x_test, mnist.y_test, info, val_by_source=val_by_source, from_mnist=from_mnist
+    )
 
 
 def make_fine_tune_data(
