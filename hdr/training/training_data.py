@@ -131,7 +131,15 @@ def make_training_data(
         # What each real source put into training: an ensemble checks its members held out the same digits.
         info["train_by_source"] = {s.name: int(len(s.y_train)) for s in real}
     return TrainingData(
-        x_train, y_train, x_val, y_val, mnist.x_test, mnist.y_test, info, val_by_source=val_by_source, from_mnist=from_mnist
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        mnist.x_test,
+        mnist.y_test,
+        info,
+        val_by_source=val_by_source,
+        from_mnist=from_mnist,
     )
 
 
