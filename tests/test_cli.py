@@ -172,6 +172,10 @@ def test_train_can_start_from_a_saved_model(tmp_path):
     assert main(["train", "--dry-run", "--arch", "mlp", "--init", str(first), "--out", str(second)]) == 0
     card = json.loads(second.with_suffix(".json").read_text())
     assert card["parent"] == str(first) and "--init" in card["command"]
+    distilled = ["train", "--dry-run", "--arch", "mlp", "--distill", "0.5", "--out", str(tmp_path / "third.keras")]
+    assert main(distilled) == 1  # nothing to keep the answers of
+    assert main([*distilled, "--init", str(first)]) == 0
+    assert json.loads((tmp_path / "third.json").read_text())["config"]["distill"] == 0.5
 
 
 def test_ensemble_is_the_mean_of_its_members_and_judged_on_their_validation_split(tmp_path, capsys, mnist):

@@ -112,6 +112,8 @@ def test_real_sources_join_training_and_keep_their_own_validation(folder):
     np.testing.assert_array_equal(data.x_train[:80], real[0].x_train)
     assert data.info["train"] == 170 and data.info["val_by_source"] == {"mnist": 20, "usps": 20, "ardis": 20}
     assert "usps (80 train, 20 val)" in data.info["source"]
+    # A distilling run keeps its teacher's answers on MNIST's images alone: they come last.
+    assert data.from_mnist.tolist() == [False] * 160 + [True] * 180
 
 
 @pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture

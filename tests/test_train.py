@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from hdr.training.models import ModelConfig
-from hdr.training.train import TrainConfig, train_model
+from hdr.training.train import TrainConfig, build_dataset, train_model
 
 SMOKE = TrainConfig(model=ModelConfig(arch="bn_cnn", width=8), epochs=1, batch_size=32)
 
@@ -64,6 +64,7 @@ def test_limit_trims_training_data(tiny):
         ({"limit": 3}, "limit"),
         ({"damage": 1.5}, "damage share"),
         ({"damage_mix": "extreme"}, "damage mix must be one of basic, heavy, scans"),
+        ({"distill": 1.0}, "distill share"),
     ],
 )
 def test_nonsense_settings_are_refused_in_one_line(change, message):
@@ -97,8 +98,6 @@ def test_damage_augmentation_feeds_what_preprocessing_makes_of_damaged_digits(ti
 def test_the_input_pipeline_is_not_autotuned(tiny, train):
     # Autotuning keeps a thread per iterator that sleeps up to a minute between rounds, and deleting
     # the iterator waits for it: Keras deletes one every epoch, and training stalled 0-60 s there.
-    from hdr.training.train import build_dataset
-
     x, y = tiny
     config = TrainConfig(**{**SMOKE.__dict__, "augment": True, "damage": 0.5})
     ds = build_dataset(x[:100], y[:100], config, train=train)
@@ -109,3 +108,33 @@ def test_the_input_pipeline_is_not_autotuned(tiny, train):
         and images.dtype == "float32"
         and len(labels) == config.batch_size
     )
+
+
+def test_distilling_mixes_the_teachers_answers_into_the_targets_of_the_marked_images(tiny_model):
+    # Each image carries its label and whether it is marked in two pixels, to find it after shuffling.
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 200, (96, 28, 28), dtype=np.uint8)
+    y, taught = np.arange(96) % 10, np.arange(96) % 3 == 0
+    x[:, 0, 0], x[:, 0, 1] = y, taught
+    config = TrainConfig(**{**SMOKE.__dict__, "augment": False, "distill": 0.75})
+    seen = 0
+    for images, targets in build_dataset(x, y, config, train=True, teacher=tiny_model, taught=taught):
+        images, targets = np.asarray(images), np.asarray(targets)
+        labels, marked = np.rint(images[:, 0, 0, 0] * 255).astype(int), images[:, 0, 1, 0] > 0
+        expected = np.eye(10)[labels]
+        answers = np.asarray(tiny_model(images, training=False))
+        expected[marked] = 0.25 * expected[marked] + 0.75 * answers[marked]
+        np.testing.assert_allclose(targets, expected, atol=1e-5)
+        seen += len(images)
+    assert seen == 96 and 0 < taught.sum() < 96
+    _, val_targets = next(iter(build_dataset(x, y, config, train=False)))
+    np.testing.assert_array_equal(np.asarray(val_targets), np.eye(10)[y[: config.batch_size]])
+
+
+def test_distilling_without_a_teacher_is_refused_and_with_one_trains(tiny, tiny_model):
+    x, y = tiny
+    config = TrainConfig(**{**SMOKE.__dict__, "distill": 0.5})
+    with pytest.raises(ValueError, match="teacher"):
+        train_model(x[:64], y[:64], x[64:96], y[64:96], config)
+    result = train_model(x[:64], y[:64], x[64:96], y[64:96], config, teacher=tiny_model)
+    assert result.best_epoch == 1 and 0 <= result.history["val_accuracy"][0] <= 1
