@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from hdr.training.models import ModelConfig
-from hdr.training.train import TrainConfig, build_dataset, train_model
+from hdr.training.pipeline import build_dataset
+from hdr.training.train import TrainConfig, train_model
 
 SMOKE = TrainConfig(model=ModelConfig(arch="bn_cnn", width=8), epochs=1, batch_size=32)
 
@@ -78,7 +79,7 @@ def test_config_round_trips_through_its_card_form():
 
 
 def test_damage_augmentation_feeds_what_preprocessing_makes_of_damaged_digits(tiny):
-    from hdr.training.train import _Damage
+    from hdr.training.pipeline import _Damage
 
     x, _ = tiny
     batch = x[:64, ..., None]

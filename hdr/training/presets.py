@@ -17,7 +17,8 @@ import numpy as np
 
 from hdr.config import PRESET_NOTES, PRESETS, TrainConfig, preset_config  # noqa: F401  (importable from here too)
 from hdr.training.models import build_model
-from hdr.training.train import build_dataset, compile_model
+from hdr.training.pipeline import build_dataset
+from hdr.training.train import compile_model
 from hdr.training.training_data import FineTuneConfig
 
 SCORING_COST = 1 / 3  # of a training image's time: scoring needs no backward pass and no augmentation
