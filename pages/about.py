@@ -19,9 +19,14 @@ def _architecture(card) -> str:
     """The network in one line: an ensemble names its members."""
     members = card.config.get("members") if card.arch == "ensemble" else None
     if members:
-        return f"an ensemble averaging {len(members)} networks: " + ", ".join(
-            f"{m.get('name', '?')} ({m.get('arch', '?')})" for m in members
-        )
+        weighted = all(isinstance(m.get("share"), int | float) for m in members)
+
+        def named(m: dict) -> str:
+            share = f", {m['share']:.0%}" if weighted else ""
+            return f"{m.get('name', '?')} ({m.get('arch', '?')}{share})"
+
+        verb = "weighing" if weighted else "averaging"
+        return f"an ensemble {verb} {len(members)} models: " + ", ".join(named(m) for m in members)
     model = card.config.get("model", {})
     return f"{card.arch}" + (f", width {model['width']}" if "width" in model else "")
 

@@ -381,7 +381,7 @@ def test_about_page_shows_the_active_models_card_and_its_downloads(app_dirs):
     [accuracy] = [m for m in at.metric if m.label == "MNIST test accuracy"]
     assert accuracy.value == f"{card['metrics']['test_accuracy']:.2%}"
     what = " ".join(m.value for m in at.markdown)
-    assert "ensemble averaging 3 networks" in what and card["data"]["source"] in what
+    assert "ensemble averaging 3 models" in what and card["data"]["source"] in what
     assert "What it misreads in real handwriting" in what  # docs/real-handwriting.md's section
     assert any(e.label.startswith("How it was made and chosen") for e in at.expander)
     downloads = {d.key for d in at.get("download_button")}

@@ -199,6 +199,21 @@ def test_ensemble_is_the_mean_of_its_members_and_judged_on_their_validation_spli
     expected = (load_keras_model(a)(x).numpy() + load_keras_model(b)(x).numpy()) / 2
     np.testing.assert_allclose(load_keras_model(both)(x).numpy(), expected, atol=1e-5)
 
+    weighted = tmp_path / "weighted.keras"
+    assert main(["ensemble", str(a), str(b), "--weights", "3", "1", "--out", str(weighted)]) == 0
+    card = json.loads(weighted.with_suffix(".json").read_text())
+    assert [m["share"] for m in card["config"]["members"]] == [0.75, 0.25]
+    expected = 0.75 * load_keras_model(a)(x).numpy() + 0.25 * load_keras_model(b)(x).numpy()
+    np.testing.assert_allclose(load_keras_model(weighted)(x).numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(("weights", "message"), [(["1"], "one weight per model"), (["1", "-1"], "positive")])
+def test_ensemble_refuses_nonsense_weights_before_reading_any_member(tmp_path, capsys, weights, message):
+    members = [str(tmp_path / "missing-a.keras"), str(tmp_path / "missing-b.keras")]
+    assert main(["ensemble", *members, "--weights", *weights, "--out", str(tmp_path / "both.keras")]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
 
 @pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_ensemble_refuses_members_validated_on_different_splits(tmp_path, capsys):

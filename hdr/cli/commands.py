@@ -163,10 +163,11 @@ def ensemble(args: Namespace) -> int:
     from hdr.training.cards import common_split, make_ensemble_card, recipe
     from hdr.training.data import load_mnist
     from hdr.training.handwriting import load_handwriting
-    from hdr.training.models import average_models
+    from hdr.training.models import average_models, ensemble_shares
     from hdr.training.training_data import make_training_data
 
     out = Path(args.out)
+    shares = ensemble_shares(args.weights, len(args.members)) if args.weights else None
     # Name, folder and free space are checked before the minutes of loading and scoring, not after.
     check_can_save(out.stem, out.parent, overwrite=args.overwrite)
     paths = [resolve_model_path(member, _models_dir(args)) for member in args.members]
@@ -182,7 +183,7 @@ def ensemble(args: Namespace) -> int:
     member_val = [evaluate_model(Predictor(member), *sets.val_by_source["mnist"]) for member in members]
     for card, metrics in zip(cards, member_val, strict=True):
         print(f"member {card.name}: validation accuracy {metrics.accuracy:.4%}, loss {metrics.loss:.4f}")
-    model = average_models(members)
+    model = average_models(members, shares)
     predictor = Predictor(model)
     val = evaluate_model(predictor, *sets.val_by_source["mnist"])
     by_source = {name: evaluate_model(predictor, x, y).accuracy for name, (x, y) in sets.val_by_source.items()}
@@ -202,6 +203,7 @@ def ensemble(args: Namespace) -> int:
         command=_command_line(args),
         member_commands=[recipe(card, _models_dir(args)) for card in cards],
         val_by_source=by_source if real else None,
+        shares=shares,
     )
     save_model(model, card, out.parent, overwrite=args.overwrite)
     print(f"saved {out.with_suffix('.keras')}: test accuracy {test.accuracy:.4%}")

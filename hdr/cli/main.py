@@ -194,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="average trained models into one; compare it with its members on their validation split",
     )
     n.add_argument("members", nargs="+", metavar="MODEL", help="model names in --models-dir or .keras paths")
+    n.add_argument(
+        "--weights",
+        nargs="+",
+        type=float,
+        metavar="W",
+        help="how much each model counts, in order (scaled to sum to one; default: all the same)",
+    )
     n.add_argument("--out", required=True, help="output .keras path")
     n.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
     _add_models_dir(n)

@@ -152,6 +152,7 @@ def make_ensemble_card(
     command: str = "",
     member_commands: list[str] | None = None,
     val_by_source: dict[str, float] | None = None,
+    shares: list[float] | None = None,
 ) -> ModelCard:
     """The card of an average of trained models (``python -m hdr ensemble``).
 
@@ -168,6 +169,7 @@ def make_ensemble_card(
         member_commands: How to remake each member (:func:`recipe`); default: their ``command``.
         val_by_source: The ensemble's validation accuracy on each source (``mnist``, ``usps``, ...),
             when some member trained on real handwriting.
+        shares: Each member's share of a weighted mean (summing to one); None: all the same.
 
     Returns:
         The card, ready for :func:`hdr.storage.store.save_model`.
@@ -181,8 +183,11 @@ def make_ensemble_card(
             "val_loss": metrics.loss,
             "config": card.config,
             "command": remake,
+            **({"share": share} if shares else {}),
         }
-        for card, metrics, remake in zip(members, member_val, member_commands, strict=True)
+        for card, metrics, remake, share in zip(
+            members, member_val, member_commands, shares or [None] * len(members), strict=True
+        )
     ]
     return ModelCard(
         name=name,

@@ -191,7 +191,7 @@ def build_model(config: ModelConfig) -> keras.Model:
 ENSEMBLE = "ensemble"  # the arch of a card whose model averages other models
 
 
-def average_models(members: Sequence[keras.Model]) -> keras.Model:
+def average_models(members: Sequence[keras.Model], weights: Sequence[float] | None = None) -> keras.Model:
     """An ensemble: one model whose output is the mean of its members' probabilities.
 
     Networks trained from different starting points make partly different mistakes, so their
@@ -201,17 +201,42 @@ def average_models(members: Sequence[keras.Model]) -> keras.Model:
     Args:
         members: Two or more models mapping ``(B, 28, 28, 1)`` images to ``(B, 10)``
             probabilities. They are renamed ``member_0``, ``member_1``, ... (Keras needs unique names).
+        weights: How much each member counts, in order (scaled to sum to one): a weighted mean,
+            so that a member which is itself an ensemble can count for all of its networks.
+            None: every member counts the same.
 
     Raises:
-        ValueError: Fewer than two members.
+        ValueError: Fewer than two members, or weights that are not one positive number per member.
     """
     if len(members) < 2:
         raise ValueError(f"an ensemble needs at least two models, got {len(members)}")
+    shares = ensemble_shares(weights, len(members)) if weights is not None else None
     inputs = keras.Input(INPUT_SHAPE, name="image")
     for i, member in enumerate(members):
         member.name = f"member_{i}"
-    outputs = layers.Average(name="average")([member(inputs) for member in members])
-    return keras.Model(inputs, outputs, name=ENSEMBLE)
+    outputs = [member(inputs) for member in members]
+    if shares is None:
+        return keras.Model(inputs, layers.Average(name="average")(outputs), name=ENSEMBLE)
+    # Rescaling and Add are stock layers: the file loads anywhere Keras does, no custom code.
+    scaled = [
+        layers.Rescaling(share, name=f"weight_{i}")(out)
+        for i, (share, out) in enumerate(zip(shares, outputs, strict=True))
+    ]
+    return keras.Model(inputs, layers.Add(name="average")(scaled), name=ENSEMBLE)
+
+
+def ensemble_shares(weights: Sequence[float], count: int) -> list[float]:
+    """``weights`` scaled to sum to one, checked: one finite, positive number per member.
+
+    Raises:
+        ValueError: Not ``count`` weights, or one of them not a positive number.
+    """
+    if len(weights) != count:
+        raise ValueError(f"give one weight per model: {count} models, {len(weights)} weights")
+    if not all(np.isfinite(w) and w > 0 for w in weights):
+        raise ValueError(f"weights must be positive numbers, got {' '.join(f'{w:g}' for w in weights)}")
+    total = float(sum(weights))
+    return [float(w) / total for w in weights]
 
 
 def interpolate_models(base: keras.Model, tuned: keras.Model, share: float) -> keras.Model:
