@@ -20,6 +20,7 @@ Usage::
 
     python -m bench.robustness              # the table in docs/ (1000 digits per condition)
     python -m bench.robustness --n 200      # quicker
+    python -m bench.robustness --no-gate    # what the network reads, none turned away as no digit
 """
 
 from __future__ import annotations
@@ -84,9 +85,14 @@ def main() -> None:
         default="test",
         help="MNIST test digits (the table in docs/pipeline.md), or the seed-0 validation split to choose models on (default: test)",
     )
+    parser.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="leave out the digit gate (docs/non-digits.md): every picture with ink gets a digit",
+    )
     args = parser.parse_args()
 
-    predictor = Predictor.load(args.model)
+    predictor = Predictor.load(args.model, gate=not args.no_gate)
     mnist = load_mnist(args.data_dir)
     rng = np.random.default_rng(args.seed)
     if args.split == "val":  # the split every shipped model was validated on: choose models here
@@ -97,7 +103,8 @@ def main() -> None:
     pick = rng.choice(len(x), size=min(args.n, len(x)), replace=False)
     digits, labels = x[pick], y[pick]
 
-    print(f"model: {predictor.name}; {len(pick)} MNIST {args.split} digits per condition, seed {args.seed}\n")
+    gate = ", no digit gate" if args.no_gate else ""
+    print(f"model: {predictor.name}{gate}; {len(pick)} MNIST {args.split} digits per condition, seed {args.seed}\n")
     print("| condition | `predict` | naive recipe |")
     print("|---|---|---|")
     ours_all, naive_all = [], []
