@@ -39,6 +39,30 @@ def test_bad_configs(config, message):
         build_model(config)
 
 
+def test_an_ensemble_averages_members_saved_with_their_output_in_a_list():
+    import keras
+
+    from hdr.training.models import average_models
+
+    plain = build_model(ModelConfig(arch="mlp"))
+    listed = keras.Model(plain.inputs, [plain.outputs[0]])  # the same network, its output in a list
+    other = build_model(ModelConfig(arch="mlp"))
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    expected = (plain(x).numpy() + other(x).numpy()) / 2
+    np.testing.assert_allclose(average_models([listed, other])(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_an_ensemble_refuses_a_member_with_two_outputs():
+    import keras
+
+    from hdr.training.models import average_models
+
+    plain = build_model(ModelConfig(arch="mlp"))
+    two = keras.Model(plain.inputs, [plain.outputs[0], plain.outputs[0]])
+    with pytest.raises(ValueError, match="has 2 outputs"):
+        average_models([two, build_model(ModelConfig(arch="mlp"))])
+
+
 def test_an_ensemble_needs_two_members():
     from hdr.training.models import average_models
 

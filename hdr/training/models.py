@@ -206,15 +206,24 @@ def average_models(members: Sequence[keras.Model], weights: Sequence[float] | No
             None: every member counts the same.
 
     Raises:
-        ValueError: Fewer than two members, or weights that are not one positive number per member.
+        ValueError: Fewer than two members, weights that are not one positive number per member,
+            or a member without exactly one output.
     """
     if len(members) < 2:
         raise ValueError(f"an ensemble needs at least two models, got {len(members)}")
     shares = ensemble_shares(weights, len(members)) if weights is not None else None
+    for i, member in enumerate(members):
+        if len(member.outputs) != 1:
+            raise ValueError(
+                f"model {i + 1} ({member.name}) has {len(member.outputs)} outputs; an ensemble averages one each"
+            )
     inputs = keras.Input(INPUT_SHAPE, name="image")
+    outputs = []
     for i, member in enumerate(members):
         member.name = f"member_{i}"
-    outputs = [member(inputs) for member in members]
+        out = member(inputs)
+        # A Functional model saved with its one output in a list returns a list of one tensor.
+        outputs.append(out[0] if isinstance(out, (list, tuple)) else out)
     if shares is None:
         return keras.Model(inputs, layers.Average(name="average")(outputs), name=ENSEMBLE)
     # Rescaling and Add are stock layers: the file loads anywhere Keras does, no custom code.
