@@ -372,6 +372,38 @@ def test_ctrl_c_during_the_test_evaluation_still_saves_the_best_epoch(tmp_path, 
 
 
 @pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
+def test_a_stopped_train_goes_on_with_resume_and_its_card_says_so(tmp_path, capsys, monkeypatch):
+    import hdr.training.train
+
+    out = tmp_path / "long.keras"
+    partial = tmp_path / "long.partial"
+    command = ["train", "--arch", "mlp", "--epochs", "3", "--limit", "256", "--no-augment", "--out", str(out)]
+    real_train = hdr.training.train.train_model
+
+    def stopped_after_the_first_epoch(*args, **kwargs):  # as Ctrl-C or a reboot would stop it
+        return real_train(*args, **{**kwargs, "should_stop": lambda: (partial / "state.json").exists()})
+
+    monkeypatch.setattr(hdr.training.train, "train_model", stopped_after_the_first_epoch)
+    assert main(command) == 0 and out.is_file() and partial.is_dir()
+    assert f"to go on after epoch 1 of 3: python -m hdr {' '.join(command)} --resume" in capsys.readouterr().err
+    monkeypatch.setattr(hdr.training.train, "train_model", real_train)
+    # The stopped run is neither overwritten by accident nor resumable without knowing where it is.
+    for refused, message in [
+        (command, "holds a stopped run: add --resume"),
+        (command[:-2] + ["--resume"], "give --out"),
+    ]:
+        assert main(refused) == 1
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert main([*command, "--resume"]) == 0
+    assert not partial.exists()  # the run's state goes once its model is saved
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["history"]["resumed_after"] == [1] and len(card["history"]["loss"]) == 3
+    assert card["command"] == "python -m hdr " + " ".join(command)
+    assert main([*command, "--resume"]) == 1 and "nothing to resume" in capsys.readouterr().err
+
+
+@pytest.mark.mnist  # reads MNIST itself (the command line or a page), not through the fixture
 def test_a_save_that_fails_after_training_keeps_the_model_elsewhere(tmp_path, capsys, monkeypatch):
     from hdr.storage import store
 

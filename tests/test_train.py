@@ -139,3 +139,67 @@ def test_distilling_without_a_teacher_is_refused_and_with_one_trains(tiny, tiny_
         train_model(x[:64], y[:64], x[64:96], y[64:96], config)
     result = train_model(x[:64], y[:64], x[64:96], y[64:96], config, teacher=tiny_model)
     assert result.best_epoch == 1 and 0 <= result.history["val_accuracy"][0] <= 1
+
+
+RESUMABLE = TrainConfig(model=ModelConfig(arch="mlp"), epochs=4, batch_size=32, augment=False, patience=8)
+
+
+def test_a_stopped_run_goes_on_from_its_checkpoint_with_its_optimizer_schedule_and_curves(tiny, tmp_path):
+    from hdr.training.checkpoints import read_state
+
+    x, y = tiny
+    data = (x[:128], y[:128], x[128:192], y[128:192])
+    folder = tmp_path / "run.partial"
+    epoch_ends = []
+
+    def stop_after_two(p):
+        epoch_ends.extend([p.epoch] if p.epoch_end else [])
+
+    first = train_model(
+        *data, RESUMABLE, progress=stop_after_two, should_stop=lambda: len(epoch_ends) >= 2, checkpoint=folder
+    )
+    assert first.stopped and len(first.history["loss"]) == 2
+    state = read_state(folder)
+    assert state.epochs_done == 2 and not state.finished and state.history["loss"] == first.history["loss"]
+
+    events = []
+    resumed = train_model(*data, RESUMABLE, progress=events.append, checkpoint=folder)
+    assert not resumed.stopped and resumed.resumed_after == [2]
+    assert [e.epoch for e in events if e.epoch_end] == [3, 4]  # epochs count on from where the run stopped
+    assert resumed.history["loss"][:2] == first.history["loss"] and len(resumed.history["loss"]) == 4
+    whole = train_model(*data, RESUMABLE)
+    assert set(resumed.history) == set(whole.history)
+    assert resumed.history["seconds"] == sorted(resumed.history["seconds"]) and resumed.seconds >= first.seconds
+    assert resumed.history["learning_rate"] == pytest.approx(whole.history["learning_rate"])  # the schedule went on
+    assert int(resumed.model.optimizer.iterations) == 4 * 4  # Adam's step count (and moments) came back
+    best = int(np.argmin(resumed.history["val_loss"])) + 1
+    assert resumed.best_epoch == best
+    # A run that ended as planned and was only cut off while saving hands back its best epoch at once.
+    again = train_model(*data, RESUMABLE, checkpoint=folder)
+    assert again.best_epoch == best and again.history == resumed.history
+    for mine, theirs in zip(again.model.get_weights(), resumed.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_checkpoint_of_other_settings_or_a_damaged_one_is_refused_in_one_line(tiny, tmp_path):
+    x, y = tiny
+    data = (x[:64], y[:64], x[64:96], y[64:96])
+    folder = tmp_path / "run.partial"
+    one = TrainConfig(**{**RESUMABLE.__dict__, "epochs": 1})
+    train_model(*data, one, checkpoint=folder)
+    with pytest.raises(ValueError, match="other settings"):
+        train_model(*data, TrainConfig(**{**one.__dict__, "seed": 3}), checkpoint=folder)
+    (folder / "state.json").write_text("{not json")
+    with pytest.raises(ValueError, match="state.json is damaged"):
+        train_model(*data, one, checkpoint=folder)
+    with pytest.raises(ValueError, match="time budget"):
+        train_model(
+            *data, TrainConfig(**{**one.__dict__, "schedule": "one-cycle", "time_budget": 5}), checkpoint=tmp_path / "b"
+        )
+
+
+def test_a_resumed_runs_epochs_are_shuffled_and_augmented_afresh():
+    from hdr.training.pipeline import stream_seed
+
+    assert stream_seed(5, 0) == 5  # an uninterrupted run is the run it always was
+    assert len({stream_seed(5, k) for k in range(10)}) == 10

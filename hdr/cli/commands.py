@@ -24,6 +24,7 @@ def train(args: Namespace) -> int:
     from hdr.inference.predict import Predictor
     from hdr.storage.store import check_can_save, load_keras_model, resolve_model_path
     from hdr.training.cards import make_card
+    from hdr.training.checkpoints import read_state, remove_checkpoint
     from hdr.training.data import load_mnist
     from hdr.training.handwriting import load_handwriting
     from hdr.training.interrupts import stop_on_signal
@@ -34,7 +35,9 @@ def train(args: Namespace) -> int:
     config.validate()
     # Everything that could make the finished run unsavable is checked before the first epoch.
     models_dir, name = _train_destination(args, config.model.arch)
-    check_can_save(name, models_dir, overwrite=args.overwrite)
+    checkpoint = _train_checkpoint(args, config, models_dir / f"{name}.partial")
+    # A resumed run replaces the model its stopped part saved.
+    check_can_save(name, models_dir, overwrite=args.overwrite or args.resume)
     if config.distill > 0 and not args.init:
         raise ValueError("--distill keeps the answers of the model training starts from: give it with --init")
     # The Train page's split and data description. make_training_data caps the validation set at
@@ -66,8 +69,11 @@ def train(args: Namespace) -> int:
             should_stop=interrupts.stop_requested,
             teacher=teacher,
             taught=data.from_mnist,
+            checkpoint=checkpoint,
         )
         bar.close()
+        out = "" if args.out else f" --out {shlex.quote(str(models_dir / f'{name}.keras'))}"
+        go_on = f"{_command_line(args)}{out} --resume" if checkpoint is not None else None
         if result.best_epoch == 0:
             print("stopped before the first epoch ended: nothing to save", file=sys.stderr)
             return EXIT_ERROR
@@ -97,10 +103,44 @@ def train(args: Namespace) -> int:
             parent=args.init,
             extra_metrics={"val_accuracy_by_source": by_source},
         )
-        saved = _save_or_rescue(result.model, card, models_dir, overwrite=args.overwrite)
+        saved = _save_or_rescue(result.model, card, models_dir, overwrite=args.overwrite or args.resume)
     score = "test evaluation skipped" if test is None else f"test accuracy {test.accuracy:.4%}"
     print(f"saved {saved}: {score}, best epoch {result.best_epoch}, {result.seconds:.0f} s")
-    return EXIT_OK if saved == models_dir / f"{name}.keras" else EXIT_ERROR
+    if saved != models_dir / f"{name}.keras":
+        return EXIT_ERROR
+    state = read_state(checkpoint) if go_on is not None and result.stopped else None
+    if state is not None:
+        print(f"to go on after epoch {state.epochs_done} of {config.epochs}: {go_on}", file=sys.stderr)
+    elif checkpoint is not None:
+        remove_checkpoint(checkpoint)
+    return EXIT_OK
+
+
+def _train_checkpoint(args: Namespace, config, folder: Path) -> Path | None:
+    """Where ``train`` keeps its run's state after every epoch; None for a time-budgeted run, which is not resumable.
+
+    Raises:
+        ValueError: ``--resume`` without ``--out`` or without a stopped run there, or a stopped
+            run at the destination that neither ``--resume`` nor ``--overwrite`` is given for.
+    """
+    from hdr.training.checkpoints import read_state, remove_checkpoint
+
+    if args.resume and not args.out:
+        raise ValueError("--resume goes on with the run saved at --out: give --out")
+    if config.time_budget is not None:
+        if args.resume:
+            raise ValueError("a run with a time budget cannot be resumed: its budget is of one uninterrupted run")
+        return None
+    state = read_state(folder)
+    if args.resume and state is None:
+        raise ValueError(f"nothing to resume: no stopped run in {folder}")
+    if state is not None and not args.resume:
+        if not args.overwrite:
+            raise ValueError(
+                f"{folder} holds a stopped run: add --resume to go on with it, or --overwrite to start over"
+            )
+        remove_checkpoint(folder)
+    return folder
 
 
 # The options of ``train`` that replace one setting of a preset (or of the defaults), by their
@@ -211,8 +251,8 @@ def ensemble(args: Namespace) -> int:
 
 
 def _command_line(args: Namespace) -> str:
-    """The command as typed, for the card: a model says how to make it again."""
-    return "python -m hdr " + shlex.join(args.argv)
+    """The command as typed, for the card: a model says how to make it again (``--resume`` is how it was run, not what)."""
+    return "python -m hdr " + shlex.join(a for a in args.argv if a != "--resume")
 
 
 def _models_dir(args: Namespace) -> Path:

@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--out", default=None, help="output .keras path (default: --models-dir/ARCH-TIMESTAMP.keras)")
     t.add_argument("--overwrite", action="store_true", help="allow replacing an existing model at --out")
+    t.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with the stopped run of --out (same options) from its last finished epoch; every run "
+        "keeps its state in OUT.partial/ beside OUT until its model is saved",
+    )
     _add_handwriting_dir(t)
     _add_models_dir(t)
     _add_data_dir(t)

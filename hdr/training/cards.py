@@ -77,7 +77,8 @@ def make_card(
         metrics=metrics,
         train_seconds=round(result.seconds, 1),
         best_epoch=result.best_epoch,
-        history=result.history,
+        # A run stopped and resumed says after which epochs; its command is the run's, without --resume.
+        history=dict(result.history, resumed_after=result.resumed_after) if result.resumed_after else result.history,
         command=command,
         parent=parent,
     )

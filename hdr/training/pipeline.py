@@ -58,6 +58,17 @@ class _Damage:
         return out
 
 
+def stream_seed(seed: int, stream: int) -> int:
+    """The seed of a run's random stream number ``stream``: ``seed`` itself for the first.
+
+    A run resumed after ``k`` epochs draws stream ``k``, so its epochs still to come are not
+    shuffled, damaged and augmented as its first ones were.
+    """
+    if stream == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0] % 2**30)
+
+
 def build_dataset(
     x: np.ndarray,
     y: np.ndarray,
@@ -66,6 +77,7 @@ def build_dataset(
     train: bool,
     teacher: keras.Model | None = None,
     taught: np.ndarray | None = None,
+    stream: int = 0,
 ) -> tf.data.Dataset:
     """Batches ``uint8 (N, 28, 28)`` images as ``float32 (B, 28, 28, 1)`` in [0, 1].
 
@@ -80,9 +92,12 @@ def build_dataset(
     Keras makes a new iterator every epoch, so training stalled for 0-60 s between epochs (we
     measured 29-58 s on 2 cores); training is bound by the network here, not by this pipeline.
 
+    ``stream`` picks the random stream of shuffling, damage and augmentation (see :func:`stream_seed`).
+
     Raises:
         ValueError: ``config.distill`` is set for a training set but no ``teacher`` is given.
     """
+    seed = stream_seed(config.seed, stream)
     soft = config.distill > 0
     if soft and train and teacher is None:
         raise ValueError("distilling needs a teacher: the model training starts from (--init)")
@@ -94,14 +109,14 @@ def build_dataset(
         columns += (share,)
     ds = tf.data.Dataset.from_tensor_slices(columns)
     if train:
-        ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(config.batch_size)
     if train and config.damage > 0:
-        damage = _Damage(config.damage, config.damage_mix, config.seed)
+        damage = _Damage(config.damage, config.damage_mix, seed)
         ds = ds.map(lambda img, *rest: (damage.on(img), *rest), num_parallel_calls=_PARALLEL)
     ds = ds.map(lambda img, *rest: (tf.cast(img, tf.float32) / 255.0, *rest), num_parallel_calls=_PARALLEL)
     if train and config.augment:
-        augment = _augmenter(config, config.seed)
+        augment = _augmenter(config, seed)
         ds = ds.map(lambda img, *rest: (augment(img, training=True), *rest), num_parallel_calls=_PARALLEL)
     if soft and train:
 

@@ -7,17 +7,20 @@ record curves for a page to poll, without this module knowing about either.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from hdr.config import TrainConfig
+from hdr.training.checkpoints import RunState, read_state, restore_weights, save_state
 from hdr.training.models import build_model
-from hdr.training.pipeline import build_dataset
+from hdr.training.pipeline import build_dataset, stream_seed
 from hdr.training.schedules import OneCycle, TimeBudget
 
 
@@ -43,6 +46,7 @@ class TrainResult:
     best_epoch: int  # 1-based epoch whose weights the model holds (best validation loss)
     seconds: float
     stopped: bool  # True when cancelled before the planned end
+    resumed_after: list[int] = field(default_factory=list)  # epochs after which a stopped run went on
 
 
 ProgressFn = Callable[[Progress], None]
@@ -52,14 +56,22 @@ StopFn = Callable[[], bool]
 class _Reporter(keras.callbacks.Callback):
     """Forwards Keras' batch and epoch events to a plain function and checks for cancellation."""
 
-    def __init__(self, epochs: int, batches: int, progress: ProgressFn | None, should_stop: StopFn | None):
+    def __init__(
+        self,
+        epochs: int,
+        batches: int,
+        progress: ProgressFn | None,
+        should_stop: StopFn | None,
+        seconds_before: float = 0.0,
+    ):
         super().__init__()
         self.epochs, self.batches = epochs, batches
         self.progress, self.should_stop = progress, should_stop
         self.stopped = False
+        self.seconds_before = seconds_before  # a resumed run's training time before this start
 
     def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() - self.seconds_before
         self.epoch = 0
         self.stopped = False
         self.epoch_ends: list[float] = []  # seconds since the start at the end of each epoch
@@ -98,8 +110,12 @@ class _BestWeights(keras.callbacks.Callback):
     cancelled or runs to its last epoch, so the returned model is always the validated best.
     """
 
+    def __init__(self, best: float = math.inf, best_epoch: int = 0, weights: list[np.ndarray] | None = None):
+        super().__init__()
+        self.initial = (best, best_epoch, weights)  # a resumed run's best so far
+
     def on_train_begin(self, logs=None):
-        self.best, self.best_epoch, self.weights = math.inf, 0, None
+        self.best, self.best_epoch, self.weights = self.initial
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("val_loss", math.inf)
@@ -109,6 +125,70 @@ class _BestWeights(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.weights is not None:
             self.model.set_weights(self.weights)
+
+
+class _EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' early stopping on validation loss, which a resumed run starts with its count so far."""
+
+    def __init__(self, patience: int, best: float | None = None, wait: int = 0):
+        super().__init__(monitor="val_loss", patience=patience)
+        self.resumed = (best, wait)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.best, self.wait = self.resumed
+
+
+class _Checkpoint(keras.callbacks.Callback):
+    """Saves the run's state after every epoch (:mod:`hdr.training.checkpoints`) so a stopped run can go on.
+
+    It runs after the other callbacks, so the state it saves includes this epoch's early-stopping
+    count and best weights. An epoch a stop cuts short is not saved: the run goes on by doing it again.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        config: TrainConfig,
+        before: RunState | None,
+        best: _BestWeights,
+        stopping: _EarlyStopping,
+        reporter: _Reporter,
+    ):
+        super().__init__()
+        self.folder, self.config, self.before = folder, config, before
+        self.best, self.stopping, self.reporter = best, stopping, reporter
+        self.history: dict[str, list[float]] = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.reporter.stopped and self.reporter.done < self.reporter.batches:
+            return  # an epoch a stop cut short: the run goes on from the last whole one
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.history["seconds"] = list(self.reporter.epoch_ends)
+        history = _joined(self.before.history if self.before else {}, self.history)
+        done = epoch + 1
+        finished = done >= self.config.epochs or self.stopping.wait >= self.stopping.patience
+        state = RunState(
+            config=self.config.to_dict(),
+            epochs_done=done,
+            history=history,
+            seconds=self.reporter.epoch_ends[-1],
+            best_epoch=self.best.best_epoch,
+            best_val_loss=float(self.best.best),
+            patience_used=int(self.stopping.wait),
+            finished=finished,
+            resumed_after=self.before.resumed_after + [self.before.epochs_done] if self.before else [],
+        )
+        save_state(self.folder, state, self.model, self.best.weights)
+
+
+def _joined(before: dict[str, list[float]], after: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Per-epoch curves of a stopped run's first part and the part after it, as one run's.
+
+    A resumed run's ``"seconds"`` go on counting from the run's beginning (see :class:`_Reporter`).
+    """
+    return {k: before.get(k, []) + after.get(k, []) for k in dict.fromkeys([*before, *after])}
 
 
 PRECISE_BN_IMAGES = 1024  # training images the batch-norm statistics are re-estimated on after each epoch
@@ -189,6 +269,7 @@ def train_model(
     should_stop: StopFn | None = None,
     teacher: keras.Model | None = None,
     taught: np.ndarray | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> TrainResult:
     """Trains a model and returns it with the weights of its best validation epoch.
 
@@ -205,12 +286,19 @@ def train_model(
             the starting model, never trained here); see :func:`hdr.training.pipeline.build_dataset`.
         taught: ``bool (N,)``: the training images whose targets mix in the teacher's (MNIST's);
             None: all.
+        checkpoint: A folder the run's state is saved in after every epoch
+            (:mod:`hdr.training.checkpoints`). If it already holds a stopped run's state, training
+            goes on from there: its weights, optimizer state, learning-rate schedule, early-stopping
+            count, best epoch and curves, with fresh random augmentation for the epochs still to
+            come. The caller removes the folder once the model is saved.
 
     Returns:
-        The trained model, its history, the chosen epoch and the time taken.
+        The trained model, its history, the chosen epoch and the time taken (of all its parts).
 
     Raises:
-        ValueError: Nonsense settings, empty data, or ``config.distill`` without a teacher.
+        ValueError: Nonsense settings, empty data, ``config.distill`` without a teacher, a
+            checkpoint of a run with other settings or a damaged one, or a checkpoint with a time
+            budget (the budget is of one uninterrupted run).
     """
     config.validate()
     if config.limit is not None:
@@ -218,7 +306,15 @@ def train_model(
         taught = None if taught is None else taught[: config.limit]
     if len(x_train) == 0 or len(x_val) == 0:
         raise ValueError("training and validation sets must not be empty")
-    keras.utils.set_random_seed(config.seed)
+    before = None
+    if checkpoint is not None:
+        if config.time_budget is not None:
+            raise ValueError("a run with a time budget cannot be checkpointed: its budget is of one uninterrupted run")
+        before = read_state(checkpoint)
+        if before is not None and before.config != config.to_dict():
+            raise ValueError(f"{checkpoint} holds a run with other settings: give the same options to resume it")
+    done = before.epochs_done if before else 0
+    keras.utils.set_random_seed(stream_seed(config.seed, done))
     batches = math.ceil(len(x_train) / config.batch_size)
     lr0, decay = config.learning_rate, config.lr_decay
     one_cycle = config.schedule == "one-cycle"
@@ -229,13 +325,15 @@ def train_model(
         if config.time_budget is not None:
             schedule.clock = keras.Variable(0.0, trainable=False, name="time_spent")
         compile_model(model, schedule or lr0, soft_targets=config.distill > 0)
-    reporter = _Reporter(config.epochs, batches, progress, should_stop)
+    reporter = _Reporter(config.epochs, batches, progress, should_stop, before.seconds if before else 0.0)
     best = _BestWeights()
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
-        best,
-        reporter,
-    ]
+    stopping = _EarlyStopping(config.patience)
+    if before is not None:
+        best = _BestWeights(before.best_val_loss, before.best_epoch, restore_weights(checkpoint, before, model))
+        stopping = _EarlyStopping(config.patience, before.best_val_loss, before.patience_used)
+    callbacks = [stopping, best, reporter]
+    if checkpoint is not None:
+        callbacks.append(_Checkpoint(Path(checkpoint), config, before, best, stopping, reporter))
     if batches <= PRECISE_BN_MAX_BATCHES:  # a limited run or a fine-tune: too few steps for running averages
         sample = x_train[:PRECISE_BN_IMAGES].astype(np.float32)[..., None] / 255.0
         callbacks.insert(0, _PreciseBatchNorm(sample, batches, config.batch_size))
@@ -243,15 +341,24 @@ def train_model(
         callbacks.insert(0, keras.callbacks.LearningRateScheduler(lambda epoch: lr0 * decay**epoch))
     if config.time_budget is not None:
         callbacks.insert(0, TimeBudget(config.time_budget, schedule.clock))
-    start = time.perf_counter()
+    start = time.perf_counter() - (before.seconds if before else 0.0)
+    if before is not None and before.finished:  # it ended as planned and only its saving was cut off
+        if best.initial[2] is not None:
+            model.set_weights(best.initial[2])
+        return TrainResult(model, before.history, before.best_epoch, before.seconds, False, before.resumed_after)
+    train_set = build_dataset(x_train, y_train, config, train=True, teacher=teacher, taught=taught, stream=done)
     history = model.fit(
-        build_dataset(x_train, y_train, config, train=True, teacher=teacher, taught=taught),
+        train_set,
         validation_data=build_dataset(x_val, y_val, config, train=False),
         epochs=config.epochs,
+        initial_epoch=done,
         callbacks=callbacks,
         shuffle=False,  # the dataset shuffles itself; Keras would only warn
         verbose=0,
     )
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     hist["seconds"] = reporter.epoch_ends  # for time to accuracy: when each epoch's validation score was known
-    return TrainResult(model, hist, best.best_epoch, time.perf_counter() - start, reporter.stopped)
+    resumed_after = [*before.resumed_after, done] if before else []
+    if before is not None:
+        hist = _joined(before.history, hist)
+    return TrainResult(model, hist, best.best_epoch, time.perf_counter() - start, reporter.stopped, resumed_after)
