@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from hdr.cli.commands import train_config
 from hdr.cli.main import build_parser
+from hdr.cli.training import train_config
 from hdr.training.models import ModelConfig, build_model
 from hdr.training.presets import PRESETS, estimate_seconds, format_duration, measure_throughput, preset_config
 from hdr.training.schedules import OneCycle

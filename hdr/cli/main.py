@@ -1,6 +1,6 @@
 """Command line: ``python -m hdr {train,fine-tune,blend,evaluate,calibrate,ensemble,export,predict,read}``.
 
-This module parses the arguments; each command's body is in :mod:`hdr.cli.commands`.
+This module parses the arguments; each command's body is in :mod:`hdr.cli.commands`, :mod:`hdr.cli.training` or :mod:`hdr.cli.tuning`.
 
 Bad input never reaches the user as a traceback: each error is one line on stderr (or a JSON
 object with ``--json``), the remaining files are still processed, and the exit status is 1.
@@ -13,7 +13,7 @@ import os
 import sys
 import warnings
 
-from hdr.cli import commands, tuning
+from hdr.cli import commands, training, tuning
 from hdr.cli.commands import EXIT_ERROR
 from hdr.config import ARCHITECTURE_NOTES, PRESETS, SCHEDULES, ModelConfig, TrainConfig
 from hdr.imaging.damage import DAMAGE_MIXES
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args.argv = argv  # recorded in model cards, so a model says how to make it again
     handlers = {
-        "train": commands.train,
+        "train": training.train,
         "evaluate": commands.evaluate,
         "calibrate": tuning.calibrate,
         "fine-tune": tuning.fine_tune,

@@ -89,6 +89,25 @@ def restore_weights(folder: str | os.PathLike, state: RunState, model: keras.Mod
         return [saved[f"arr_{i}"] for i in range(len(saved.files))]
 
 
+def prepare_checkpoint(folder: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
+    """The checkpoint folder of a run about to start: kept to go on from (``resume``), or cleared (``overwrite``).
+
+    Raises:
+        ValueError: ``resume`` and no stopped run in ``folder``, or a stopped run there that
+            neither ``resume`` nor ``overwrite`` is given for.
+    """
+    state = read_state(folder)
+    if resume and state is None:
+        raise ValueError(f"nothing to resume: no stopped run in {folder}")
+    if state is not None and not resume:
+        if not overwrite:
+            raise ValueError(
+                f"{folder} holds a stopped run: add --resume to go on with it, or --overwrite to start over"
+            )
+        remove_checkpoint(folder)
+    return Path(folder)
+
+
 def remove_checkpoint(folder: str | os.PathLike) -> None:
     """Deletes a checkpoint folder once its run's model is saved."""
     shutil.rmtree(folder, ignore_errors=True)
