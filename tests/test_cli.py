@@ -396,6 +396,7 @@ def test_a_stopped_train_goes_on_with_resume_and_its_card_says_so(tmp_path, caps
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and message in err, err
     assert main([*command, "--resume"]) == 0
+    assert "3/3 [" in capsys.readouterr().err  # the progress bar goes on from the epochs done, not from 0
     assert not partial.exists()  # the run's state goes once its model is saved
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["history"]["resumed_after"] == [1] and len(card["history"]["loss"]) == 3

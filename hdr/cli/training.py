@@ -46,7 +46,9 @@ def train(args: Namespace) -> int:
     # A second copy of the starting model, never trained: its answers are part of the targets.
     teacher = load_keras_model(resolve_model_path(args.init, _models_dir(args))) if config.distill > 0 else None
 
-    bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+    resumed = read_state(checkpoint) if args.resume and checkpoint is not None else None
+    done = resumed.epochs_done if resumed is not None else 0
+    bar = tqdm(total=config.epochs, initial=done, unit="epoch", file=sys.stderr, dynamic_ncols=True)
 
     def progress(p) -> None:
         bar.set_description(f"epoch {p.epoch}/{p.epochs} batch {p.batch}/{p.batches}")
