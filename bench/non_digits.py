@@ -68,7 +68,7 @@ def digit_sets(args: argparse.Namespace) -> list[tuple[str, Callable[[], list]]]
 
     def drawings() -> list:
         with tempfile.TemporaryDirectory() as folder:
-            paths, _ = make_drawings(Path(folder), args.drawings)
+            paths, *_ = make_drawings(Path(folder), args.drawings)
             return [p.read_bytes() for p in paths]
 
     def damaged(condition: str) -> Callable[[], list]:
