@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.pool_ensembles import rank_subsets
+from tools.pool_ensembles import rank_subsets, subset_accuracy
 
 
 def _answers(digits: list[int]) -> np.ndarray:
@@ -38,6 +38,21 @@ def test_subsets_under_the_mnist_line_rank_after_every_eligible_one():
         (("a", "c"), True),
         (("b", "c"), False),  # the best real mean, but under the line
     ]
+
+
+def test_a_floor_on_another_source_makes_a_subset_under_it_ineligible():
+    rows = rank_subsets(POOL, LABELS, size=2, min_mnist=0.5, floors={"usps": 0.5})
+    assert [(r.members, r.eligible) for r in rows] == [
+        (("b", "c"), True),
+        (("a", "b"), False),
+        (("a", "c"), False),
+    ]
+
+
+def test_a_picture_labelled_minus_one_is_never_read_right():
+    labels = {"mnist": np.array([0, -1])}
+    probabilities = {name: {"mnist": _answers([0, 0])} for name in ("a", "b")}
+    assert subset_accuracy(probabilities, labels, ("a", "b")) == {"mnist": 0.5}
 
 
 def test_skipped_subsets_are_left_out():

@@ -1,12 +1,16 @@
-"""Scores every average of a few networks from a pool on the validation splits, and ranks them.
+"""Scores every average of a few networks from a pool on validation data, and ranks them.
 
 The pool is a list of saved models; an ensemble among them (the shipped default) counts as its
 networks, named as its card names them. Each network reads every validation split once (MNIST's
-and each real source's, the splits every card is scored on: a tenth, seed 0); each subset of
-``--size`` networks is scored on its networks' averaged probabilities, as ``hdr ensemble``
-averages them. Eligible: MNIST validation at least ``--min-mnist``; ranked by the mean of the
-real sources' validation accuracies, then by MNIST's. ``--skip`` leaves out subsets already
-decided. Nothing here reads a test set. Round 17 of docs/real-handwriting.md is its first use.
+and each real source's, the splits every card is scored on: a tenth, seed 0) and, with
+``--drawings N``, N generated canvas drawings (:func:`bench.predict_speed.make_drawings` with
+``--drawings-seed``, never seed 0, whose drawings are the test gate's), read as ``predict`` reads
+them: preprocessed, and turned away by the digit gate where it finds no digit (counted wrong).
+Each subset of ``--size`` networks is scored on its networks' averaged probabilities, as ``hdr
+ensemble`` averages them. Eligible: MNIST validation at least ``--min-mnist`` and, with
+``--reference``, no source in ``--no-worse`` read worse than by that subset; ranked by the mean
+of the real sources' validation accuracies, then by MNIST's. ``--skip`` leaves out subsets already
+decided. Nothing here reads a test set. Rounds 17 and 18 of docs/real-handwriting.md use it.
 
 Usage::
 
@@ -29,14 +33,30 @@ class Scored:
     """One subset of the pool, scored on every validation split."""
 
     members: tuple[str, ...]
-    accuracy: dict[str, float]  # by source: "mnist", "usps", "ardis"
+    accuracy: dict[str, float]  # by source: "mnist", "usps", "ardis", "drawings"
     eligible: bool
 
     @property
     def real_mean(self) -> float:
-        """The mean of the real sources' accuracies (every source but MNIST)."""
-        real = [v for k, v in self.accuracy.items() if k != "mnist"]
+        """The mean of the real sources' accuracies (every source but MNIST and the drawings)."""
+        real = [v for k, v in self.accuracy.items() if k not in ("mnist", DRAWINGS)]
         return float(np.mean(real)) if real else 0.0
+
+
+DRAWINGS = "drawings"  # generated canvas drawings: a chooser's check, not a real source
+
+
+def subset_accuracy(
+    probabilities: dict[str, dict[str, np.ndarray]], labels: dict[str, np.ndarray], members: tuple[str, ...]
+) -> dict[str, float]:
+    """Each source's accuracy of the average of these networks' probabilities.
+
+    A label of -1 (a picture the digit gate turned away) is never read right.
+    """
+    return {
+        source: float((np.mean([probabilities[m][source] for m in members], axis=0).argmax(1) == y).mean())
+        for source, y in labels.items()
+    }
 
 
 def rank_subsets(
@@ -45,6 +65,7 @@ def rank_subsets(
     *,
     size: int,
     min_mnist: float,
+    floors: dict[str, float] | None = None,
     skip: set[frozenset[str]] = frozenset(),
 ) -> list[Scored]:
     """Every subset of ``size`` networks, eligible ones first, each group best first.
@@ -54,6 +75,7 @@ def rank_subsets(
         labels: ``{source: (N,) true digits}``; must include ``"mnist"``.
         size: Networks per subset.
         min_mnist: Lowest MNIST validation accuracy an eligible subset may have.
+        floors: Lowest accuracy an eligible subset may have on other sources, by source.
         skip: Subsets left out (already decided).
 
     Raises:
@@ -67,11 +89,9 @@ def rank_subsets(
     for members in combinations(sorted(probabilities), size):
         if frozenset(members) in skip:
             continue
-        accuracy = {
-            source: float((np.mean([probabilities[m][source] for m in members], axis=0).argmax(1) == y).mean())
-            for source, y in labels.items()
-        }
-        rows.append(Scored(members, accuracy, accuracy["mnist"] >= min_mnist))
+        accuracy = subset_accuracy(probabilities, labels, members)
+        low = {"mnist": min_mnist, **(floors or {})}
+        rows.append(Scored(members, accuracy, all(accuracy[source] >= floor for source, floor in low.items())))
     return sorted(rows, key=lambda r: (not r.eligible, -r.real_mean, -r.accuracy["mnist"]))
 
 
@@ -92,6 +112,25 @@ def _networks(path: Path) -> dict[str, object]:
     return dict(zip(names, inner, strict=True))
 
 
+def _drawings(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` generated canvas drawings as ``predict`` sees them, and their digits (-1 where the gate finds none)."""
+    import tempfile
+
+    from bench.predict_speed import make_drawings
+    from hdr.imaging.preprocess import ImageError, preprocess_many
+    from hdr.inference.reject import Gate, verdicts
+
+    with tempfile.TemporaryDirectory() as folder:
+        paths, digits, _ = make_drawings(Path(folder), n, seed)
+        items = preprocess_many(paths)
+    for item in items:
+        if isinstance(item, ImageError):
+            raise item
+    kept = [verdict.rule is None for verdict in verdicts(items, Gate.load())]
+    labels = np.where(kept, digits, -1)
+    return np.stack([item.image for item in items]), labels
+
+
 def main() -> None:
     from hdr.config import TrainConfig
     from hdr.inference.predict import Predictor
@@ -104,9 +143,19 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=3, help="networks per average (default: 3)")
     parser.add_argument("--min-mnist", type=float, default=0.9952, help="eligible from this MNIST validation accuracy")
     parser.add_argument("--skip", nargs="*", default=[], help="subsets already decided, each as NAME,NAME,...")
+    parser.add_argument("--drawings", type=int, default=0, help="generated canvas drawings read as well (default: 0)")
+    parser.add_argument(
+        "--drawings-seed", type=int, default=1, help="which drawings; 0 is the test gate's (default: 1)"
+    )
+    parser.add_argument("--reference", default=None, help="a subset NAME,NAME,... eligible ones must match")
+    parser.add_argument("--no-worse", nargs="*", default=[], help="the sources on which they must match it")
     parser.add_argument("--data-dir", default=None, help="MNIST folder (default: $HDR_DATA_DIR, else download)")
     parser.add_argument("--handwriting-dir", default=None, help="USPS/ARDIS folder (default: $HDR_HANDWRITING_DIR)")
     args = parser.parse_args()
+    if args.drawings and args.drawings_seed == 0:
+        parser.error("--drawings-seed 0 draws the test gate's drawings (bench.predict_speed): choose on another seed")
+    if bool(args.reference) != bool(args.no_worse):
+        parser.error("--reference and --no-worse go together")
 
     pool: dict[str, object] = {}
     for path in args.models:
@@ -114,19 +163,26 @@ def main() -> None:
     split = TrainConfig()  # the split every card is scored on
     real = load_handwriting(args.handwriting_dir, val_fraction=split.val_fraction, seed=split.split_seed)
     sets = make_training_data(load_mnist(args.data_dir), split, real=real).val_by_source
-    labels = {source: y for source, (_, y) in sets.items()}
+    inputs = {source: (x.astype(np.float32)[..., None] / 255.0, y) for source, (x, y) in sets.items()}
+    if args.drawings:
+        inputs[DRAWINGS] = _drawings(args.drawings, args.drawings_seed)
+    labels = {source: y for source, (_, y) in inputs.items()}
     probabilities = {
-        name: {
-            source: Predictor(net).probabilities(x.astype(np.float32)[..., None] / 255.0)
-            for source, (x, _) in sets.items()
-        }
+        name: {source: Predictor(net).probabilities(x) for source, (x, _) in inputs.items()}
         for name, net in pool.items()
     }
+    floors = {}
+    if args.reference:
+        reference = tuple(args.reference.split(","))
+        floors = {s: a for s, a in subset_accuracy(probabilities, labels, reference).items() if s in args.no_worse}
+        print(f"reference {', '.join(reference)}: " + ", ".join(f"{s} {a:.2%}" for s, a in floors.items()))
     skip = {frozenset(s.split(",")) for s in args.skip}
-    rows = rank_subsets(probabilities, labels, size=args.size, min_mnist=args.min_mnist, skip=skip)
+    rows = rank_subsets(probabilities, labels, size=args.size, min_mnist=args.min_mnist, floors=floors, skip=skip)
     sources = list(labels)
     print(
-        f"{len(pool)} networks, {len(rows)} subsets of {args.size}; eligible from MNIST validation {args.min_mnist:.2%}\n"
+        f"{len(pool)} networks, {len(rows)} subsets of {args.size}; eligible from MNIST validation {args.min_mnist:.2%}"
+        + "".join(f", {s} {a:.2%}" for s, a in floors.items())
+        + "\n"
     )
     print("| networks | " + " | ".join(f"{s} val" for s in sources) + " | real mean | eligible |")
     print("|---|" + "---|" * (len(sources) + 2))
