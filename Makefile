@@ -47,11 +47,11 @@ bench:  ## the benchmarks whose tables are in docs/ (benchmarks.md, pipeline.md,
 	$(PYTHON) -m bench.non_digits
 
 train-default:  ## how models/default.keras was made: the commands in its card (see docs/model.md)
-	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 5 --out models/heavy-5.keras --overwrite
-	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 6 --out models/heavy-6.keras --overwrite
+	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --handwriting-dir $(HDR_HANDWRITING_DIR) --seed 5 --out models/candidates/S40-5.keras
+	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --handwriting-dir $(HDR_HANDWRITING_DIR) --seed 6 --out models/candidates/S40-6.keras
 	$(PYTHON) -m hdr train --preset best --damage 0.5 --damage-mix heavy --seed 7 --out models/heavy-7.keras --overwrite
-	$(PYTHON) -m hdr ensemble models/heavy-5.keras models/heavy-6.keras models/heavy-7.keras --out models/default.keras --overwrite
-	$(PYTHON) -m hdr calibrate
+	$(PYTHON) -m hdr ensemble models/candidates/S40-5.keras models/candidates/S40-6.keras models/heavy-7.keras --handwriting-dir $(HDR_HANDWRITING_DIR) --out models/default.keras --overwrite
+	$(PYTHON) -m hdr calibrate --handwriting-dir $(HDR_HANDWRITING_DIR)
 
 train-gate:  ## how models/gate/gate.keras was made: the commands in its card (see docs/non-digits.md)
 	$(PYTHON) -m tools.train_gate --non-digits 600 --val-digits 4000 --max-rejected 0.0075 --handwriting-dir $(HDR_HANDWRITING_DIR)

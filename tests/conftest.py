@@ -9,10 +9,10 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# What the shipped model is held to on the 10,000 MNIST test images: it measures 99.69% (issue 2's
-# goal was 99.60%), less one image of slack for floating-point differences between CPUs; a damaged
+# What the shipped model is held to on the 10,000 MNIST test images: it measures 99.66% (issue 19's
+# gate was 99.65%), less one image of slack for floating-point differences between CPUs; a damaged
 # or swapped model file fails.
-SHIPPED_MIN_ACCURACY = 0.9968
+SHIPPED_MIN_ACCURACY = 0.9965
 
 
 @pytest.fixture(scope="session")
