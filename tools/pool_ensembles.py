@@ -85,12 +85,12 @@ def rank_subsets(
         raise ValueError("the ranking needs MNIST's validation split")
     if len(probabilities) < size:
         raise ValueError(f"a pool of {len(probabilities)} networks has no subset of {size}")
+    low = {"mnist": min_mnist, **(floors or {})}
     rows = []
     for members in combinations(sorted(probabilities), size):
         if frozenset(members) in skip:
             continue
         accuracy = subset_accuracy(probabilities, labels, members)
-        low = {"mnist": min_mnist, **(floors or {})}
         rows.append(Scored(members, accuracy, all(accuracy[source] >= floor for source, floor in low.items())))
     return sorted(rows, key=lambda r: (not r.eligible, -r.real_mean, -r.accuracy["mnist"]))
 
@@ -167,10 +167,10 @@ def main() -> None:
     if args.drawings:
         inputs[DRAWINGS] = _drawings(args.drawings, args.drawings_seed)
     labels = {source: y for source, (_, y) in inputs.items()}
-    probabilities = {
-        name: {source: Predictor(net).probabilities(x) for source, (x, _) in inputs.items()}
-        for name, net in pool.items()
-    }
+    probabilities = {}
+    for name, net in pool.items():
+        predictor = Predictor(net)  # traced once per network, not once per source
+        probabilities[name] = {source: predictor.probabilities(x) for source, (x, _) in inputs.items()}
     floors = {}
     if args.reference:
         reference = tuple(args.reference.split(","))
