@@ -19,6 +19,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from hdr.config import TrainConfig
+
 STATE = "state.json"
 
 
@@ -111,3 +113,55 @@ def prepare_checkpoint(folder: str | os.PathLike, *, resume: bool, overwrite: bo
 def remove_checkpoint(folder: str | os.PathLike) -> None:
     """Deletes a checkpoint folder once its run's model is saved."""
     shutil.rmtree(folder, ignore_errors=True)
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Saves the run's state after every epoch so a stopped run can go on (``hdr.training.train`` adds it).
+
+    It runs after the other callbacks, so the state it saves includes this epoch's early-stopping
+    count and best weights. An epoch a stop cuts short is not saved: the run goes on by doing it again.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        config: TrainConfig,
+        before: RunState | None,
+        best: keras.callbacks.Callback,
+        stopping: keras.callbacks.EarlyStopping,
+        reporter: keras.callbacks.Callback,
+    ):
+        super().__init__()
+        self.folder, self.config, self.before = folder, config, before
+        self.best, self.stopping, self.reporter = best, stopping, reporter
+        self.history: dict[str, list[float]] = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.reporter.stopped and self.reporter.done < self.reporter.batches:
+            return  # an epoch a stop cut short: the run goes on from the last whole one
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.history["seconds"] = list(self.reporter.epoch_ends)
+        history = joined_history(self.before.history if self.before else {}, self.history)
+        done = epoch + 1
+        finished = done >= self.config.epochs or self.stopping.wait >= self.stopping.patience
+        state = RunState(
+            config=self.config.to_dict(),
+            epochs_done=done,
+            history=history,
+            seconds=self.reporter.epoch_ends[-1],
+            best_epoch=self.best.best_epoch,
+            best_val_loss=float(self.best.best),
+            patience_used=int(self.stopping.wait),
+            finished=finished,
+            resumed_after=self.before.resumed_after + [self.before.epochs_done] if self.before else [],
+        )
+        save_state(self.folder, state, self.model, self.best.weights)
+
+
+def joined_history(before: dict[str, list[float]], after: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Per-epoch curves of a stopped run's first part and the part after it, as one run's.
+
+    A resumed run's ``"seconds"`` go on counting from the run's beginning (see ``hdr.training.train``'s progress reporter).
+    """
+    return {k: before.get(k, []) + after.get(k, []) for k in dict.fromkeys([*before, *after])}

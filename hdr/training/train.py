@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from hdr.config import TrainConfig
-from hdr.training.checkpoints import RunState, read_state, restore_weights, save_state
+from hdr.training.checkpoints import Checkpoint, joined_history, read_state, restore_weights
 from hdr.training.models import build_model
 from hdr.training.pipeline import build_dataset, stream_seed
 from hdr.training.schedules import OneCycle, TimeBudget
@@ -137,58 +137,6 @@ class _EarlyStopping(keras.callbacks.EarlyStopping):
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self.best, self.wait = self.resumed
-
-
-class _Checkpoint(keras.callbacks.Callback):
-    """Saves the run's state after every epoch (:mod:`hdr.training.checkpoints`) so a stopped run can go on.
-
-    It runs after the other callbacks, so the state it saves includes this epoch's early-stopping
-    count and best weights. An epoch a stop cuts short is not saved: the run goes on by doing it again.
-    """
-
-    def __init__(
-        self,
-        folder: Path,
-        config: TrainConfig,
-        before: RunState | None,
-        best: _BestWeights,
-        stopping: _EarlyStopping,
-        reporter: _Reporter,
-    ):
-        super().__init__()
-        self.folder, self.config, self.before = folder, config, before
-        self.best, self.stopping, self.reporter = best, stopping, reporter
-        self.history: dict[str, list[float]] = {}
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.reporter.stopped and self.reporter.done < self.reporter.batches:
-            return  # an epoch a stop cut short: the run goes on from the last whole one
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
-        self.history["seconds"] = list(self.reporter.epoch_ends)
-        history = _joined(self.before.history if self.before else {}, self.history)
-        done = epoch + 1
-        finished = done >= self.config.epochs or self.stopping.wait >= self.stopping.patience
-        state = RunState(
-            config=self.config.to_dict(),
-            epochs_done=done,
-            history=history,
-            seconds=self.reporter.epoch_ends[-1],
-            best_epoch=self.best.best_epoch,
-            best_val_loss=float(self.best.best),
-            patience_used=int(self.stopping.wait),
-            finished=finished,
-            resumed_after=self.before.resumed_after + [self.before.epochs_done] if self.before else [],
-        )
-        save_state(self.folder, state, self.model, self.best.weights)
-
-
-def _joined(before: dict[str, list[float]], after: dict[str, list[float]]) -> dict[str, list[float]]:
-    """Per-epoch curves of a stopped run's first part and the part after it, as one run's.
-
-    A resumed run's ``"seconds"`` go on counting from the run's beginning (see :class:`_Reporter`).
-    """
-    return {k: before.get(k, []) + after.get(k, []) for k in dict.fromkeys([*before, *after])}
 
 
 PRECISE_BN_IMAGES = 1024  # training images the batch-norm statistics are re-estimated on after each epoch
@@ -333,7 +281,7 @@ def train_model(
         stopping = _EarlyStopping(config.patience, before.best_val_loss, before.patience_used)
     callbacks = [stopping, best, reporter]
     if checkpoint is not None:
-        callbacks.append(_Checkpoint(Path(checkpoint), config, before, best, stopping, reporter))
+        callbacks.append(Checkpoint(Path(checkpoint), config, before, best, stopping, reporter))
     if batches <= PRECISE_BN_MAX_BATCHES:  # a limited run or a fine-tune: too few steps for running averages
         sample = x_train[:PRECISE_BN_IMAGES].astype(np.float32)[..., None] / 255.0
         callbacks.insert(0, _PreciseBatchNorm(sample, batches, config.batch_size))
@@ -360,5 +308,5 @@ def train_model(
     hist["seconds"] = reporter.epoch_ends  # for time to accuracy: when each epoch's validation score was known
     resumed_after = [*before.resumed_after, done] if before else []
     if before is not None:
-        hist = _joined(before.history, hist)
+        hist = joined_history(before.history, hist)
     return TrainResult(model, hist, best.best_epoch, time.perf_counter() - start, reporter.stopped, resumed_after)
