@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from hdr.imaging.damage import DAMAGE, DAMAGE_MIXES, random_damage
-from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, degrade, scanned_small
+import cv2
+
+from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, block_scan, degrade, scanned_small
 from hdr.imaging.ink import _border
 from hdr.imaging.preprocess import to_mnist
 
@@ -16,7 +18,7 @@ def test_each_condition_gives_a_grey_picture_of_the_digit(condition, mnist):
     digit = mnist.x_test[0]
     picture = degrade(digit, condition, np.random.default_rng(0))
     assert picture.dtype == np.uint8 and picture.ndim == 2
-    assert min(picture.shape) >= (16 if "16 px scan" in condition else 28)
+    assert min(picture.shape) >= (8 if condition == "8x8 block scan" else 16 if "16 px scan" in condition else 28)
     np.testing.assert_array_equal(picture, degrade(digit, condition, np.random.default_rng(0)))
     assert np.ptp(picture) > 40, "the digit must still stand out from the paper"
     paper = np.median(_border(picture))
@@ -73,3 +75,29 @@ def test_a_small_scan_fills_its_frame_and_is_read_as_the_digit(levels, mnist, sh
     if levels is not None:
         assert len(np.unique(np.round((1 - picture / PAPER) * levels))) <= levels + 1
     assert to_mnist(picture).found and shipped.predict(picture).digit == mnist.y_test[0]
+
+
+def test_a_block_scan_counts_black_bitmap_pixels_in_seventeen_steps(mnist):
+    digit = mnist.x_test[0]  # a 7, taller than wide
+    picture = block_scan(8, 0, 0.4, None, cv2.INTER_LINEAR)(digit, np.random.default_rng(0))
+    ink = picture < PAPER - 40
+    assert picture.shape == (8, 8) and ink[0].any() and ink[-1].any()  # its longer side fills the bitmap
+    steps = np.round((1 - picture / PAPER) * 16)
+    assert len(np.unique(steps)) <= 17 and steps.max() == 16  # whole 4x4 blocks of black
+    wider = block_scan(8, 1, 0.4, None, cv2.INTER_LINEAR)(digit, np.random.default_rng(0))
+    assert (wider < PAPER - 40).sum() > ink.sum()  # a wider pen covers more blocks
+
+
+def test_an_enlarged_block_scan_sits_in_a_white_margin_and_is_read_as_the_digit(mnist, shipped):
+    digit = mnist.x_test[0]
+    picture = block_scan(8, 1, 0.4, 64, cv2.INTER_CUBIC)(digit, np.random.default_rng(0))
+    assert picture.shape == (96, 96)
+    assert (picture[:16] == PAPER).all() and (picture[-16:] == PAPER).all()
+    assert shipped.predict(picture).digit == mnist.y_test[0]
+
+
+def test_the_blocks_mix_hands_over_block_scans_small_and_enlarged(mnist):
+    rng = np.random.default_rng(0)
+    shapes = {random_damage(mnist.x_test[0], rng, "blocks").shape for _ in range(40 * len(DAMAGE_MIXES["blocks"]))}
+    assert shapes & {(s, s) for s in range(6, 11)}  # at their own size
+    assert any(36 <= s[0] <= 192 and s[0] != 56 for s in shapes)  # enlarged to 24-128 px in a margin

@@ -64,7 +64,7 @@ def test_limit_trims_training_data(tiny):
         ({"val_fraction": 0.0}, "validation fraction"),
         ({"limit": 3}, "limit"),
         ({"damage": 1.5}, "damage share"),
-        ({"damage_mix": "extreme"}, "damage mix must be one of basic, heavy, scans"),
+        ({"damage_mix": "extreme"}, "damage mix must be one of basic, heavy, scans, blocks"),
         ({"distill": 1.0}, "distill share"),
     ],
 )

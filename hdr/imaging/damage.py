@@ -16,6 +16,7 @@ import numpy as np
 from hdr.imaging.degrade import (
     Condition,
     blurred,
+    block_scan,
     broken,
     faint,
     half_faint,
@@ -38,7 +39,8 @@ def _side(rng: np.random.Generator, low: int, high: int) -> int:
 # "basic" is the first mix and the default (kept so the commands on the cards of networks
 # trained with it still make them). "heavy" gives the hardest kinds (low resolution, blur, a thick or
 # thin pen) twice the weight and more of their strongest strengths, pixelated enlargements, and
-# small scans of a digit alone handed over at their own size; "scans" adds the tiniest scans.
+# small scans of a digit alone handed over at their own size; "scans" adds the tiniest scans and
+# "blocks" scans counted in blocks of a black-and-white bitmap, as the UCI forms were.
 _INTERPOLATIONS = (cv2.INTER_LINEAR, cv2.INTER_CUBIC)
 _ENLARGE = (cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST)
 _BASIC_PENS = (-1.0, -0.75, -0.5, 0.5, 1.0, 1.5, 2.0, 2.5)
@@ -79,6 +81,13 @@ def _tiny_scan(rng: np.random.Generator) -> Condition:
     return scanned_small(_side(rng, 7, 10), [None, 16][int(rng.integers(2))])
 
 
+def _block_scan(rng: np.random.Generator, enlarge: int | None) -> Condition:
+    """A block scan of 6-10 px, the pen as written or one bitmap pixel wider a side, ink black above 25-60%."""
+    pen, threshold = int(rng.integers(2)), float(rng.uniform(0.25, 0.6))
+    interpolation = _INTERPOLATIONS[int(rng.integers(2))]
+    return block_scan(int(rng.integers(6, 11)), pen, threshold, enlarge, interpolation)
+
+
 DAMAGE_MIXES: dict[str, tuple[Callable[[np.random.Generator], Condition], ...]] = {
     "basic": (
         lambda rng: low_resolution(int(rng.integers(7, 21)), _INTERPOLATIONS[int(rng.integers(2))]),
@@ -112,6 +121,11 @@ DAMAGE_MIXES: dict[str, tuple[Callable[[np.random.Generator], Condition], ...]] 
         *_COMMON,
     ),
 }
+DAMAGE_MIXES["blocks"] = (  # "heavy" with block scans (a UCI-like 6-10 px scan), at their size or enlarged
+    *DAMAGE_MIXES["heavy"],
+    lambda rng: _block_scan(rng, None),
+    lambda rng: _block_scan(rng, _side(rng, 24, 128)),
+)
 DAMAGE = DAMAGE_MIXES["basic"]
 
 

@@ -204,6 +204,42 @@ CONDITIONS: dict[str, Condition] = {
 }
 
 
+BLOCK = 4  # a block scan counts the black pixels of each 4x4 cell of a black-and-white bitmap
+MARGIN = 0.25  # white paper around an enlarged block scan, as a share of its side
+
+
+def block_scan(side: int, pen: int, threshold: float, enlarge: int | None, interpolation: int) -> Condition:
+    """Scanned as the UCI set's forms were: the digit made black-and-white on a bitmap ``4 * side``
+    pixels square (its longer side filling it, strokes widened by ``pen`` bitmap pixels a side, ink
+    above ``threshold`` black), its black pixels counted in 4x4 blocks (17 grey steps at ``side``
+    pixels), handed over at that size (``enlarge`` None) or enlarged to ``enlarge`` pixels with
+    ``interpolation`` inside a white margin, as a small scan blown up by a viewer or a phone is."""
+
+    def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        ink = _unit(digit)
+        ys, xs = np.nonzero(ink > 0.1)
+        if len(ys) == 0:
+            return on_paper(np.zeros((side, side), np.float32), rng)
+        box = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        bitmap_side = BLOCK * side
+        scale = bitmap_side / max(box.shape)
+        width, height = max(1, round(box.shape[1] * scale)), max(1, round(box.shape[0] * scale))
+        fitted = cv2.resize(box, (width, height), interpolation=cv2.INTER_LINEAR) > threshold
+        bitmap = np.zeros((bitmap_side, bitmap_side), np.uint8)
+        top, left = (bitmap_side - height) // 2, (bitmap_side - width) // 2
+        bitmap[top : top + height, left : left + width] = fitted
+        if pen > 0:
+            bitmap = cv2.dilate(bitmap, np.ones((3, 3), np.uint8), iterations=pen)
+        counts = bitmap.reshape(side, BLOCK, side, BLOCK).sum(axis=(1, 3)) / float(BLOCK * BLOCK)
+        scan = on_paper(counts.astype(np.float32), rng)
+        if enlarge is None:
+            return scan
+        big = np.clip(np.round(_resize(scan.astype(np.float32), enlarge, interpolation)), 0, 255).astype(np.uint8)
+        return np.pad(big, max(1, round(enlarge * MARGIN)), constant_values=PAPER)
+
+    return condition
+
+
 def grey_scan(depth: float, sigma: float, side: int) -> Condition:
     """Several kinds at once, as a real scan of faint writing has them: ink reaching ``depth`` of
     black, blurred by ``sigma`` MNIST pixels, scanned at ``side`` pixels and enlarged back (bilinear)."""
@@ -234,6 +270,8 @@ COMBINED: dict[str, Condition] = {
     "pencil scan: faint 35%, blur 1.5, 12 px": grey_scan(0.35, 1.5, 12),
     "bold marker cropped tight, 16 px scan": bold_crop(16, light=False),
     "bold marker cropped tight, 16 px scan, light ink on dark": bold_crop(16, light=True),
+    "8x8 block scan": block_scan(8, 1, 0.4, None, cv2.INTER_LINEAR),
+    "8x8 block scan enlarged to 64 px, bicubic": block_scan(8, 1, 0.4, 64, cv2.INTER_CUBIC),
 }
 _BY_NAME: dict[str, Condition] = {**CONDITIONS, **COMBINED}  # what degrade() looks names up in
 
