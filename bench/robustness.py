@@ -11,7 +11,8 @@ the same model:
   invert when the paper is light, run the model.
 
 Rows after the mean combine kinds of damage, as a real scan does (faint, blurred and low in
-resolution at once; a bold marker cropped tight: :data:`hdr.imaging.degrade.COMBINED`). A last row reads
+resolution at once; a bold marker cropped tight: :data:`hdr.imaging.degrade.COMBINED`), then come
+two block scans, made as the UCI forms were (:data:`hdr.imaging.degrade.BLOCK_SCANS`). A last row reads
 real handwriting that nobody on this project made: the 1,797 digits of the UCI "optical
 recognition of handwritten digits" set that scikit-learn ships (43 writers, 8x8 pixels of 17
 grey levels), each handed over as the small grey scan it is.
@@ -32,7 +33,7 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, degrade
+from hdr.imaging.degrade import BLOCK_SCANS, COMBINED, CONDITIONS, PAPER, degrade
 from hdr.imaging.preprocess import preprocess_many
 from hdr.inference.predict import Predictor
 from hdr.settings import IMAGE_SIZE
@@ -114,7 +115,7 @@ def main() -> None:
         ours_all.append(ours)
         naive_all.append(naive)
     print(f"| **mean over {len(CONDITIONS)} conditions** | **{np.mean(ours_all):.2%}** | {np.mean(naive_all):.2%} |")
-    for condition in COMBINED:  # after the mean, so the rows above draw the same damage as before
+    for condition in [*COMBINED, *BLOCK_SCANS]:  # after the mean, so the rows above draw the same damage as before
         _row(predictor, condition, digits, labels, rng)
     pictures, target = uci_digits()
     ours, naive = score(predictor, pictures, target)

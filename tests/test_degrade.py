@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from hdr.imaging.damage import DAMAGE, DAMAGE_MIXES, random_damage
-import cv2
-
-from hdr.imaging.degrade import COMBINED, CONDITIONS, PAPER, block_scan, degrade, scanned_small
+from hdr.imaging.degrade import BLOCK_SCANS, COMBINED, CONDITIONS, PAPER, block_scan, degrade, scanned_small
 from hdr.imaging.ink import _border
 from hdr.imaging.preprocess import to_mnist
 
 
-@pytest.mark.parametrize("condition", [*CONDITIONS, *COMBINED])
+@pytest.mark.parametrize("condition", [*CONDITIONS, *COMBINED, *BLOCK_SCANS])
 def test_each_condition_gives_a_grey_picture_of_the_digit(condition, mnist):
     digit = mnist.x_test[0]
     picture = degrade(digit, condition, np.random.default_rng(0))

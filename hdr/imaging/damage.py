@@ -15,8 +15,8 @@ import numpy as np
 
 from hdr.imaging.degrade import (
     Condition,
-    blurred,
     block_scan,
+    blurred,
     broken,
     faint,
     half_faint,

@@ -270,10 +270,14 @@ COMBINED: dict[str, Condition] = {
     "pencil scan: faint 35%, blur 1.5, 12 px": grey_scan(0.35, 1.5, 12),
     "bold marker cropped tight, 16 px scan": bold_crop(16, light=False),
     "bold marker cropped tight, 16 px scan, light ink on dark": bold_crop(16, light=True),
+}
+# Block scans, as the UCI forms were scanned: reported after the combined rows (never in the
+# mean), and kept apart from them, which the digit gate's validation set is drawn from.
+BLOCK_SCANS: dict[str, Condition] = {
     "8x8 block scan": block_scan(8, 1, 0.4, None, cv2.INTER_LINEAR),
     "8x8 block scan enlarged to 64 px, bicubic": block_scan(8, 1, 0.4, 64, cv2.INTER_CUBIC),
 }
-_BY_NAME: dict[str, Condition] = {**CONDITIONS, **COMBINED}  # what degrade() looks names up in
+_BY_NAME: dict[str, Condition] = {**CONDITIONS, **COMBINED, **BLOCK_SCANS}  # what degrade() looks names up in
 
 
 def scanned_small(side: int, levels: int | None) -> Condition:
@@ -302,7 +306,7 @@ def degrade(digit: np.ndarray, condition: str, rng: np.random.Generator) -> np.n
 
     Args:
         digit: ``uint8 (28, 28)``, ink 255 on 0, as MNIST stores it.
-        condition: A key of :data:`CONDITIONS` or :data:`COMBINED`.
+        condition: A key of :data:`CONDITIONS`, :data:`COMBINED` or :data:`BLOCK_SCANS`.
         rng: Random generator.
 
     Returns:
