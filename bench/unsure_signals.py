@@ -8,7 +8,9 @@ flagged and the share of correct reads flagged. Signals:
 - confidence: the top probability after temperature scaling (what the app uses);
 - margin: the top probability minus the second;
 - weakest member: for an ensemble, the lowest probability any member gives the predicted digit;
-- members disagree: an ensemble member's top digit differs from the ensemble's (no threshold).
+- members disagree: an ensemble member's top digit differs from the ensemble's (no threshold);
+- digit gate: how much the picture looks like a digit at all to the digit gate
+  (docs/non-digits.md), for a shape no reader would call its label.
 
 Usage::
 
@@ -36,6 +38,7 @@ def main() -> None:
     import keras
 
     from hdr.inference.calibrate import apply_temperature, fit_temperature
+    from hdr.inference.reject import Gate
     from hdr.storage.store import load_keras_model, resolve_model_path
     from hdr.training.data import load_mnist
     from hdr.training.handwriting import load_handwriting
@@ -54,15 +57,17 @@ def main() -> None:
     config = TrainConfig()
     real = load_handwriting(args.handwriting_dir, val_fraction=config.val_fraction, seed=config.split_seed)
     sets = make_training_data(load_mnist(args.data_dir), config, real=real).val_by_source
-    each = {}
+    gate = Gate.load()
+    each, gate_scores = {}, {}
     for name, (x, y) in sets.items():
         inputs = x.astype(np.float32)[..., None] / 255.0
         each[name] = (np.stack([np.asarray(m.predict(inputs, batch_size=512, verbose=0)) for m in members]), y)
+        gate_scores[name] = gate.scores(inputs) if gate is not None else np.ones(len(y), np.float32)
     temperature = fit_temperature(
         np.concatenate([p.mean(0) for p, _ in each.values()]), np.concatenate([y for _, y in each.values()])
     )
     signals: dict[str, dict[str, np.ndarray]] = {}
-    scores = {"confidence": {}, "margin": {}, "weakest member": {}}
+    scores = {"confidence": {}, "margin": {}, "weakest member": {}, "digit gate": {}}
     for name, (probs, y) in each.items():
         mean = apply_temperature(probs.mean(0), temperature)
         digit, ok = mean.argmax(1), mean.argmax(1) == y
@@ -70,6 +75,7 @@ def main() -> None:
         scores["confidence"][name] = (top2[:, 1], ok)
         scores["margin"][name] = (top2[:, 1] - top2[:, 0], ok)
         scores["weakest member"][name] = (probs[:, np.arange(len(y)), digit].min(0), ok)
+        scores["digit gate"][name] = (gate_scores[name], ok)
         signals.setdefault("members disagree", {})[name] = (probs.argmax(2) != digit[None]).any(0)
     for signal, by_source in scores.items():
         signals[signal] = _flag_below(by_source, args.budget)
