@@ -98,5 +98,5 @@ def test_an_enlarged_block_scan_sits_in_a_white_margin_and_is_read_as_the_digit(
 def test_the_blocks_mix_hands_over_block_scans_small_and_enlarged(mnist):
     rng = np.random.default_rng(0)
     shapes = {random_damage(mnist.x_test[0], rng, "blocks").shape for _ in range(40 * len(DAMAGE_MIXES["blocks"]))}
-    assert shapes & {(s, s) for s in range(6, 11)}  # at their own size
+    assert (6, 6) in shapes  # at their own size: no other family scans as small as 6 px
     assert any(36 <= s[0] <= 192 and s[0] != 56 for s in shapes)  # enlarged to 24-128 px in a margin
