@@ -31,6 +31,7 @@ import numpy as np
 from scipy.stats import binomtest
 from sklearn.datasets import load_digits
 
+from hdr.imaging.degrade import MARGIN
 from hdr.imaging.preprocess import BOX_SIZE, CENTRE, preprocess_many
 from hdr.inference.predict import Predictor
 from hdr.settings import IMAGE_SIZE
@@ -39,7 +40,6 @@ from hdr.training.handwriting import load_handwriting
 SIZES = (32, 64, 128)  # sides the small scans are enlarged to
 RESAMPLERS = {"bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
 UCI_LEVELS = 16  # scikit-learn's 8x8 digits count ink in 4x4 blocks: 0..16
-MARGIN = 0.25  # white paper around a scan, as a share of its side
 
 
 def mnist_recipe(picture: np.ndarray) -> np.ndarray:

@@ -46,6 +46,12 @@ def on_paper(ink: np.ndarray, rng: np.random.Generator, depth: float | np.ndarra
     return np.clip(np.round(grey), 0, 255).astype(np.uint8)
 
 
+def _ink_box(ink: np.ndarray) -> np.ndarray | None:
+    """The part of ``ink`` inside the box of its pixels above 10%; None when there are none."""
+    ys, xs = np.nonzero(ink > 0.1)
+    return ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else None
+
+
 def _resize(image: np.ndarray, side: int, interpolation: int) -> np.ndarray:
     """A square image resized to ``side`` x ``side``."""
     return cv2.resize(image, (side, side), interpolation=interpolation)
@@ -205,7 +211,7 @@ CONDITIONS: dict[str, Condition] = {
 
 
 BLOCK = 4  # a block scan counts the black pixels of each 4x4 cell of a black-and-white bitmap
-MARGIN = 0.25  # white paper around an enlarged block scan, as a share of its side
+MARGIN = 0.25  # white paper around an enlarged scan, as a share of its side
 
 
 def block_scan(side: int, pen: int, threshold: float, enlarge: int | None, interpolation: int) -> Condition:
@@ -216,11 +222,9 @@ def block_scan(side: int, pen: int, threshold: float, enlarge: int | None, inter
     ``interpolation`` inside a white margin, as a small scan blown up by a viewer or a phone is."""
 
     def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        ink = _unit(digit)
-        ys, xs = np.nonzero(ink > 0.1)
-        if len(ys) == 0:
+        box = _ink_box(_unit(digit))
+        if box is None:
             return on_paper(np.zeros((side, side), np.float32), rng)
-        box = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
         bitmap_side = BLOCK * side
         scale = bitmap_side / max(box.shape)
         width, height = max(1, round(box.shape[1] * scale)), max(1, round(box.shape[0] * scale))
@@ -286,10 +290,9 @@ def scanned_small(side: int, levels: int | None) -> Condition:
 
     def condition(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         ink = _unit(digit)
-        ys, xs = np.nonzero(ink > 0.1)
-        if len(ys) == 0:
+        box = _ink_box(ink)
+        if box is None:
             return on_paper(ink, rng)
-        box = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
         square = np.zeros((max(box.shape),) * 2, np.float32)
         top, left = (square.shape[0] - box.shape[0]) // 2, (square.shape[1] - box.shape[1]) // 2
         square[top : top + box.shape[0], left : left + box.shape[1]] = box
