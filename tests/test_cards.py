@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hdr.cli.main import main
+from hdr.settings import HANDWRITING_DIR_ENV
 from hdr.storage.store import ModelCard, read_card
 from hdr.training.cards import common_split, make_card
 from hdr.training.train import TrainConfig, TrainResult
@@ -13,7 +14,8 @@ from hdr.training.training_data import make_training_data
 HISTORY = {"val_accuracy": [0.5, 0.9, 0.8], "val_loss": [1.0, 0.3, 0.4]}
 
 
-def test_the_cli_describes_its_data_as_the_train_page_does(tmp_path, mnist):
+def test_the_cli_describes_its_data_as_the_train_page_does(tmp_path, mnist, monkeypatch):
+    monkeypatch.delenv(HANDWRITING_DIR_ENV, raising=False)  # MNIST alone, whatever the shell has set
     assert main(["train", "--dry-run", "--arch", "mlp", "--out", str(tmp_path / "m.keras")]) == 0
     card = read_card("m", tmp_path)
     assert card.data == make_training_data(mnist, TrainConfig(limit=512)).info  # --dry-run: 512 images
